@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "synapsefs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "synapsefs", targets: ["synapsefs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+    ],
+    targets: [
+        // C libraries, imported through pkg-config.
+        .systemLibrary(name: "CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Real C functions for libfuse entry points that are macros or versioned symbols.
+        .target(name: "FuseShim", dependencies: ["CFuse"]),
+
+        // The filesystem logic: no C import, tested without a kernel.
+        .target(name: "SynapseCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // The InfiniSynapse HTTP client on libcurl.
+        .target(name: "SynapseClient", dependencies: [
+            "SynapseCore", "CCurl", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The thin libfuse3 low-level adapter.
+        .target(name: "SynapseFUSE", dependencies: [
+            "SynapseCore", "CFuse", "FuseShim", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The InfiniSynapse server emulator: the only target that links Hummingbird.
+        .target(name: "SynapseEmulator", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "synapsefs", dependencies: [
+            "SynapseCore", "SynapseClient", "SynapseFUSE", "SynapseEmulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
+        .testTarget(name: "SynapseClientTests", dependencies: ["SynapseClient", "SynapseEmulator", "SynapseCore"]),
+        .testTarget(name: "MountTests", dependencies: []),
+    ]
+)

@@ -1,0 +1,51 @@
+import Foundation
+
+/// The private (0700) directory holding the file cache, saved listings and the daemon log.
+/// Every path inside it is derived from hashes, never from server names.
+public struct CacheDirectory: Sendable {
+    public let root: URL
+
+    public init(root: URL) throws(FSError) {
+        self.root = root
+        for dir in [root, objects, listings] {
+            do {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+                try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
+            } catch {
+                throw FSError(errno: EACCES, "cannot create cache directory \(dir.path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    public var objects: URL { root.appendingPathComponent("objects", isDirectory: true) }
+    public var listings: URL { root.appendingPathComponent("listings", isDirectory: true) }
+    public var logFile: URL { root.appendingPathComponent("synapsefs.log") }
+
+    /// A stable 128-bit name for any tuple of strings (two FNV-1a passes; no crypto needed:
+    /// records carry their identity and are checked on load).
+    public static func key(_ parts: String...) -> String {
+        let joined = parts.joined(separator: "\u{0}")
+        func fnv(_ seed: UInt64) -> String {
+            var h = seed
+            for b in joined.utf8 {
+                h ^= UInt64(b)
+                h = h &* 0x100_0000_01b3
+            }
+            let hex = String(h, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }
+        return fnv(0xcbf2_9ce4_8422_2325) + fnv(0x8422_2325_cbf2_9ce4)
+    }
+}
+
+/// Writes `data` to `url` so that readers see the old file or the new one, never a mix.
+func writeAtomically(_ data: Data, to url: URL) throws {
+    let tmp = url.appendingPathExtension("tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    try data.write(to: tmp)
+    if rename(tmp.path, url.path) != 0 {
+        let code = errno
+        unlink(tmp.path)
+        throw FSError(errno: code, "rename \(tmp.lastPathComponent) failed")
+    }
+}

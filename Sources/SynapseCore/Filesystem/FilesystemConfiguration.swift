@@ -1,0 +1,18 @@
+import Foundation
+
+public struct FilesystemConfiguration: Sendable {
+    /// Shown in `.synapsefs/status.json`.
+    public var serverDescription: String
+    public var cacheDirectory: CacheDirectory
+    /// How long the task list is reused before it is fetched again.
+    public var taskListTTL: Double = 10
+    /// How long a task's messages and workspace listing are reused.
+    public var taskDetailsTTL: Double = 2
+    /// How long the kernel may cache entries and attributes.
+    public var kernelTimeout: Double = 1
+
+    public init(serverDescription: String, cacheDirectory: CacheDirectory) {
+        self.serverDescription = serverDescription
+        self.cacheDirectory = cacheDirectory
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// The text of the files the mount writes itself: info.json, status, messages.json,
+/// stream.log and .synapsefs/status.json.
+enum GeneratedFiles {
+    static func info(task: TaskSummary, folder: String, status: TaskStatus) -> Data {
+        var object: [String: Any] = [
+            "id": task.id,
+            "name": task.name,
+            "folder": folder,
+            "status": status.rawValue,
+        ]
+        object["serverStatus"] = task.serverStatus
+        object["createdAt"] = task.createdAt.map(iso8601)
+        object["updatedAt"] = task.updatedAt.map(iso8601)
+        return json(object)
+    }
+
+    static func status(_ status: TaskStatus) -> Data {
+        Data((status.rawValue + "\n").utf8)
+    }
+
+    static func messages(_ messages: [TaskMessage]) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = (try? encoder.encode(messages)) ?? Data("[]".utf8)
+        data.append(0x0A)
+        return data
+    }
+
+    static func streamLog(_ messages: [TaskMessage]) -> Data {
+        Data(TranscriptRenderer.render(messages).utf8)
+    }
+
+    static func mountStatus(server: String, cacheDirectory: String, health: ServerHealth.Snapshot,
+                            openHandles: Int, inodes: Int) -> Data {
+        var connection: [String: Any] = ["state": health.state.rawValue]
+        connection["lastError"] = health.lastError
+        connection["lastErrorAt"] = health.lastErrorAt.map(iso8601)
+        connection["lastSuccessAt"] = health.lastSuccessAt.map(iso8601)
+        return json([
+            "server": server,
+            "connection": connection,
+            "cache": ["directory": cacheDirectory],
+            "openHandles": openHandles,
+            "inodes": inodes,
+        ])
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+
+    private static func json(_ object: [String: Any]) -> Data {
+        var data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        data.append(0x0A)
+        return data
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Synchronization
+
+/// What an open file or directory handle reads from; decided once, at open.
+enum OpenHandle: Sendable {
+    /// Text produced at open (info.json, status, messages.json, stream.log, status.json).
+    case generated(Data)
+    /// A workspace file, read through the cache.
+    case workspace(CacheReader)
+    /// A directory listing taken at opendir, so offsets stay stable while it is read.
+    case directory([DirectoryEntry])
+}
+
+/// Open handles by number; numbers are not reused while the mount lives.
+final class HandleTable: Sendable {
+    private struct State {
+        var handles: [UInt64: OpenHandle] = [:]
+        var next: UInt64 = 1
+    }
+    private let state = Mutex(State())
+
+    func insert(_ handle: OpenHandle) -> UInt64 {
+        state.withLock { s in
+            let fh = s.next
+            s.next += 1
+            s.handles[fh] = handle
+            return fh
+        }
+    }
+
+    func get(_ fh: UInt64) throws(FSError) -> OpenHandle {
+        guard let handle = state.withLock({ $0.handles[fh] }) else { throw .badHandle(fh) }
+        return handle
+    }
+
+    func remove(_ fh: UInt64) {
+        _ = state.withLock { $0.handles.removeValue(forKey: fh) }
+    }
+
+    var count: Int { state.withLock { $0.handles.count } }
+}

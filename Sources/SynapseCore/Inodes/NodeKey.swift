@@ -1,0 +1,21 @@
+/// What an inode stands for. The same key always maps to the same inode while the kernel
+/// remembers it.
+public enum NodeKey: Hashable, Sendable {
+    case root
+    case tasks
+    case meta
+    case mountStatus
+    /// A task folder, by task id.
+    case task(String)
+    case taskFile(String, TaskFileKind)
+    /// A workspace directory or file: task id and the local (safe) path; "" is `workspace/`.
+    case workspace(String, String)
+}
+
+/// The generated files of a task folder.
+public enum TaskFileKind: String, CaseIterable, Sendable {
+    case info = "info.json"
+    case status = "status"
+    case messages = "messages.json"
+    case streamLog = "stream.log"
+}

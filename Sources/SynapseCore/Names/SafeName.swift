@@ -1,0 +1,70 @@
+import Foundation
+
+/// Turns untrusted names from the server into names that are safe as one path component.
+public enum SafeName {
+    /// Linux NAME_MAX, in bytes.
+    public static let maxBytes = 255
+
+    /// Splits a server path into safe components: empty, `.` and `..` components are dropped,
+    /// so no result can climb out of the folder it is placed in.
+    public static func components(ofPath path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+            .map(String.init)
+            .filter { $0 != "." && $0 != ".." }
+            .map(component)
+    }
+
+    /// One safe component: control characters and NUL become `%XX`, over-long names are cut
+    /// on a character boundary and keep a short hash of the whole name so they stay distinct.
+    public static func component(_ raw: String) -> String {
+        var name = ""
+        for scalar in raw.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "/" {
+                name += String(format: "%%%02X", scalar.value)
+            } else {
+                name.unicodeScalars.append(scalar)
+            }
+        }
+        if name.isEmpty || name == "." || name == ".." { name = "_" + name }
+        guard name.utf8.count > maxBytes else { return name }
+        let suffix = "~" + shortHash(raw)
+        return truncated(name, toBytes: maxBytes - suffix.utf8.count) + suffix
+    }
+
+    /// Makes `name` unique against `taken` by adding `~2`, `~3`, … before the extension.
+    public static func unique(_ name: String, in taken: Set<String>) -> String {
+        guard taken.contains(name) else { return name }
+        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
+        let stem = dot.map { String(name[..<$0]) } ?? name
+        let ext = dot.map { String(name[$0...]) } ?? ""
+        var n = 2
+        while true {
+            let suffix = "~\(n)" + ext
+            let candidate = truncated(stem, toBytes: maxBytes - suffix.utf8.count) + suffix
+            if !taken.contains(candidate) { return candidate }
+            n += 1
+        }
+    }
+
+    static func truncated(_ s: String, toBytes limit: Int) -> String {
+        var out = ""
+        var used = 0
+        for ch in s {
+            let n = ch.utf8.count
+            if used + n > limit { break }
+            out.append(ch)
+            used += n
+        }
+        return out
+    }
+
+    /// FNV-1a, 64 bits, as 12 hex digits: stable across runs, unlike `hashValue`.
+    static func shortHash(_ s: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        return String(String(h, radix: 16).suffix(12))
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// What went wrong talking to the server, in the terms of the InfiniSynapse API.
+public enum RemoteError: Error, Equatable, CustomStringConvertible {
+    /// `code` 1101/1105 or HTTP 401: the API key is expired or invalid.
+    case rejectedKey(String)
+    /// HTTP 404 or a 404 envelope: no such resource, or not this account's.
+    case notFound(String)
+    /// HTTP 422: a request parameter failed validation.
+    case invalidRequest(String)
+    /// HTTP 400: a business rule refused the request (file too large, bad name).
+    case refused(String)
+    /// Any other non-success answer.
+    case server(status: Int, message: String)
+    /// The server could not be reached, or the connection broke.
+    case unreachable(String)
+    /// The server stopped answering within the connect or idle timeout.
+    case timedOut(String)
+    /// The answer did not have the documented shape.
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .rejectedKey(let m): "API key rejected by the server: \(m)"
+        case .notFound(let m): "not found on the server: \(m)"
+        case .invalidRequest(let m): "request refused as invalid (422): \(m)"
+        case .refused(let m): "request refused (400): \(m)"
+        case .server(let status, let m): "server error \(status): \(m)"
+        case .unreachable(let m): "server unreachable: \(m)"
+        case .timedOut(let m): "server timed out: \(m)"
+        case .malformed(let m): "malformed answer from the server: \(m)"
+        }
+    }
+
+    /// True when the failure says nothing about the resource, only about reaching the server.
+    public var isConnectivity: Bool {
+        switch self {
+        case .unreachable, .timedOut: true
+        case .server(let status, _): status >= 500
+        default: false
+        }
+    }
+
+    /// The errno a filesystem operation reports for this failure.
+    public var errno: Int32 {
+        switch self {
+        case .rejectedKey: EACCES
+        case .notFound: ENOENT
+        case .invalidRequest, .refused: EINVAL
+        case .server, .unreachable, .timedOut, .malformed: EIO
+        }
+    }
+
+    public var fsError: FSError { FSError(errno: errno, description) }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// What the mount last learned about reaching the server; shown in `.synapsefs/status.json`
+/// and logged when it changes.
+public final class ServerHealth: Sendable {
+    public enum State: String, Sendable { case unknown, online, offline, rejectedKey = "rejected-key" }
+
+    public struct Snapshot: Sendable {
+        public var state: State
+        public var lastError: String?
+        public var lastErrorAt: Date?
+        public var lastSuccessAt: Date?
+    }
+
+    private let logger: Logger
+    private let snapshot = Mutex(Snapshot(state: .unknown))
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    public var current: Snapshot { snapshot.withLock { $0 } }
+
+    public func recordSuccess() {
+        let previous = snapshot.withLock { s in
+            defer { s.state = .online; s.lastSuccessAt = Date() }
+            return s.state
+        }
+        if previous == .offline || previous == .rejectedKey { logger.notice("server reachable again") }
+    }
+
+    /// Notes a failure; connectivity problems and rejected keys are logged once per change.
+    public func record(_ error: RemoteError) {
+        let state: State? = switch error {
+        case .rejectedKey: .rejectedKey
+        case _ where error.isConnectivity: .offline
+        default: nil
+        }
+        guard let state else { return }
+        let changed = snapshot.withLock { s in
+            defer { s.state = state; s.lastError = error.description; s.lastErrorAt = Date() }
+            return s.state != state
+        }
+        guard changed else { return }
+        if state == .rejectedKey {
+            logger.error("the server rejected the API key; set a valid key (INFINISYNAPSE_API_KEY, --api-key-file or the config file) and remount", metadata: ["error": "\(error)"])
+        } else {
+            logger.warning("server unreachable; serving cached data", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/// The one word `status` holds.
+public enum TaskStatus: String, Sendable {
+    case draft, running, waiting, completed, failed, cancelled
+
+    /// Derives the status from the transcript; the server's own field decides only when the
+    /// transcript says nothing (its vocabulary is not documented, so only clear words count).
+    public static func derive(messages: [TaskMessage]?, serverStatus: String?) -> TaskStatus {
+        let server = serverStatus?.lowercased()
+        if server == "cancelled" || server == "canceled" { return .cancelled }
+        if let last = messages?.last(where: { !($0.partial ?? false) }) ?? messages?.last {
+            if last.isCompletion { return .completed }
+            if last.isFailure { return .failed }
+            if last.isQuestion { return .waiting }
+            return .running
+        }
+        switch server {
+        case "completed", "complete", "finished", "done", "success": return .completed
+        case "failed", "error": return .failed
+        case "waiting": return .waiting
+        default: return .running
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Renders a task's messages as the human-readable `stream.log` transcript: one header line
+/// per message (time and who), then its text.
+public enum TranscriptRenderer {
+    public static func render(_ messages: [TaskMessage]) -> String {
+        var out = ""
+        for message in messages {
+            out += header(for: message)
+            out += "\n"
+            if let text = message.text, !text.isEmpty {
+                out += text.hasSuffix("\n") ? text : text + "\n"
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    public static func header(for message: TaskMessage) -> String {
+        "[\(timestamp(message.ts))] \(speaker(of: message))"
+    }
+
+    /// Who a message is from, in the words of the transcript.
+    public static func speaker(of message: TaskMessage) -> String {
+        if message.isCompletion { return "result" }
+        if message.isFailure { return "error" }
+        if message.type == "ask" { return "agent asks" }
+        switch message.say {
+        case "task", "user_feedback": return "user"
+        case "text", "reasoning", nil: return "agent"
+        default: return "agent (\(message.say!))"
+        }
+    }
+
+    static func timestamp(_ ms: Int64) -> String {
+        var seconds = time_t(ms / 1000)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1,
+                      parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A task's workspace listing as a tree of safe, unique names, each file remembering the
+/// server path it came from.
+public struct WorkspaceTree: Sendable {
+    public struct File: Sendable, Equatable {
+        /// The server's path, used only to ask the server for the bytes.
+        public var remotePath: String
+        public var size: Int64?
+        public var mtime: Date?
+    }
+
+    public enum Node: Sendable, Equatable {
+        case file(File)
+        case directory(path: String)
+    }
+
+    /// Local path ("" is the workspace root) → children's names and nodes, sorted by name.
+    private var directories: [String: [String: Node]] = ["": [:]]
+
+    public init(entries: [WorkspaceEntry]) {
+        // Sorted input makes the `~2` suffixes deterministic across listings.
+        for entry in entries.sorted(by: { $0.path < $1.path }) {
+            let parts = SafeName.components(ofPath: entry.path)
+            guard !parts.isEmpty else { continue }
+            var dir = ""
+            for part in parts.dropLast() {
+                dir = directoryChild(named: part, in: dir)
+            }
+            var siblings = directories[dir, default: [:]]
+            let name = SafeName.unique(parts.last!, in: Set(siblings.keys))
+            siblings[name] = .file(File(remotePath: entry.path, size: entry.size, mtime: entry.mtime))
+            directories[dir] = siblings
+        }
+    }
+
+    /// The local path of the directory `name` inside `parent`, created if needed; a file
+    /// already holding that name pushes the directory to a unique name.
+    private mutating func directoryChild(named name: String, in parent: String) -> String {
+        var siblings = directories[parent, default: [:]]
+        if case .directory(let path)? = siblings[name] { return path }
+        let unique = SafeName.unique(name, in: Set(siblings.keys))
+        let path = parent.isEmpty ? unique : parent + "/" + unique
+        siblings[unique] = .directory(path: path)
+        directories[parent] = siblings
+        directories[path] = [:]
+        return path
+    }
+
+    /// The children of the directory at local path `dir`, or nil when there is none.
+    public func children(of dir: String) -> [(name: String, node: Node)]? {
+        directories[dir].map { $0.sorted { $0.key < $1.key }.map { (name: $0.key, node: $0.value) } }
+    }
+
+    public func child(named name: String, of dir: String) -> Node? {
+        directories[dir]?[name]
+    }
+
+    public func file(at localPath: String) -> File? {
+        let (dir, name) = Self.split(localPath)
+        if case .file(let f)? = directories[dir]?[name] { return f }
+        return nil
+    }
+
+    public func isDirectory(_ localPath: String) -> Bool { directories[localPath] != nil }
+
+    static func split(_ path: String) -> (dir: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+    }
+}
