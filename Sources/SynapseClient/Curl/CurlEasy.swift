@@ -1,0 +1,65 @@
+import CCurl
+import Foundation
+
+/// Owns one libcurl easy handle. Handles are reused from a pool so connections stay alive.
+final class CurlEasy {
+    let handle: UnsafeMutableRawPointer
+
+    init() {
+        _ = CurlEasy.globalInit
+        handle = curl_easy_init()
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+    }
+
+    /// libcurl wants one global init before any thread uses it.
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
+
+    func reset() { curl_easy_reset(handle) }
+
+    func set(_ option: CURLoption, _ value: Int) {
+        _ = sfs_curl_setopt_long(handle, option, value)
+    }
+
+    func set(_ option: CURLoption, _ value: String) {
+        // libcurl copies string options (since 7.17), so a temporary C string is fine.
+        _ = value.withCString { sfs_curl_setopt_str(handle, option, $0) }
+    }
+
+    func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) {
+        _ = sfs_curl_setopt_ptr(handle, option, pointer)
+    }
+
+    func set(_ option: CURLoption, callback: sfs_curl_data_callback) {
+        _ = sfs_curl_setopt_data_callback(handle, option, callback)
+    }
+
+    func responseCode() -> Int {
+        var code = 0
+        _ = sfs_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+        return code
+    }
+
+    func contentLength() -> Int64? {
+        var length: curl_off_t = -1
+        _ = sfs_curl_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
+        return length >= 0 ? Int64(length) : nil
+    }
+
+    func perform() -> CURLcode { curl_easy_perform(handle) }
+
+    static func describe(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
+}
+
+/// A list of header lines for CURLOPT_HTTPHEADER, freed with the list.
+final class CurlHeaders {
+    private(set) var list: UnsafeMutablePointer<curl_slist>?
+
+    init(_ lines: [String]) {
+        for line in lines { list = curl_slist_append(list, line) }
+    }
+
+    deinit { curl_slist_free_all(list) }
+}

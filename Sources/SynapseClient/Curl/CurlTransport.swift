@@ -1,0 +1,172 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// Timeouts applied to every request: no call can hang on a dead or stalled server.
+public struct Timeouts: Sendable {
+    /// Time to establish the TCP connection.
+    public var connect: Double
+    /// A transfer slower than 1 byte/s for this long is abandoned (the idle timeout).
+    public var idle: Double
+    /// A whole JSON request; downloads have no total limit, only the idle one.
+    public var request: Double
+
+    public init(connect: Double = 5, idle: Double = 15, request: Double = 60) {
+        self.connect = connect
+        self.idle = idle
+        self.request = request
+    }
+}
+
+/// One HTTP request as the client builds it.
+struct HTTPRequest {
+    var method = "GET"
+    var url: String
+    var headers: [String] = []
+    var body: Data?
+}
+
+/// A finished exchange: status and (bounded) body.
+struct HTTPResponse {
+    var status: Int
+    var body: Data
+}
+
+/// Runs requests on libcurl, on the calling thread, reusing pooled easy handles.
+final class CurlTransport: Sendable {
+    /// JSON answers larger than this are refused rather than held in memory.
+    static let maxBodyBytes = 64 << 20
+
+    private let timeouts: Timeouts
+    private let pool = Mutex<[CurlEasyBox]>([])
+
+    init(timeouts: Timeouts) {
+        self.timeouts = timeouts
+    }
+
+    /// Performs `request` and returns its status and whole (bounded) body.
+    func perform(_ request: HTTPRequest) -> Result<HTTPResponse, TransportFailure> {
+        let sink = BodySink(limit: Self.maxBodyBytes, stream: nil)
+        return run(request, sink: sink, totalTimeout: timeouts.request).map { status, _ in
+            HTTPResponse(status: status, body: sink.collected)
+        }
+    }
+
+    /// Performs `request`, handing a 2xx body to `stream` chunk by chunk; other bodies are
+    /// collected (bounded) so their error envelope can be read.
+    func stream(_ request: HTTPRequest, into stream: @escaping (UnsafeRawBufferPointer) -> Bool)
+        -> Result<(response: HTTPResponse, contentLength: Int64?), TransportFailure>
+    {
+        let sink = BodySink(limit: 64 << 10, stream: stream)
+        return run(request, sink: sink, totalTimeout: nil).map { status, length in
+            (HTTPResponse(status: status, body: sink.collected), length)
+        }
+    }
+
+    private func run(_ request: HTTPRequest, sink: BodySink, totalTimeout: Double?)
+        -> Result<(Int, Int64?), TransportFailure>
+    {
+        let easy = pool.withLock { $0.popLast() }?.easy ?? CurlEasy()
+        defer { pool.withLock { $0.append(CurlEasyBox(easy: easy)) } }
+        easy.reset()
+        easy.set(CURLOPT_URL, request.url)
+        easy.set(CURLOPT_NOSIGNAL, 1)
+        easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect * 1000))
+        easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
+        easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(timeouts.idle.rounded(.up))))
+        if let totalTimeout { easy.set(CURLOPT_TIMEOUT_MS, Int(totalTimeout * 1000)) }
+        easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+        easy.set(CURLOPT_BUFFERSIZE, 512 << 10)
+        let headers = CurlHeaders(request.headers + (request.body != nil ? ["Content-Type: application/json"] : []))
+        easy.set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headers.list))
+        switch request.method {
+        case "GET": break
+        case "POST":
+            easy.set(CURLOPT_POST, 1)
+        default:
+            easy.set(CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        let body = request.body ?? Data()
+        let bodyPointer = body.withUnsafeBytes { raw -> UnsafeMutableRawPointer? in
+            guard request.body != nil else { return nil }
+            let copy = UnsafeMutableRawPointer.allocate(byteCount: max(1, raw.count), alignment: 1)
+            if raw.count > 0 { copy.copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+            return copy
+        }
+        defer { bodyPointer?.deallocate() }
+        if let bodyPointer {
+            easy.set(CURLOPT_POSTFIELDSIZE, body.count)
+            easy.set(CURLOPT_POSTFIELDS, pointer: bodyPointer)
+        }
+        sink.easy = easy
+        let box = Unmanaged.passRetained(sink)
+        defer { box.release() }
+        easy.set(CURLOPT_WRITEDATA, pointer: box.toOpaque())
+        easy.set(CURLOPT_WRITEFUNCTION, callback: { ptr, size, count, userdata in
+            let sink = Unmanaged<BodySink>.fromOpaque(userdata!).takeUnretainedValue()
+            let bytes = UnsafeRawBufferPointer(start: ptr, count: size * count)
+            return sink.accept(bytes) ? size * count : 0
+        })
+        let code = easy.perform()
+        sink.easy = nil
+        switch code {
+        case CURLE_OK:
+            return .success((easy.responseCode(), easy.contentLength()))
+        case CURLE_WRITE_ERROR where sink.abortedByCaller:
+            return .failure(.aborted)
+        case CURLE_WRITE_ERROR where sink.overflowed:
+            return .failure(.other("answer larger than \(Self.maxBodyBytes) bytes"))
+        case CURLE_OPERATION_TIMEDOUT:
+            return .failure(.timedOut(CurlEasy.describe(code)))
+        default:
+            return .failure(.unreachable(CurlEasy.describe(code)))
+        }
+    }
+}
+
+/// Why a transfer did not complete.
+enum TransportFailure: Error {
+    case unreachable(String)
+    case timedOut(String)
+    /// The caller's stream asked to stop.
+    case aborted
+    case other(String)
+}
+
+private struct CurlEasyBox: @unchecked Sendable {
+    let easy: CurlEasy
+}
+
+/// Receives a response body: streams 2xx bodies to the caller, collects the rest.
+private final class BodySink {
+    let limit: Int
+    let stream: ((UnsafeRawBufferPointer) -> Bool)?
+    var easy: CurlEasy?
+    var collected = Data()
+    var abortedByCaller = false
+    var overflowed = false
+    private var streaming: Bool?
+
+    init(limit: Int, stream: ((UnsafeRawBufferPointer) -> Bool)?) {
+        self.limit = limit
+        self.stream = stream
+    }
+
+    func accept(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if streaming == nil {
+            let status = easy?.responseCode() ?? 0
+            streaming = stream != nil && (200..<300).contains(status)
+        }
+        if streaming == true {
+            let keepGoing = stream!(bytes)
+            if !keepGoing { abortedByCaller = true }
+            return keepGoing
+        }
+        guard collected.count + bytes.count <= limit else {
+            overflowed = true
+            return false
+        }
+        collected.append(contentsOf: bytes)
+        return true
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import SynapseCore
+
+/// Decodes the `{code, message, data}` envelope and maps failures to `RemoteError`.
+enum Envelope {
+    static let rejectedKeyCodes: Set<Int> = [1101, 1105]
+
+    /// The `data` of a successful answer, or the error the answer stands for.
+    static func data(from response: HTTPResponse, what: String) throws(RemoteError) -> Any {
+        let object = try? JSONSerialization.jsonObject(with: response.body, options: [.fragmentsAllowed])
+        let envelope = object as? [String: Any]
+        let code = (envelope?["code"] as? NSNumber)?.intValue
+        let message = (envelope?["message"] as? String) ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        if let error = error(status: response.status, code: code, message: message, what: what) { throw error }
+        guard let envelope else { throw .malformed("\(what): answer is not a JSON object") }
+        guard code == 200 || code == nil else { throw .server(status: response.status, message: message) }
+        return envelope["data"] ?? NSNull()
+    }
+
+    /// The error a status and envelope code stand for, or nil for success.
+    static func error(status: Int, code: Int?, message: String, what: String) -> RemoteError? {
+        if let code, rejectedKeyCodes.contains(code) { return .rejectedKey(message) }
+        switch status {
+        case 200..<300:
+            if let code, code != 200 {
+                return code == 404 ? .notFound("\(what): \(message)") : .server(status: code, message: message)
+            }
+            return nil
+        case 401, 403: return .rejectedKey(message)
+        case 404: return .notFound("\(what): \(message)")
+        case 422: return .invalidRequest(message)
+        case 400: return .refused(message)
+        default: return .server(status: status, message: message)
+        }
+    }
+}
+
+/// Lenient readers for fields whose types differ between deployments.
+enum Field {
+    static func string(_ value: Any?) -> String? {
+        switch value {
+        case let s as String: s
+        case let n as NSNumber: n.stringValue
+        default: nil
+        }
+    }
+
+    static func int64(_ value: Any?) -> Int64? {
+        switch value {
+        case let n as NSNumber: n.int64Value
+        case let s as String: Int64(s)
+        default: nil
+        }
+    }
+
+    static func int(_ value: Any?) -> Int? { int64(value).map { Int($0) } }
+
+    static func bool(_ value: Any?) -> Bool? {
+        switch value {
+        case let n as NSNumber: n.boolValue
+        case let s as String: s == "true" || s == "1"
+        default: nil
+        }
+    }
+
+    /// ISO 8601 strings (with or without fractions), or numbers in seconds or milliseconds.
+    static func date(_ value: Any?) -> Date? {
+        if let n = value as? NSNumber {
+            let v = n.doubleValue
+            return Date(timeIntervalSince1970: v > 1e11 ? v / 1000 : v)
+        }
+        guard let s = value as? String else { return nil }
+        if let ms = Double(s) { return date(NSNumber(value: ms)) }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = formatter.date(from: s) { return d }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let d = formatter.date(from: s) { return d }
+        // "2024-01-01 12:00:00", as some deployments print it, taken as UTC.
+        formatter.formatOptions = [.withFullDate, .withSpaceBetweenDateAndTime, .withTime, .withColonSeparatorInTime]
+        return formatter.date(from: s)
+    }
+}

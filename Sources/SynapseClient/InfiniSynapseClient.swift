@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import Synchronization
+import SynapseCore
+
+/// The InfiniSynapse server API on libcurl. Blocking: call it from threads of your own.
+public final class InfiniSynapseClient: TaskRemote {
+    public let baseURL: String
+    private let apiKey: String
+    private let transport: CurlTransport
+    private let logger: Logger
+    /// Older deployments serve downloads under `/api/storage`; remembered once seen.
+    private let legacyDownloadPath = Atomic<Bool>(false)
+
+    public init(baseURL: String, apiKey: String, timeouts: Timeouts = Timeouts(), logger: Logger) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.transport = CurlTransport(timeouts: timeouts)
+        self.logger = logger
+    }
+
+    /// `GET /api/ai/ping`: checks the server is there and accepts the key.
+    public func ping() throws(RemoteError) {
+        _ = try get("/api/ai/ping", what: "ping")
+    }
+
+    public func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage {
+        let data = try get("/api/ai_task/list", query: [("page", "\(page)"), ("pageSize", "\(pageSize)"),
+                                                         ("field", "created_at"), ("order", "desc")],
+                           what: "task list")
+        return try Decoding.page(data, requested: page)
+    }
+
+    public func taskInfo(id: String) throws(RemoteError) -> TaskSummary {
+        let data = try get("/api/ai_task/getTaskInfo/" + URLEncoding.segment(id), what: "task \(id)")
+        guard var task = Decoding.task(data) else { throw .malformed("getTaskInfo: no task") }
+        if task.id.isEmpty { task.id = id }
+        return task
+    }
+
+    public func messages(taskId: String) throws(RemoteError) -> [TaskMessage] {
+        try Decoding.messages(try get("/api/ai_task/getUiMessageById", query: [("id", taskId)], what: "messages of \(taskId)"))
+    }
+
+    public func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] {
+        try Decoding.workspace(try get("/api/ai_task/getTaskWorkspace/" + URLEncoding.segment(taskId),
+                                       what: "workspace of \(taskId)"))
+    }
+
+    public func download(taskId: String, path: String, offset: Int64,
+                         into sink: (UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+        let legacy = legacyDownloadPath.load(ordering: .relaxed)
+        do {
+            return try download(taskId: taskId, path: path, offset: offset, legacy: legacy, into: sink)
+        } catch .notFound(let message) where !legacy {
+            // A 404 that is not an envelope means the route is missing: try the older path once.
+            guard message.hasSuffix(Self.routeMissing) else { throw .notFound(message) }
+            let result = try download(taskId: taskId, path: path, offset: offset, legacy: true, into: sink)
+            legacyDownloadPath.store(true, ordering: .relaxed)
+            return result
+        }
+    }
+
+    private static let routeMissing = "(route missing)"
+
+    private func download(taskId: String, path: String, offset: Int64, legacy: Bool,
+                          into sink: (UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+        let prefix = legacy ? "/api/storage/downloadTaskFile/" : "/api/tools/storage/downloadTaskFile/"
+        var request = HTTPRequest(url: url(prefix + URLEncoding.segment(taskId), query: [("path", path)]),
+                                  headers: authHeaders)
+        if offset > 0 { request.headers.append("Range: bytes=\(offset)-") }
+        var written: Int64 = 0
+        let outcome = withoutActuallyEscaping(sink) { sink in
+            transport.stream(request) { chunk in
+                written += Int64(chunk.count)
+                return sink(chunk)
+            }
+        }
+        switch outcome {
+        case .failure(let failure):
+            throw Self.remoteError(failure, what: "download of \(path)")
+        case .success(let (response, length)):
+            if !(200..<300).contains(response.status) {
+                let error: RemoteError
+                do throws(RemoteError) {
+                    _ = try Envelope.data(from: response, what: "file \(path)")
+                    error = .server(status: response.status, message: "unexpected status")
+                } catch let e { error = e }
+                let isEnvelope = (try? JSONSerialization.jsonObject(with: response.body)) is [String: Any]
+                if case .notFound(let m) = error, !isEnvelope { throw .notFound(m + " " + Self.routeMissing) }
+                throw error
+            }
+            if response.status == 200, offset > 0 {
+                throw .malformed("download of \(path): server ignored the Range request")
+            }
+            return DownloadResult(bytesWritten: written, totalSize: length.map { $0 + offset })
+        }
+    }
+
+    // MARK: Plumbing
+
+    private var authHeaders: [String] {
+        ["Authorization: Bearer \(apiKey)", "Accept: application/json", "x-lang: en"]
+    }
+
+    private func get(_ path: String, query: [(String, String)] = [], what: String) throws(RemoteError) -> Any {
+        try send(HTTPRequest(url: url(path, query: query), headers: authHeaders), what: what)
+    }
+
+    func send(_ request: HTTPRequest, what: String) throws(RemoteError) -> Any {
+        switch transport.perform(request) {
+        case .success(let response):
+            return try Envelope.data(from: response, what: what)
+        case .failure(let failure):
+            throw Self.remoteError(failure, what: what)
+        }
+    }
+
+    private func url(_ path: String, query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return baseURL + path }
+        return baseURL + path + "?" + query.map { "\($0.0)=\(URLEncoding.value($0.1))" }.joined(separator: "&")
+    }
+
+    private static func remoteError(_ failure: TransportFailure, what: String) -> RemoteError {
+        switch failure {
+        case .unreachable(let m): .unreachable("\(what): \(m)")
+        case .timedOut(let m): .timedOut("\(what): \(m)")
+        case .aborted: .unreachable("\(what): transfer aborted")
+        case .other(let m): .malformed("\(what): \(m)")
+        }
+    }
+}
+
+enum URLEncoding {
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    static func value(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    static func segment(_ s: String) -> String { value(s) }
+}

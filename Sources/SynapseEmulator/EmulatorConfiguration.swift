@@ -1,0 +1,50 @@
+import Foundation
+
+/// How an emulator instance is set up: where it listens, its keys, its state and its seed.
+public struct EmulatorConfiguration: Sendable {
+    /// The two shapes of `getTaskWorkspace` files that deployments use.
+    public enum WorkspaceListing: String, Sendable, CaseIterable {
+        case objects, strings
+    }
+
+    /// A file of `size` deterministic bytes placed at `path` in the first seeded task.
+    public struct SeedFile: Sendable, Equatable {
+        public var path: String
+        public var size: Int64
+
+        public init(path: String, size: Int64) {
+            self.path = path
+            self.size = size
+        }
+
+        /// Parses `PATH:SIZE`, SIZE in bytes or with a K/M/G suffix (powers of 1024).
+        public init?(argument: String) {
+            guard let colon = argument.lastIndex(of: ":") else { return nil }
+            let path = String(argument[..<colon])
+            guard !path.isEmpty, let size = Self.parseSize(String(argument[argument.index(after: colon)...])) else { return nil }
+            self.init(path: path, size: size)
+        }
+
+        public static func parseSize(_ text: String) -> Int64? {
+            let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+            guard let last = text.uppercased().last else { return nil }
+            if let unit = units[last] { return Int64(text.dropLast()).map { $0 * unit } }
+            return Int64(text)
+        }
+    }
+
+    public var host = "127.0.0.1"
+    /// 0 picks a free port; the bound one is reported when the server runs.
+    public var port = 0
+    public var dataDirectory: URL
+    public var apiKeys: [String]
+    public var seedTasks = 0
+    public var seedFiles: [SeedFile] = []
+    public var seedHostileNames = false
+    public var workspaceListing = WorkspaceListing.objects
+
+    public init(dataDirectory: URL, apiKeys: [String]) {
+        self.dataDirectory = dataDirectory
+        self.apiKeys = apiKeys
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+
+/// An API failure that becomes an error envelope with its HTTP status.
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var code: Int
+    var message: String
+
+    static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: 404, message: message) }
+    static func invalid(_ message: String) -> APIError { APIError(status: .unprocessableContent, code: 422, message: message) }
+    static let rejectedKey = APIError(status: .unauthorized, code: 1101, message: "Token is invalid or expired")
+}
+
+enum APIResponse {
+    /// `{ code: 200, message: "success", data }`.
+    static func ok(_ data: Any) -> Response {
+        json(["code": 200, "message": "success", "data": data], status: .ok)
+    }
+
+    static func error(_ error: APIError) -> Response {
+        json(["code": error.code, "message": error.message, "data": NSNull()], status: error.status)
+    }
+
+    static func json(_ object: Any, status: HTTPResponse.Status) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Bearer auth on every route, and error envelopes for thrown `APIError`s.
+struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
+    let apiKeys: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), apiKeys.contains(String(header.dropFirst(7))) else {
+            return APIResponse.error(.rejectedKey)
+        }
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return APIResponse.error(error)
+        }
+    }
+}
+
+extension Request {
+    func query(_ name: String) -> String? { uri.queryParameters[Substring(name)].map(String.init) }
+
+    func requireQuery(_ name: String) throws -> String {
+        guard let value = query(name), !value.isEmpty else { throw APIError.invalid("\(name) should not be empty") }
+        return value
+    }
+}

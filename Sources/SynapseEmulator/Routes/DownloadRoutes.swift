@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+
+/// `downloadTaskFile` under the current and the older path: raw bytes streamed from disk,
+/// HTTP Range honoured, an error envelope when the task or file is missing.
+struct DownloadRoutes {
+    let store: TaskStore
+    let fileIO = FileIO()
+
+    func register(on router: Router<some RequestContext>) {
+        for prefix in ["/api/tools/storage/downloadTaskFile/:taskId", "/api/storage/downloadTaskFile/:taskId"] {
+            router.get(RouterPath(stringLiteral: prefix)) { request, context in try await serve(request, context: context) }
+        }
+    }
+
+    private func serve(_ request: Request, context: some RequestContext) async throws -> Response {
+        let taskId = context.parameters.get("taskId") ?? ""
+        guard let task = store.task(taskId) else { throw APIError.notFound("task \(taskId) not found") }
+        let path = try request.requireQuery("path")
+        guard let file = try store.resolve(path, in: task) else { throw APIError.notFound("file \(path) not found") }
+        let name = (path as NSString).lastPathComponent.replacingOccurrences(of: "\"", with: "")
+        let disposition = request.query("inline") == "1" ? "inline" : "attachment; filename=\"\(name)\""
+        var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes",
+                                   .contentDisposition: disposition]
+        guard file.size > 0 else {
+            headers[.contentLength] = "0"
+            return Response(status: .ok, headers: headers)
+        }
+        var range: ClosedRange<Int> = 0...Int(file.size - 1)
+        var status = HTTPResponse.Status.ok
+        if let header = request.headers[.range] {
+            guard let requested = Self.parseRange(header, size: Int(file.size)) else {
+                headers[.contentRange] = "bytes */\(file.size)"
+                return Response(status: .rangeNotSatisfiable, headers: headers)
+            }
+            range = requested
+            status = .partialContent
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
+        }
+        headers[.contentLength] = "\(range.count)"
+        let body = try await fileIO.loadFile(path: file.blob.path, range: range, context: context, chunkLength: 1 << 20)
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range; nil when it cannot be satisfied.
+    static func parseRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false)
+        guard spec.count == 2 else { return nil }
+        if spec[0].isEmpty {
+            guard let n = Int(spec[1]), n > 0 else { return nil }
+            return max(0, size - n)...(size - 1)
+        }
+        guard let start = Int(spec[0]), start < size else { return nil }
+        let end = spec[1].isEmpty ? size - 1 : min(Int(spec[1]) ?? -1, size - 1)
+        return end >= start ? start...end : nil
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+
+/// `/api/ai_task/...` and `/api/ai/ping`: the read side of tasks.
+struct TaskRoutes {
+    let store: TaskStore
+    let listing: EmulatorConfiguration.WorkspaceListing
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/api/ai/ping") { _, _ in APIResponse.ok(["ok": true]) }
+        router.get("/api/ai_task/list") { request, _ in try list(request) }
+        router.get("/api/ai_task/tasks") { request, _ in
+            let task = try find(try request.requireQuery("taskId"))
+            return APIResponse.ok(["taskInfo": task.summary(), "messages": task.messages.map { $0.json() }, "isRunning": false])
+        }
+        router.get("/api/ai_task/getTaskInfo/:id") { _, context in
+            APIResponse.ok(try find(context.parameters.get("id") ?? "").summary())
+        }
+        router.get("/api/ai_task/getUiMessageById") { request, _ in
+            APIResponse.ok(try find(try request.requireQuery("id")).messages.map { $0.json(slim: true) })
+        }
+        router.get("/api/ai_task/messagePayload") { request, _ in
+            let task = try find(try request.requireQuery("taskId"))
+            guard let ts = Int64(try request.requireQuery("messageTs")),
+                  let message = task.messages.first(where: { $0.ts == ts }) else { throw APIError.notFound("message not found") }
+            return APIResponse.ok(message.json())
+        }
+        router.get("/api/ai_task/getTaskWorkspace/:id") { _, context in
+            let task = try find(context.parameters.get("id") ?? "")
+            let files = try store.workspaceFiles(of: task)
+            let listed: [Any] = switch listing {
+            case .strings: files.map(\.listedPath)
+            case .objects: files.map { ["path": $0.listedPath, "size": $0.size, "type": "file", "mtime": Wire.date($0.mtime)] }
+            }
+            return APIResponse.ok(["cwd": "/workspace/\(task.id)", "files": listed])
+        }
+        router.post("/api/ai_task/previewFile") { request, context in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let object = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+            guard let taskId = object["taskId"] as? String, let name = object["fileName"] as? String else {
+                throw APIError.invalid("taskId and fileName are required")
+            }
+            guard let file = try store.resolve(name, in: try find(taskId)) else { throw APIError.notFound("file not found") }
+            let handle = try FileHandle(forReadingFrom: file.blob)
+            defer { try? handle.close() }
+            let content = String(decoding: try handle.read(upToCount: 1 << 20) ?? Data(), as: UTF8.self)
+            return APIResponse.ok(["content": content, "fileType": (name as NSString).pathExtension])
+        }
+    }
+
+    func find(_ id: String) throws -> EmulatedTask {
+        guard let task = store.task(id) else { throw APIError.notFound("task \(id) not found") }
+        return task
+    }
+
+    private func list(_ request: Request) throws -> Response {
+        let page = Int(request.query("page") ?? "1") ?? 0
+        let pageSize = Int(request.query("pageSize") ?? "10") ?? 0
+        guard page >= 1 else { throw APIError.invalid("page must not be less than 1") }
+        guard (1...100).contains(pageSize) else { throw APIError.invalid("pageSize must not be greater than 100") }
+        let field = request.query("field") ?? "created_at"
+        let ascending = (request.query("order") ?? "desc").lowercased() == "asc"
+        var tasks = store.all()
+        if let name = request.query("task_name"), !name.isEmpty {
+            tasks = tasks.filter { $0.name.localizedCaseInsensitiveContains(name) }
+        }
+        tasks.sort { a, b in
+            let before: Bool = switch field {
+            case "updated_at": a.updatedAt == b.updatedAt ? a.id < b.id : a.updatedAt < b.updatedAt
+            case "task_name": a.name == b.name ? a.id < b.id : a.name < b.name
+            default: a.createdAt == b.createdAt ? a.id < b.id : a.createdAt < b.createdAt
+            }
+            return ascending ? before : !before
+        }
+        let start = min((page - 1) * pageSize, tasks.count)
+        let items = tasks[start..<min(start + pageSize, tasks.count)].map { $0.summary() }
+        let totalPages = (tasks.count + pageSize - 1) / pageSize
+        return APIResponse.ok([
+            "items": items,
+            "meta": ["itemCount": items.count, "totalItems": tasks.count, "itemsPerPage": pageSize,
+                     "totalPages": totalPages, "currentPage": page],
+        ])
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Synchronization
+
+/// The emulator's state on disk: `tasks/<id>.json` per task and `workspaces/<id>/` per
+/// workspace. Everything is also held in memory; writes go to disk at once.
+final class TaskStore: Sendable {
+    /// One file of a workspace listing: the name shown and where its bytes are.
+    struct WorkspaceFile {
+        var listedPath: String
+        var blob: URL
+        var size: Int64
+        var mtime: Date
+    }
+
+    let root: URL
+    private let tasks: Mutex<[String: EmulatedTask]>
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .millisecondsSince1970
+        return e
+    }()
+
+    init(root: URL) throws {
+        self.root = root
+        let fm = FileManager.default
+        for dir in [root, Self.tasksDirectory(root), Self.workspacesDirectory(root)] {
+            try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        var loaded: [String: EmulatedTask] = [:]
+        for name in try fm.contentsOfDirectory(atPath: Self.tasksDirectory(root).path) where name.hasSuffix(".json") {
+            let data = try Data(contentsOf: Self.tasksDirectory(root).appendingPathComponent(name))
+            let task = try decoder.decode(EmulatedTask.self, from: data)
+            loaded[task.id] = task
+        }
+        tasks = Mutex(loaded)
+    }
+
+    var tasksDirectory: URL { Self.tasksDirectory(root) }
+    private static func tasksDirectory(_ root: URL) -> URL { root.appendingPathComponent("tasks", isDirectory: true) }
+    private static func workspacesDirectory(_ root: URL) -> URL { root.appendingPathComponent("workspaces", isDirectory: true) }
+
+    func all() -> [EmulatedTask] { tasks.withLock { Array($0.values) } }
+
+    func task(_ id: String) -> EmulatedTask? { tasks.withLock { $0[id] } }
+
+    func save(_ task: EmulatedTask) throws {
+        try Self.encoder.encode(task).write(to: tasksDirectory.appendingPathComponent(task.id + ".json"), options: .atomic)
+        tasks.withLock { $0[task.id] = task }
+    }
+
+    func workspaceDirectory(of taskId: String) -> URL {
+        Self.workspacesDirectory(root).appendingPathComponent(taskId, isDirectory: true)
+    }
+
+    /// The files of a task's workspace, written first from its seed if it has one.
+    func workspaceFiles(of task: EmulatedTask) throws -> [WorkspaceFile] {
+        let dir = workspaceDirectory(of: task.id)
+        if let index = task.seedIndex, !FileManager.default.fileExists(atPath: dir.path) {
+            try SeedContent.writeWorkspace(index: index, to: dir)
+        }
+        if task.hostileNames == true { return try HostileNames.listing(in: dir) }
+        return try Self.scan(dir)
+    }
+
+    /// The file a listed path names, or nil; nothing outside the workspace resolves.
+    func resolve(_ path: String, in task: EmulatedTask) throws -> WorkspaceFile? {
+        try workspaceFiles(of: task).first { $0.listedPath == path }
+    }
+
+    private static func scan(_ dir: URL) throws -> [WorkspaceFile] {
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey]) else { return [] }
+        let prefix = dir.standardizedFileURL.path + "/"
+        var files: [WorkspaceFile] = []
+        for case let url as URL in walker {
+            let values = try url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey])
+            guard values.isRegularFile == true else { continue }
+            let full = url.standardizedFileURL.path
+            guard full.hasPrefix(prefix) else { continue }
+            let relative = String(full.dropFirst(prefix.count))
+            if relative.hasPrefix(".") { continue }
+            files.append(WorkspaceFile(listedPath: relative, blob: url, size: Int64(values.fileSize ?? 0),
+                                       mtime: values.contentModificationDate ?? Date()))
+        }
+        return files.sorted { $0.listedPath < $1.listedPath }
+    }
+}
