@@ -43,5 +43,8 @@ struct EmulatedMessage: Codable, Sendable {
 }
 
 enum Wire {
-    static func date(_ d: Date) -> String { d.formatted(.iso8601.time(includingFractionalSeconds: true)) }
+    /// `2026-01-01T00:00:00.000Z`, as the server prints dates.
+    static func date(_ d: Date) -> String {
+        d.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
 }

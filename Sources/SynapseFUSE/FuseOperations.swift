@@ -1,0 +1,147 @@
+import CFuse
+import Foundation
+import Logging
+import SynapseCore
+
+/// The libfuse low-level callbacks. Each copies its arguments, calls the core and sends
+/// exactly one reply. Closures capture nothing: the filesystem comes from the userdata.
+enum FuseOperations {
+    static func table() -> fuse_lowlevel_ops {
+        var ops = fuse_lowlevel_ops()
+        ops.`init` = { userdata, conn in
+            guard let conn else { return }
+            let mib: UInt32 = 1 << 20
+            conn.pointee.max_read = mib
+            conn.pointee.max_write = mib
+            conn.pointee.max_readahead = mib
+            // Always readdirplus: `ls -l` of thousands of tasks then needs no lookup per entry.
+            conn.pointee.want &= ~UInt32(FUSE_CAP_READDIRPLUS_AUTO)
+            _ = userdata
+        }
+        ops.lookup = { req, parent, name in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                var param = FuseReplies.entry(try fs.lookup(parent: parent, name: name))
+                fuse_reply_entry(req, &param)
+            }
+        }
+        ops.forget = { req, ino, nlookup in
+            FuseOperations.adapter(req).filesystem.forget(ino, count: nlookup)
+            fuse_reply_none(req)
+        }
+        ops.forget_multi = { req, count, forgets in
+            let fs = FuseOperations.adapter(req).filesystem
+            for i in 0..<count {
+                fs.forget(forgets![i].ino, count: forgets![i].nlookup)
+            }
+            fuse_reply_none(req)
+        }
+        ops.getattr = { req, ino, _ in
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                var st = FuseReplies.stat(try fs.getattr(ino))
+                fuse_reply_attr(req, &st, fs.attributeTimeout)
+            }
+        }
+        ops.setattr = { req, ino, _, _, _ in
+            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(of: ino) }
+        }
+        ops.mknod = { req, parent, name, _, _ in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+        }
+        ops.mkdir = { req, parent, name, _ in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+        }
+        ops.unlink = { req, parent, name in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+        }
+        ops.rmdir = { req, parent, name in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+        }
+        ops.rename = { req, parent, name, _, _, _ in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+        }
+        ops.create = { req, parent, name, _, _ in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+        }
+        ops.open = { req, ino, fi in
+            let flags = fi!.pointee.flags
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                let opened = try fs.open(ino, writing: flags & O_ACCMODE != O_RDONLY, truncating: flags & O_TRUNC != 0)
+                fi!.pointee.fh = opened.handle
+                fi!.pointee.direct_io = opened.directIO ? 1 : 0
+                fi!.pointee.keep_cache = opened.keepCache ? 1 : 0
+                if fuse_reply_open(req, fi) != 0 { fs.release(opened.handle) }
+            }
+        }
+        ops.read = { req, _, size, offset, fi in
+            let fh = fi!.pointee.fh
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
+                defer { buffer.deallocate() }
+                let count = try fs.read(fh, at: Int64(offset), into: buffer)
+                fuse_reply_buf(req, buffer.baseAddress, count)
+            }
+        }
+        ops.write = { req, ino, _, _, _, _ in
+            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(of: ino) }
+        }
+        ops.flush = { req, _, _ in fuse_reply_err(req, 0) }
+        ops.release = { req, _, fi in
+            FuseOperations.adapter(req).filesystem.release(fi!.pointee.fh)
+            fuse_reply_err(req, 0)
+        }
+        ops.opendir = { req, ino, fi in
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                fi!.pointee.fh = try fs.opendir(ino)
+                // Listings change on the server: never reuse the kernel's cached pages.
+                fi!.pointee.cache_readdir = 0
+                if fuse_reply_open(req, fi) != 0 { fs.releasedir(fi!.pointee.fh) }
+            }
+        }
+        ops.readdir = { req, _, size, offset, fi in
+            let fh = fi!.pointee.fh
+            FuseOperations.reply(req) { (fs) throws(FSError) in try DirectoryReply.send(req, fs: fs, handle: fh, size: size, offset: offset, plus: false) }
+        }
+        ops.readdirplus = { req, _, size, offset, fi in
+            let fh = fi!.pointee.fh
+            FuseOperations.reply(req) { (fs) throws(FSError) in try DirectoryReply.send(req, fs: fs, handle: fh, size: size, offset: offset, plus: true) }
+        }
+        ops.releasedir = { req, _, fi in
+            FuseOperations.adapter(req).filesystem.releasedir(fi!.pointee.fh)
+            fuse_reply_err(req, 0)
+        }
+        ops.statfs = { req, _ in
+            var st = statvfs()
+            st.f_bsize = 1 << 20
+            st.f_frsize = 4096
+            st.f_namemax = 255
+            fuse_reply_statfs(req, &st)
+        }
+        return ops
+    }
+
+    static func adapter(_ req: fuse_req_t?) -> FuseAdapter {
+        Unmanaged<FuseAdapter>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
+    }
+
+    /// Runs `body`; a thrown `FSError` becomes the one reply, with a log line for real faults.
+    static func reply(_ req: fuse_req_t?, _ body: (SynapseFilesystem) throws(FSError) -> Void) {
+        let adapter = adapter(req)
+        do {
+            try body(adapter.filesystem)
+        } catch {
+            switch error.errno {
+            case ENOENT, EISDIR, ENOTDIR: adapter.logger.debug("\(error.message)")
+            case EIO, EACCES: adapter.logger.warning("\(error.message)")
+            default: adapter.logger.info("\(error.message)")
+            }
+            fuse_reply_err(req, error.errno)
+        }
+    }
+}

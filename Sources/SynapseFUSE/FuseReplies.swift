@@ -1,0 +1,43 @@
+import CFuse
+import Foundation
+import SynapseCore
+
+/// Turns the core's reply values into libfuse structures.
+enum FuseReplies {
+    static let uid = getuid()
+    static let gid = getgid()
+
+    static func stat(_ a: FileAttributes) -> stat {
+        var st = Glibc.stat()
+        st.st_ino = UInt(a.inode)
+        st.st_mode = (a.kind == .directory ? S_IFDIR : S_IFREG) | mode_t(a.permissions)
+        st.st_nlink = UInt(a.linkCount)
+        st.st_size = off_t(a.size)
+        st.st_blocks = blkcnt_t((a.size + 511) / 512)
+        // Tools size their reads by st_blksize: 1 MiB matches the largest FUSE read.
+        st.st_blksize = 1 << 20
+        st.st_uid = uid
+        st.st_gid = gid
+        let t = timespec(a.modified)
+        st.st_mtim = t
+        st.st_ctim = t
+        st.st_atim = t
+        return st
+    }
+
+    static func entry(_ e: Entry) -> fuse_entry_param {
+        var param = fuse_entry_param()
+        param.ino = fuse_ino_t(e.inode)
+        param.generation = 1
+        param.attr = stat(e.attributes)
+        param.attr_timeout = e.timeout
+        param.entry_timeout = e.timeout
+        return param
+    }
+
+    static func timespec(_ date: Date) -> Glibc.timespec {
+        let t = date.timeIntervalSince1970
+        let seconds = t.rounded(.down)
+        return Glibc.timespec(tv_sec: Int(seconds), tv_nsec: Int((t - seconds) * 1e9))
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// Backgrounding: the command re-runs itself in the foreground as a new session, its output
+/// going to the log file, and waits on a pipe until the child says the mount is ready.
+enum Daemon {
+    /// glibc's POSIX_SPAWN_SETSID (needs _GNU_SOURCE, so Swift does not see it): a new session,
+    /// so the daemon outlives the terminal.
+    private static let posixSpawnSetsid: Int16 = 0x80
+    static let readyFDVariable = "SYNAPSEFS_READY_FD"
+
+    /// Starts the daemon and returns its first word: nil once mounted, or the failure message.
+    static func spawn(arguments: [String], logFile: URL) throws -> String? {
+        var fds: [Int32] = [0, 0]
+        // CLOEXEC: only the dup2'ed fd 3 may reach the daemon, or the parent never sees EOF.
+        guard pipe(&fds) == 0 else { throw SettingsError("pipe: \(String(cString: strerror(errno)))") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let log = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard log >= 0 else { throw SettingsError("cannot open log file \(logFile.path): \(String(cString: strerror(errno)))") }
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(log); close(devNull) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, devNull, 0)
+        posix_spawn_file_actions_adddup2(&actions, log, 1)
+        posix_spawn_file_actions_adddup2(&actions, log, 2)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, posixSpawnSetsid)
+
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let argv = [executable] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment[readyFDVariable] = "3"
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let rc = withCStrings(argv) { cArgv in
+            withCStrings(envp) { cEnvp in posix_spawn(&pid, executable, &actions, &attributes, cArgv, cEnvp) }
+        }
+        close(fds[1])
+        defer { close(fds[0]) }
+        guard rc == 0 else { throw SettingsError("cannot start the daemon: \(String(cString: strerror(rc)))") }
+
+        var reply = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fds[0], &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            reply.append(contentsOf: buffer[0..<n])
+            if reply.contains(0x0A) { break }
+        }
+        let text = String(decoding: reply, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("ready") { return nil }
+        if text.hasPrefix("error: ") { return String(text.dropFirst(7)) }
+        return text.isEmpty ? "the daemon exited before mounting; see \(logFile.path)" : text
+    }
+
+    /// In the daemon: tells the waiting parent how the start went, once.
+    static func report(_ message: String) {
+        guard let value = ProcessInfo.processInfo.environment[readyFDVariable], let fd = Int32(value) else { return }
+        let line = message + "\n"
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        unsetenv(readyFDVariable)
+    }
+
+    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        var pointers = strings.map { strdup($0) } + [nil]
+        defer { for p in pointers { free(p) } }
+        return body(pointers)
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SynapseEmulator
+
+struct EmulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulator",
+        abstract: "Run the built-in InfiniSynapse server emulator.",
+        discussion: "Prints 'listening on URL' once it accepts connections; stops on SIGINT or SIGTERM."
+    )
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port (0 picks a free one).")
+    var port = 0
+
+    @Option(help: "The folder holding the emulator's state.")
+    var dataDir: String
+
+    @Option(help: "An accepted API key (repeatable).")
+    var apiKey: [String] = []
+
+    @Option(help: "Seed this many finished tasks.")
+    var seedTasks = 0
+
+    @Option(help: "PATH:SIZE (e.g. big.bin:64M): the first seeded task holds PATH with SIZE deterministic bytes (repeatable).")
+    var seedFile: [String] = []
+
+    @Flag(help: "Seed one task whose workspace listing holds hostile names.")
+    var seedHostileNames = false
+
+    @Option(help: "The shape of getTaskWorkspace files: objects or strings.")
+    var workspaceListing: String = "objects"
+
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .warning
+
+    func validate() throws {
+        guard !apiKey.isEmpty else { throw ValidationError("give at least one --api-key") }
+        guard EmulatorConfiguration.WorkspaceListing(rawValue: workspaceListing) != nil else {
+            throw ValidationError("--workspace-listing must be objects or strings")
+        }
+        for file in seedFile where EmulatorConfiguration.SeedFile(argument: file) == nil {
+            throw ValidationError("--seed-file \(file): expected PATH:SIZE, SIZE like 64M or 1G")
+        }
+        if !seedFile.isEmpty && seedTasks < 1 { throw ValidationError("--seed-file needs --seed-tasks 1 or more") }
+    }
+
+    func run() async throws {
+        LogSetup.bootstrap(level: logLevel)
+        var configuration = EmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), apiKeys: apiKey)
+        configuration.host = host
+        configuration.port = port
+        configuration.seedTasks = seedTasks
+        configuration.seedFiles = seedFile.compactMap(EmulatorConfiguration.SeedFile.init(argument:))
+        configuration.seedHostileNames = seedHostileNames
+        configuration.workspaceListing = EmulatorConfiguration.WorkspaceListing(rawValue: workspaceListing)!
+        let host = self.host
+        let app = try buildApplication(configuration: configuration, logger: Logger(label: "emulator")) { port in
+            FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+        }
+        try await app.runService()
+    }
+}

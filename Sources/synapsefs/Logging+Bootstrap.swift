@@ -1,0 +1,16 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+enum LogSetup {
+    /// Logs go to stderr: the terminal with `-f`, the log file in the background.
+    static func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SynapseClient
+import SynapseCore
+import SynapseEmulator
+import SynapseFUSE
+
+struct MountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount",
+        abstract: "Mount the server's tasks at MOUNTPOINT.",
+        discussion: """
+        The API key comes from INFINISYNAPSE_API_KEY, --api-key-file or the config file, never \
+        from the command line. With no server configured, the built-in emulator is mounted.
+        """
+    )
+
+    @Argument(help: "An empty folder to mount on.")
+    var mountpoint: String
+
+    @Option(help: "The server's base URL (default: the config file's server, else the built-in emulator).")
+    var server: String?
+
+    @Option(help: "Where cached files, listings and the log live (default: ~/.cache/synapsefs/…).")
+    var cacheDir: String?
+
+    @Option(help: "A file holding the API key; it must not be readable by group or others.")
+    var apiKeyFile: String?
+
+    @Option(help: "The config file (default: ~/.config/synapsefs/config.json).")
+    var config: String?
+
+    @Flag(name: [.customShort("f"), .long], help: "Stay in the foreground and log to stderr.")
+    var foreground = false
+
+    @Option(name: .customShort("o"), help: "A FUSE mount option (repeatable), e.g. -o allow_other.")
+    var options: [String] = []
+
+    @Option(help: "Seconds to wait for a connection to the server.")
+    var connectTimeout: Double = 5
+
+    @Option(help: "Seconds a transfer may stall before it fails.")
+    var idleTimeout: Double = 15
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard connectTimeout > 0, idleTimeout > 0 else { throw ValidationError("timeouts must be positive") }
+    }
+
+    func run() throws {
+        FuseAdapter.blockStopSignals()
+        let settings: MountSettings
+        let mountpoint = URL(fileURLWithPath: self.mountpoint).standardizedFileURL.path
+        do {
+            settings = try MountSettings.resolve(serverFlag: server, apiKeyFile: apiKeyFile, configPath: config, cacheDirFlag: cacheDir)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: mountpoint, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw SettingsError("mountpoint \(mountpoint) is not a folder")
+            }
+        } catch {
+            Daemon.report("error: \(error)")
+            throw failure("\(error)")
+        }
+        let cache: CacheDirectory
+        do { cache = try CacheDirectory(root: settings.cacheRoot) } catch { throw failure(error.message) }
+
+        if !foreground {
+            var arguments = Array(CommandLine.arguments.dropFirst())
+            arguments.append("--foreground")
+            do {
+                if let problem = try Daemon.spawn(arguments: arguments, logFile: cache.logFile) { throw failure(problem) }
+            } catch let error as SettingsError { throw failure(error.description) }
+            print("synapsefs: mounted on \(mountpoint) (log: \(cache.logFile.path))")
+            return
+        }
+
+        LogSetup.bootstrap(level: logLevel)
+        let logger = Logger(label: "synapsefs")
+        let (client, description, emulator) = try connect(settings, cache: cache, logger: logger)
+        defer { emulator?.stopBlocking() }
+
+        var fsConfiguration = FilesystemConfiguration(serverDescription: description, cacheDirectory: cache)
+        fsConfiguration.kernelTimeout = 1
+        let filesystem = SynapseFilesystem(remote: client, configuration: fsConfiguration, logger: logger)
+        let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
+        do {
+            try adapter.run(mountpoint: mountpoint, options: options) {
+                logger.info("mounted \(description) on \(mountpoint)")
+                Daemon.report("ready")
+            }
+        } catch {
+            Daemon.report("error: \(error.description)")
+            throw failure(error.description)
+        }
+    }
+
+    /// The client for the configured server (or a started emulator), checked with one ping.
+    private func connect(_ settings: MountSettings, cache: CacheDirectory, logger: Logger) throws
+        -> (InfiniSynapseClient, String, EmulatorServer?)
+    {
+        let timeouts = Timeouts(connect: connectTimeout, idle: idleTimeout)
+        switch settings.server {
+        case .builtInEmulator:
+            var configuration = EmulatorConfiguration(dataDirectory: cache.root.appendingPathComponent("emulator-data"),
+                                                      apiKeys: [Self.randomKey()])
+            configuration.seedTasks = 5
+            let emulator: EmulatorServer
+            do {
+                emulator = try EmulatorServer.startBlocking(configuration: configuration, logger: Logger(label: "emulator"))
+            } catch {
+                Daemon.report("error: \(error)")
+                throw failure("cannot start the built-in emulator: \(error)")
+            }
+            logger.notice("no server configured: serving the built-in emulator at \(emulator.baseURL) with demo tasks")
+            let client = InfiniSynapseClient(baseURL: emulator.baseURL, apiKey: emulator.apiKey, timeouts: timeouts, logger: logger)
+            return (client, "built-in emulator (\(emulator.baseURL))", emulator)
+        case .remote(let url, let apiKey):
+            let client = InfiniSynapseClient(baseURL: url, apiKey: apiKey, timeouts: timeouts, logger: logger)
+            do {
+                try client.ping()
+            } catch .rejectedKey(let message) {
+                let text = "the server at \(url) rejected the API key (\(message)); set a valid key and mount again"
+                Daemon.report("error: \(text)")
+                throw failure(text)
+            } catch {
+                logger.warning("server \(url) is unreachable (\(error)); mounting anyway, cached files stay readable")
+            }
+            return (client, url, nil)
+        }
+    }
+
+    private static func randomKey() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    private func failure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("synapsefs: \(message)\n".utf8))
+        return ExitCode.failure
+    }
+}
