@@ -1,0 +1,152 @@
+import Foundation
+import Synchronization
+import SynapseCore
+
+/// An in-memory agent server for core tests, with switches for the faults the core handles.
+final class FakeRemote: TaskRemote {
+    struct File {
+        var bytes: Data
+        var listedSize: Int64?
+        var mtime: Date?
+    }
+
+    struct State {
+        var tasks: [TaskSummary] = []
+        var messages: [String: [TaskMessage]] = [:]
+        var workspaces: [String: [String: File]] = [:]
+        /// Thrown by every call while set.
+        var failure: RemoteError?
+        /// Downloads stop after this many bytes, once.
+        var truncateNextDownloadAt: Int64?
+        /// Downloads sleep this long per chunk (to make readers overlap).
+        var chunkDelay: Double = 0
+        var downloads = 0
+        var listCalls = 0
+        var infoCalls = 0
+    }
+
+    let state = Mutex(State())
+
+    func addTask(_ id: String, name: String? = nil, messages: [TaskMessage] = [], files: [String: File] = [:]) {
+        state.withLock { s in
+            s.tasks.append(TaskSummary(id: id, name: name ?? "task \(id)", serverStatus: "completed",
+                                       createdAt: Date(timeIntervalSince1970: 1_700_000_000), updatedAt: nil))
+            s.messages[id] = messages
+            s.workspaces[id] = files
+        }
+    }
+
+    func setFailure(_ failure: RemoteError?) { state.withLock { $0.failure = failure } }
+
+    private func check() throws(RemoteError) {
+        if let failure = state.withLock({ $0.failure }) { throw failure }
+    }
+
+    func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage {
+        try check()
+        return state.withLock { s in
+            s.listCalls += 1
+            let start = min((page - 1) * pageSize, s.tasks.count)
+            let items = Array(s.tasks[start..<min(start + pageSize, s.tasks.count)])
+            return TaskPage(items: items, totalItems: s.tasks.count,
+                            totalPages: (s.tasks.count + pageSize - 1) / pageSize, currentPage: page)
+        }
+    }
+
+    func taskInfo(id: String) throws(RemoteError) -> TaskSummary {
+        try check()
+        let task = state.withLock { s in
+            s.infoCalls += 1
+            return s.tasks.first { $0.id == id }
+        }
+        guard let task else { throw .notFound("task \(id)") }
+        return task
+    }
+
+    func messages(taskId: String) throws(RemoteError) -> [TaskMessage] {
+        try check()
+        guard let messages = state.withLock({ $0.messages[taskId] }) else { throw .notFound("task \(taskId)") }
+        return messages
+    }
+
+    func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] {
+        try check()
+        guard let files = state.withLock({ $0.workspaces[taskId] }) else { throw .notFound("task \(taskId)") }
+        return files.map { WorkspaceEntry(path: $0.key, size: $0.value.listedSize, mtime: $0.value.mtime) }
+    }
+
+    func download(taskId: String, path: String, offset: Int64,
+                  into sink: (UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+        try check()
+        let (file, cut, delay) = state.withLock { s in
+            s.downloads += 1
+            defer { s.truncateNextDownloadAt = nil }
+            return (s.workspaces[taskId]?[path], s.truncateNextDownloadAt, s.chunkDelay)
+        }
+        guard let file else { throw .notFound(path) }
+        let end = Int(cut ?? Int64(file.bytes.count))
+        var sent = Int(offset)
+        while sent < end {
+            let n = min(64 << 10, end - sent)
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            let keepGoing = file.bytes[sent..<(sent + n)].withUnsafeBytes { sink($0) }
+            guard keepGoing else { throw .unreachable("aborted") }
+            sent += n
+        }
+        // A cut transfer reports the whole size, as a Content-Length would.
+        return DownloadResult(bytesWritten: Int64(sent) - offset, totalSize: Int64(file.bytes.count))
+    }
+}
+
+/// A filesystem over a fake remote, with a fresh cache directory.
+struct Fixture {
+    let remote: FakeRemote
+    let fs: SynapseFilesystem
+    let cacheRoot: URL
+
+    init(remote: FakeRemote = FakeRemote(), cacheRoot: URL? = nil, ttl: Double = 10) throws {
+        self.remote = remote
+        let root = cacheRoot ?? FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-core-\(UUID().uuidString)")
+        self.cacheRoot = root
+        var configuration = FilesystemConfiguration(serverDescription: "fake", cacheDirectory: try CacheDirectory(root: root))
+        configuration.taskListTTL = ttl
+        configuration.taskDetailsTTL = ttl
+        fs = SynapseFilesystem(remote: remote, configuration: configuration, logger: .init(label: "test"))
+    }
+
+    /// Resolves a path below the mount root, as the kernel would, one lookup per component.
+    func resolve(_ path: String) throws(FSError) -> UInt64 {
+        var ino = InodeTable.rootInode
+        for part in path.split(separator: "/") {
+            ino = try fs.lookup(parent: ino, name: String(part)).inode
+        }
+        return ino
+    }
+
+    func list(_ path: String) throws(FSError) -> [String] {
+        let fh = try fs.opendir(try resolve(path))
+        defer { fs.releasedir(fh) }
+        return try fs.readdir(fh, from: 0).map(\.name).filter { $0 != "." && $0 != ".." }
+    }
+
+    func readAll(_ path: String) throws(FSError) -> Data {
+        let opened = try fs.open(try resolve(path), writing: false, truncating: false)
+        defer { fs.release(opened.handle) }
+        return try read(opened.handle)
+    }
+
+    func read(_ fh: UInt64, chunk: Int = 100_000) throws(FSError) -> Data {
+        var out = Data()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 8)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try fs.read(fh, at: Int64(out.count), into: buffer)
+            if n == 0 { return out }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+}
+
+func bytes(_ count: Int, seed: UInt8 = 1) -> Data {
+    Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })
+}

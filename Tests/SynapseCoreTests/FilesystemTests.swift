@@ -1,0 +1,183 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import SynapseCore
+
+@Suite struct FilesystemTests {
+    static let done = [
+        TaskMessage(ts: 1_700_000_000_000, type: "say", say: "task", text: "Analyse sales"),
+        TaskMessage(ts: 1_700_000_001_000, type: "say", say: "text", text: "Working"),
+        TaskMessage(ts: 1_700_000_002_000, type: "say", say: "completion_result", text: "Done"),
+    ]
+
+    func fixture(files: [String: FakeRemote.File] = [:]) throws -> Fixture {
+        let remote = FakeRemote()
+        remote.addTask("t1", messages: Self.done, files: files)
+        return try Fixture(remote: remote)
+    }
+
+    @Test func tasksListsEveryTaskAcrossPages() throws {
+        let remote = FakeRemote()
+        for i in 0..<250 { remote.addTask(String(format: "task-%03d", i)) }
+        let f = try Fixture(remote: remote)
+        let names = try f.list("tasks")
+        #expect(names.count == 250)
+        #expect(Set(names).count == 250)
+        #expect(remote.state.withLock { $0.listCalls } == 3)
+    }
+
+    @Test func taskFolderHoldsTheContractFiles() throws {
+        let f = try fixture()
+        #expect(try f.list("tasks/t1").sorted() == ["info.json", "messages.json", "status", "stream.log", "workspace"])
+        #expect(String(decoding: try f.readAll("tasks/t1/status"), as: UTF8.self) == "completed\n")
+        let info = try JSONSerialization.jsonObject(with: try f.readAll("tasks/t1/info.json")) as! [String: Any]
+        #expect(info["id"] as? String == "t1")
+        #expect(info["status"] as? String == "completed")
+        let messages = try JSONSerialization.jsonObject(with: try f.readAll("tasks/t1/messages.json")) as! [[String: Any]]
+        #expect(messages.count == 3)
+        let log = String(decoding: try f.readAll("tasks/t1/stream.log"), as: UTF8.self)
+        #expect(log.contains("] user\nAnalyse sales\n"))
+        #expect(log.contains("] result\nDone\n"))
+    }
+
+    @Test func generatedFileSizesMatchTheirContent() throws {
+        let f = try fixture()
+        for name in TaskFileKind.allCases.map(\.rawValue) {
+            let ino = try f.resolve("tasks/t1/\(name)")
+            #expect(try f.fs.getattr(ino).size == Int64(try f.readAll("tasks/t1/\(name)").count), "\(name)")
+        }
+    }
+
+    @Test func missingNamesAreENOENT() throws {
+        let f = try fixture()
+        for path in ["nope", "tasks/unknown-task", "tasks/t1/nope", "tasks/t1/workspace/nope.txt"] {
+            let error = #expect(throws: FSError.self) { _ = try f.resolve(path) }
+            #expect(error?.errno == ENOENT, "\(path)")
+        }
+    }
+
+    @Test func anUnlistedTaskIdIsAskedOfTheServer() throws {
+        let f = try fixture()
+        _ = try f.list("tasks")
+        f.remote.addTask("late")
+        #expect(try f.list("tasks").contains("late") == false) // the listing is cached
+        _ = try f.resolve("tasks/late")
+        #expect(f.remote.state.withLock { $0.infoCalls } == 1)
+    }
+
+    @Test func workspaceSizesComeFromTheListing() throws {
+        let f = try fixture(files: ["a.bin": .init(bytes: bytes(1000), listedSize: 1000), "sub/b.txt": .init(bytes: bytes(7), listedSize: 7)])
+        #expect(try f.fs.getattr(try f.resolve("tasks/t1/workspace/a.bin")).size == 1000)
+        #expect(try f.fs.getattr(try f.resolve("tasks/t1/workspace/sub/b.txt")).size == 7)
+        #expect(try f.fs.getattr(try f.resolve("tasks/t1/workspace/sub")).kind == .directory)
+    }
+
+    @Test func workspaceFileIsFetchedOnceThenServedFromTheCache() throws {
+        let content = bytes(300_000)
+        let f = try fixture(files: ["a.bin": .init(bytes: content, listedSize: Int64(content.count))])
+        let ino = try f.resolve("tasks/t1/workspace/a.bin")
+        let first = try f.fs.open(ino, writing: false, truncating: false)
+        #expect(first.keepCache == false)
+        #expect(try f.read(first.handle) == content)
+        f.fs.release(first.handle)
+        #expect(try f.readAll("tasks/t1/workspace/a.bin") == content)
+        let again = try f.fs.open(ino, writing: false, truncating: false)
+        #expect(again.keepCache == true)
+        f.fs.release(again.handle)
+        #expect(f.remote.state.withLock { $0.downloads } == 1)
+    }
+
+    @Test func unknownSizeReadsToTheEndWithDirectIO() throws {
+        let content = bytes(123_457)
+        let f = try fixture(files: ["u.bin": .init(bytes: content, listedSize: nil)])
+        let ino = try f.resolve("tasks/t1/workspace/u.bin")
+        #expect(try f.fs.getattr(ino).size == 0)
+        let opened = try f.fs.open(ino, writing: false, truncating: false)
+        #expect(opened.directIO)
+        #expect(try f.read(opened.handle, chunk: 4096) == content)
+        f.fs.release(opened.handle)
+        #expect(try f.fs.getattr(ino).size == Int64(content.count))
+    }
+
+    @Test func aTruncatedDownloadFailsWithEIOAndIsNotCached() throws {
+        let content = bytes(500_000)
+        let f = try fixture(files: ["t.bin": .init(bytes: content, listedSize: Int64(content.count))])
+        f.remote.state.withLock { $0.truncateNextDownloadAt = 200_000 }
+        let error = #expect(throws: FSError.self) { _ = try f.readAll("tasks/t1/workspace/t.bin") }
+        #expect(error?.errno == EIO)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.cacheRoot.appendingPathComponent("objects").path)
+        #expect(leftovers.filter { $0.hasSuffix(".data") || $0.hasSuffix(".json") }.isEmpty)
+        #expect(try f.readAll("tasks/t1/workspace/t.bin") == content)
+    }
+
+    @Test func concurrentReadersShareOneDownload() throws {
+        let content = bytes(2_000_000)
+        let f = try fixture(files: ["c.bin": .init(bytes: content, listedSize: Int64(content.count))])
+        f.remote.state.withLock { $0.chunkDelay = 0.002 }
+        let ino = try f.resolve("tasks/t1/workspace/c.bin")
+        let results = Mutex<[Data]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let opened = try! f.fs.open(ino, writing: false, truncating: false)
+            let data = try! f.read(opened.handle, chunk: 65536)
+            f.fs.release(opened.handle)
+            results.withLock { $0.append(data) }
+        }
+        #expect(results.withLock { $0 }.allSatisfy { $0 == content })
+        #expect(f.remote.state.withLock { $0.downloads } == 1)
+    }
+
+    @Test func cachedFilesStayReadableAcrossRemountWhileTheServerIsDown() throws {
+        let content = bytes(70_000)
+        let f = try fixture(files: ["keep.bin": .init(bytes: content, listedSize: Int64(content.count))])
+        #expect(try f.readAll("tasks/t1/workspace/keep.bin") == content)
+        f.remote.setFailure(.unreachable("connection refused"))
+        let remounted = try Fixture(remote: f.remote, cacheRoot: f.cacheRoot)
+        #expect(try remounted.list("tasks") == ["t1"])
+        #expect(try remounted.readAll("tasks/t1/workspace/keep.bin") == content)
+        #expect(remounted.fs.serverHealth.state == .offline)
+    }
+
+    @Test func aFingerprintChangeRefetches() throws {
+        let f = try fixture(files: ["v.txt": .init(bytes: Data("one".utf8), listedSize: 3, mtime: Date(timeIntervalSince1970: 1))])
+        #expect(try f.readAll("tasks/t1/workspace/v.txt") == Data("one".utf8))
+        f.remote.state.withLock { $0.workspaces["t1"]!["v.txt"] = .init(bytes: Data("two!".utf8), listedSize: 4, mtime: Date(timeIntervalSince1970: 2)) }
+        let fresh = try Fixture(remote: f.remote, cacheRoot: f.cacheRoot)
+        #expect(try fresh.readAll("tasks/t1/workspace/v.txt") == Data("two!".utf8))
+    }
+
+    @Test func serverFailuresMapToErrno() throws {
+        let cases: [(RemoteError, Int32)] = [(.rejectedKey("1101"), EACCES), (.unreachable("refused"), EIO),
+                                             (.timedOut("idle"), EIO), (.server(status: 500, message: "boom"), EIO)]
+        for (failure, errno) in cases {
+            let f = try fixture()
+            f.remote.setFailure(failure)
+            let error = #expect(throws: FSError.self) { _ = try f.list("tasks") }
+            #expect(error?.errno == errno, "\(failure)")
+        }
+    }
+
+    @Test func writesAreRefusedAsReadOnly() throws {
+        let f = try fixture(files: ["a.txt": .init(bytes: Data("x".utf8), listedSize: 1)])
+        let file = try f.resolve("tasks/t1/workspace/a.txt")
+        for (writing, truncating) in [(true, false), (false, true)] {
+            let error = #expect(throws: FSError.self) { _ = try f.fs.open(file, writing: writing, truncating: truncating) }
+            #expect(error?.errno == EROFS)
+        }
+        #expect(f.fs.refuseChange(in: try f.resolve("tasks/t1/workspace"), name: "new.txt").errno == EROFS)
+        #expect(f.fs.refuseChange(of: file).errno == EROFS)
+    }
+
+    @Test func readdirplusCountsAReferencePerEntryButNotForDots() throws {
+        let f = try fixture()
+        let dir = try f.resolve("tasks/t1")
+        let fh = try f.fs.opendir(dir)
+        defer { f.fs.releasedir(fh) }
+        for entry in try f.fs.readdir(fh, from: 0) where !entry.isDotEntry {
+            let ino = f.fs.acceptPlusEntry(entry).inode
+            #expect(f.fs.inodes.lookupCount(of: ino) == 1)
+            f.fs.forget(ino, count: 1)
+            #expect(f.fs.inodes.key(for: ino) == nil)
+        }
+        #expect(try f.fs.readdir(fh, from: 3).first?.name == (try f.fs.readdir(fh, from: 0))[3].name)
+    }
+}

@@ -1,0 +1,47 @@
+import Testing
+@testable import SynapseCore
+
+@Suite struct SafeNameTests {
+    @Test(arguments: [
+        ("../escape.txt", ["escape.txt"]),
+        ("/abs.txt", ["abs.txt"]),
+        ("a/../../b", ["a", "b"]),
+        ("./x/./y", ["x", "y"]),
+        ("a//b/", ["a", "b"]),
+        ("..", []),
+    ])
+    func pathsCannotClimbOut(path: String, expected: [String]) {
+        #expect(SafeName.components(ofPath: path) == expected)
+    }
+
+    @Test func controlCharactersAndNulAreEscaped() {
+        #expect(SafeName.component("bell\u{07}.txt") == "bell%07.txt")
+        #expect(SafeName.component("nul\u{0}x") == "nul%00x")
+        #expect(SafeName.component("tab\tnew\nline") == "tab%09new%0Aline")
+        #expect(SafeName.component("del\u{7F}") == "del%7F")
+    }
+
+    @Test func overlongNamesFitAndStayDistinct() {
+        let a = SafeName.component(String(repeating: "L", count: 296) + ".txt")
+        let b = SafeName.component(String(repeating: "L", count: 297) + ".txt")
+        #expect(a.utf8.count <= 255)
+        #expect(b.utf8.count <= 255)
+        #expect(a != b)
+        let multibyte = SafeName.component(String(repeating: "é", count: 200))
+        #expect(multibyte.utf8.count <= 255)
+        #expect(multibyte.hasPrefix("éé"))
+    }
+
+    @Test func uniqueAddsASuffixBeforeTheExtension() {
+        #expect(SafeName.unique("a.txt", in: []) == "a.txt")
+        #expect(SafeName.unique("a.txt", in: ["a.txt"]) == "a~2.txt")
+        #expect(SafeName.unique("a.txt", in: ["a.txt", "a~2.txt"]) == "a~3.txt")
+        #expect(SafeName.unique(".hidden", in: [".hidden"]) == ".hidden~2")
+    }
+
+    @Test func dotNamesAreNeverReturned() {
+        #expect(SafeName.component(".") != ".")
+        #expect(SafeName.component("..") != "..")
+        #expect(SafeName.component("") != "")
+    }
+}
