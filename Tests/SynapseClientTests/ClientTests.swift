@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import SynapseClient
+import SynapseCore
+
+/// The libcurl client against the live emulator on loopback. The blocking client runs on
+/// a thread of its own, as the mount runs it.
+@Suite struct ClientTests {
+    func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    @Test func listingPagesAndEnvelopes() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 250)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let page = try await offPool { try client.listTasks(page: 1, pageSize: 100) }
+        #expect(page.items.count == 100)
+        #expect(page.totalItems == 250)
+        #expect(page.totalPages == 3)
+        var ids = Set(page.items.map(\.id))
+        for n in 2...3 {
+            ids.formUnion(try await offPool { try client.listTasks(page: n, pageSize: 100) }.items.map(\.id))
+        }
+        #expect(ids.count == 250)
+        #expect(page.items.first?.name.hasPrefix("Seeded task") == true)
+        #expect(page.items.first?.createdAt != nil)
+    }
+
+    @Test func aWrongKeyIsRejectedWithCode1101() async throws {
+        let emulator = try await LiveEmulator.start()
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client(key: "wrong")
+        let error = await #expect(throws: RemoteError.self) { try await offPool { try client.ping() } }
+        guard case .rejectedKey? = error else { Issue.record("expected rejectedKey, got \(String(describing: error))"); return }
+        #expect(error?.errno == EACCES)
+    }
+
+    @Test func pageSizeOver100Is422() async throws {
+        let emulator = try await LiveEmulator.start()
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let error = await #expect(throws: RemoteError.self) { try await offPool { try client.listTasks(page: 1, pageSize: 101) } }
+        guard case .invalidRequest? = error else { Issue.record("expected invalidRequest, got \(String(describing: error))"); return }
+    }
+
+    @Test func unknownTaskIs404() async throws {
+        let emulator = try await LiveEmulator.start()
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let error = await #expect(throws: RemoteError.self) { try await offPool { try client.taskInfo(id: "no-such-task") } }
+        #expect(error?.errno == ENOENT)
+    }
+
+    @Test func messagesAndTaskInfo() async throws {
+        let emulator = try await LiveEmulator.start()
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let info = try await offPool { try client.taskInfo(id: firstTask) }
+        #expect(info.id == firstTask)
+        #expect(info.serverStatus == "completed")
+        let messages = try await offPool { try client.messages(taskId: firstTask) }
+        #expect(messages.count == 5)
+        #expect(messages.first?.say == "task")
+        #expect(messages.last?.isCompletion == true)
+    }
+
+    @Test(arguments: [EmulatorListingShape.objects, .strings])
+    func bothWorkspaceListingShapes(shape: EmulatorListingShape) async throws {
+        let emulator = try await LiveEmulator.start(listing: shape.configuration)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let entries = try await offPool { try client.workspace(taskId: firstTask) }
+        #expect(entries.map(\.path).sorted() == ["charts/trend.svg", "report.md", "summary.csv"])
+        let reportSize = try FileManager.default.attributesOfItem(atPath: emulator.workspaceFile(task: firstTask, path: "report.md").path)[.size] as! Int
+        let report = entries.first { $0.path == "report.md" }!
+        switch shape {
+        case .objects:
+            #expect(report.size == Int64(reportSize))
+            #expect(report.mtime != nil)
+        case .strings:
+            #expect(report.size == nil)
+        }
+    }
+
+    @Test func downloadStreamsTheExactBytesAndHonoursOffsets() async throws {
+        let emulator = try await LiveEmulator.start(seedFiles: [.init(path: "data/big.bin", size: 3 << 20)])
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let expected = try Data(contentsOf: emulator.workspaceFile(task: firstTask, path: "data/big.bin"))
+        let (whole, result) = try await offPool { () -> (Data, DownloadResult) in
+            var data = Data()
+            let r = try client.download(taskId: firstTask, path: "data/big.bin", offset: 0) { data.append(contentsOf: $0); return true }
+            return (data, r)
+        }
+        #expect(whole == expected)
+        #expect(result.totalSize == Int64(expected.count))
+        let tail = try await offPool { () -> Data in
+            var data = Data()
+            _ = try client.download(taskId: firstTask, path: "data/big.bin", offset: 1_000_000) { data.append(contentsOf: $0); return true }
+            return data
+        }
+        #expect(tail == expected.subdata(in: 1_000_000..<expected.count))
+    }
+
+    @Test func aMissingFileIsNotFound() async throws {
+        let emulator = try await LiveEmulator.start()
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let error = await #expect(throws: RemoteError.self) {
+            try await offPool { _ = try client.download(taskId: firstTask, path: "nope.txt", offset: 0) { _ in true } }
+        }
+        guard case .notFound? = error else { Issue.record("expected notFound, got \(String(describing: error))"); return }
+    }
+
+    @Test func aClosedPortIsUnreachableAtOnce() async throws {
+        let port = try StalledServer.unusedPort()
+        let client = InfiniSynapseClient(baseURL: "http://127.0.0.1:\(port)", apiKey: "k", logger: .init(label: "c"))
+        let start = Date()
+        let error = await #expect(throws: RemoteError.self) { try await offPool { try client.ping() } }
+        #expect(error?.isConnectivity == true)
+        #expect(Date().timeIntervalSince(start) < 2)
+    }
+
+    @Test func aServerThatNeverAnswersTimesOutAtTheIdleTimeout() async throws {
+        let stalled = try StalledServer()
+        defer { stalled.close() }
+        let client = InfiniSynapseClient(baseURL: "http://127.0.0.1:\(stalled.port)", apiKey: "k",
+                                         timeouts: Timeouts(connect: 1, idle: 1, request: 30), logger: .init(label: "c"))
+        let start = Date()
+        let error = await #expect(throws: RemoteError.self) { try await offPool { try client.ping() } }
+        guard case .timedOut? = error else { Issue.record("expected timedOut, got \(String(describing: error))"); return }
+        #expect(error?.errno == EIO)
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+}
+
+enum EmulatorListingShape: String, CaseIterable, Sendable {
+    case objects, strings
+}
+
+import SynapseEmulator
+extension EmulatorListingShape {
+    var configuration: EmulatorConfiguration.WorkspaceListing { self == .objects ? .objects : .strings }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import SynapseClient
+import SynapseEmulator
+
+/// An emulator on a free loopback port with its own data directory, for one test.
+struct LiveEmulator {
+    let server: EmulatorServer
+    let dataDirectory: URL
+
+    static func start(seedTasks: Int = 3, seedFiles: [EmulatorConfiguration.SeedFile] = [],
+                      listing: EmulatorConfiguration.WorkspaceListing = .objects, hostile: Bool = false) async throws -> LiveEmulator {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-emu-\(UUID().uuidString)")
+        var configuration = EmulatorConfiguration(dataDirectory: dir, apiKeys: ["test-key"])
+        configuration.seedTasks = seedTasks
+        configuration.seedFiles = seedFiles
+        configuration.workspaceListing = listing
+        configuration.seedHostileNames = hostile
+        var logger = Logger(label: "emulator")
+        logger.logLevel = .warning
+        return LiveEmulator(server: try await EmulatorServer.start(configuration: configuration, logger: logger), dataDirectory: dir)
+    }
+
+    func client(key: String = "test-key", timeouts: Timeouts = Timeouts(connect: 2, idle: 5, request: 30)) -> InfiniSynapseClient {
+        InfiniSynapseClient(baseURL: server.baseURL, apiKey: key, timeouts: timeouts, logger: Logger(label: "client"))
+    }
+
+    func workspaceFile(task: String, path: String) -> URL {
+        dataDirectory.appendingPathComponent("workspaces/\(task)/\(path)")
+    }
+
+    func stop() async {
+        await server.stop()
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+}
+
+let firstTask = "5eed0000-0000-4000-8000-000000000001"
