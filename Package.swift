@@ -42,6 +42,6 @@ let package = Package(
 
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
         .testTarget(name: "SynapseClientTests", dependencies: ["SynapseClient", "SynapseEmulator", "SynapseCore"]),
-        .testTarget(name: "MountTests", dependencies: []),
+        .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]
 )

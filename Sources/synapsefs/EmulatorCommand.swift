@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import SynapseEmulator
 
-struct EmulatorCommand: AsyncParsableCommand {
+struct EmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Run the built-in InfiniSynapse server emulator.",
@@ -48,7 +48,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         if !seedFile.isEmpty && seedTasks < 1 { throw ValidationError("--seed-file needs --seed-tasks 1 or more") }
     }
 
-    func run() async throws {
+    func run() throws {
         LogSetup.bootstrap(level: logLevel)
         var configuration = EmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), apiKeys: apiKey)
         configuration.host = host
@@ -61,6 +61,27 @@ struct EmulatorCommand: AsyncParsableCommand {
         let app = try buildApplication(configuration: configuration, logger: Logger(label: "emulator")) { port in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
         }
-        try await app.runService()
+        // The server runs on Swift's executors; this thread waits for it to stop (SIGINT/SIGTERM).
+        let outcome = BlockingOutcome()
+        Task.detached {
+            do { try await app.runService() } catch { outcome.fail(error) }
+            outcome.finish()
+        }
+        try outcome.wait()
+    }
+}
+
+/// Waits on the main thread for work running on Swift's executors.
+final class BlockingOutcome: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var error: (any Error)?
+
+    func fail(_ error: any Error) { lock.withLock { self.error = error } }
+    func finish() { done.signal() }
+
+    func wait() throws {
+        done.wait()
+        if let error = lock.withLock({ error }) { throw error }
     }
 }

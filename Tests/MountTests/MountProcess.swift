@@ -1,0 +1,57 @@
+import Foundation
+
+/// `synapsefs mount -f` in its own process; always unmounted by `unmount()` or deinit.
+final class MountProcess {
+    let process: ChildProcess
+    let mountpoint: URL
+    let cacheDirectory: URL
+    let log: URL
+
+    /// Starts the mount and waits until it is live; throws with the daemon's output if it is not.
+    init(server: String, mountpoint: URL, cacheDirectory: URL, apiKey: String = EmulatorProcess.apiKey,
+         extraArguments: [String] = []) throws {
+        self.mountpoint = mountpoint
+        self.cacheDirectory = cacheDirectory
+        log = cacheDirectory.deletingLastPathComponent().appendingPathComponent("mount-\(UUID().uuidString.prefix(6)).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process = try ChildProcess([synapsefsBinary, "mount", mountpoint.path, "--server", server, "--cache-dir", cacheDirectory.path,
+                                    "-f", "--connect-timeout", "2", "--idle-timeout", "5"] + extraArguments,
+                                   environment: ["INFINISYNAPSE_API_KEY": apiKey], output: log)
+        let process = self.process
+        let path = mountpoint.path
+        guard waitUntil(30, { isMounted(path) || !process.isRunning }), isMounted(path) else {
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            unmount()
+            throw HarnessError("mount did not come up (CI=\(MountSupport.isCI)): \(output)")
+        }
+    }
+
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    func path(_ relative: String) -> String { mountpoint.appendingPathComponent(relative).path }
+
+    /// Unmounts and waits for the daemon to exit; escalates to a lazy unmount and SIGKILL.
+    func unmount() {
+        if isMounted(mountpoint.path) { _ = try? run(["fusermount3", "-u", mountpoint.path], timeout: 20) }
+        if !process.wait(timeout: 10) {
+            _ = try? run(["fusermount3", "-uz", mountpoint.path], timeout: 20)
+            process.stop()
+        }
+        if isMounted(mountpoint.path) { _ = try? run(["fusermount3", "-uz", mountpoint.path], timeout: 20) }
+    }
+
+    deinit { unmount() }
+}
+
+/// An emulator plus a mount of it in fresh temporary folders, torn down after `body`.
+func withMountedEmulator(_ emulatorArguments: [String], _ body: (EmulatorProcess, MountProcess) throws -> Void) throws {
+    let root = try temporaryDirectory("mount")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let emulator = try EmulatorProcess(emulatorArguments, dataDirectory: root.appendingPathComponent("emulator"))
+    defer { emulator.stop() }
+    let mountpoint = root.appendingPathComponent("mnt")
+    try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
+    let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: root.appendingPathComponent("cache"))
+    defer { mount.unmount() }
+    try body(emulator, mount)
+}

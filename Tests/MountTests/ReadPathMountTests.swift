@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+let seededTask = "5eed0000-0000-4000-8000-000000000001"
+let hostileTask = "5eedbad0-0000-4000-8000-000000000000"
+
+/// Every real-mount suite nests here: one mount at a time, and none without /dev/fuse
+/// unless CI=true (then a mount that cannot come up fails the test).
+@Suite(.serialized, .enabled(if: MountSupport.available, "needs /dev/fuse"))
+struct MountTests {}
+
+/// Real mounts of a live emulator, driven with ls, cat, sha256sum, stat and syscalls.
+extension MountTests { @Suite struct ReadPath {
+    @Test func lsTasksShowsEveryTaskOfTheServer() throws {
+        try withMountedEmulator(["--seed-tasks", "250"]) { emulator, mount in
+            let listing = try run(["ls", mount.path("tasks")])
+            #expect(listing.status == 0)
+            let names = listing.stdout.split(separator: "\n")
+            let server = try run(["curl", "-sf", "-H", "Authorization: Bearer \(EmulatorProcess.apiKey)",
+                                  "\(emulator.url)/api/ai_task/list?page=1&pageSize=1"])
+            let meta = (try JSONSerialization.jsonObject(with: server.stdoutData) as? [String: Any])?["data"] as? [String: Any]
+            let total = (meta?["meta"] as? [String: Any])?["totalItems"] as? Int
+            #expect(total == 250)
+            #expect(names.count == total)
+            #expect(names.contains(Substring(seededTask)))
+            let long = try run(["ls", "-l", mount.path("tasks")])
+            #expect(long.status == 0)
+            #expect(long.stdout.split(separator: "\n").filter { $0.hasPrefix("d") }.count == 250)
+        }
+    }
+
+    @Test func catOfA64MiBFileEqualsTheEmulatorsBytes() throws {
+        try withMountedEmulator(["--seed-tasks", "2", "--seed-file", "big.bin:64M"]) { emulator, mount in
+            let file = mount.path("tasks/\(seededTask)/workspace/big.bin")
+            let expected = try sha256(emulator.workspaceFile(seededTask, "big.bin"))
+            #expect(try sha256(file) == expected)
+            // Second read: from the cache (and page cache), still equal.
+            #expect(try sha256(file) == expected)
+            let copy = mount.cacheDirectory.deletingLastPathComponent().appendingPathComponent("copy.bin").path
+            #expect(try run(["cp", file, copy]).status == 0)
+            #expect(try sha256(copy) == expected)
+        }
+    }
+
+    @Test func statSizesMatchTheServer() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "data/blob.bin:3M"]) { emulator, mount in
+            for path in ["report.md", "summary.csv", "charts/trend.svg", "data/blob.bin"] {
+                let result = try run(["stat", "-c", "%s %F", mount.path("tasks/\(seededTask)/workspace/\(path)")])
+                let size = try FileManager.default.attributesOfItem(atPath: emulator.workspaceFile(seededTask, path))[.size] as! Int
+                #expect(result.stdout == "\(size) regular file\n", "\(path)")
+            }
+            let dir = try run(["stat", "-c", "%F", mount.path("tasks/\(seededTask)/workspace/charts")])
+            #expect(dir.stdout == "directory\n")
+            let files = try run(["ls", mount.path("tasks/\(seededTask)")])
+            #expect(files.stdout.split(separator: "\n") == ["info.json", "messages.json", "status", "stream.log", "workspace"])
+            #expect(try String(contentsOfFile: mount.path("tasks/\(seededTask)/status"), encoding: .utf8) == "completed\n")
+            let log = try run(["cat", mount.path("tasks/\(seededTask)/stream.log")])
+            #expect(log.stdout.contains("] result\nDone: report.md"))
+        }
+    }
+
+    @Test func missingNamesAreENOENT() throws {
+        try withMountedEmulator(["--seed-tasks", "1"]) { _, mount in
+            for path in ["nope", "tasks/no-such-task", "tasks/\(seededTask)/nope", "tasks/\(seededTask)/workspace/nope.txt"] {
+                errno = 0
+                let fd = open(mount.path(path), O_RDONLY)
+                let code = errno
+                if fd >= 0 { close(fd) }
+                #expect(fd == -1 && code == ENOENT, "\(path): fd \(fd) errno \(code)")
+            }
+            let cat = try run(["cat", mount.path("tasks/\(seededTask)/workspace/nope.txt")])
+            #expect(cat.status != 0)
+            #expect(cat.stderr.contains("No such file or directory"))
+        }
+    }
+
+    @Test func writesIntoTheWorkspaceFail() throws {
+        try withMountedEmulator(["--seed-tasks", "1"]) { _, mount in
+            let workspace = mount.path("tasks/\(seededTask)/workspace")
+            for (path, flags) in [("\(workspace)/new.txt", O_WRONLY | O_CREAT), ("\(workspace)/report.md", O_WRONLY),
+                                  ("\(workspace)/report.md", O_RDWR | O_TRUNC)] {
+                errno = 0
+                let fd = open(path, flags, 0o644)
+                let code = errno
+                if fd >= 0 { close(fd) }
+                #expect(fd == -1 && (code == EROFS || code == EACCES), "\(path): errno \(code)")
+            }
+            #expect(mkdir("\(workspace)/dir", 0o755) == -1 && errno == EROFS)
+            #expect(unlink("\(workspace)/report.md") == -1 && errno == EROFS)
+            let shell = try run(["sh", "-c", "echo hi > '\(workspace)/report.md'"])
+            #expect(shell.status != 0)
+            #expect(shell.stderr.contains("Read-only file system"))
+            #expect(try String(contentsOfFile: "\(workspace)/report.md", encoding: .utf8).hasPrefix("# Report 1"))
+        }
+    }
+
+    @Test func hostileNamesAreListedSafely() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-hostile-names"]) { _, mount in
+            let workspace = mount.path("tasks/\(hostileTask)/workspace")
+            let top = try FileManager.default.contentsOfDirectory(atPath: workspace)
+            for name in top {
+                #expect(!name.contains("/") && name != ".." && name.utf8.count <= 255)
+                #expect(!name.unicodeScalars.contains { $0.value < 0x20 }, "\(name.debugDescription)")
+            }
+            #expect(Set(top).isSuperset(of: ["escape.txt", "abs.txt", "a", "bell%07name.txt", "collide.txt", "collide~2.txt", "normal.txt"]))
+            #expect(top.count == 8)
+            // Each safe name serves the bytes of the hostile name it came from.
+            let expectations = ["escape.txt": "../escape.txt", "abs.txt": "/abs.txt", "a/b": "a/../../b",
+                                "bell%07name.txt": "bell\u{07}name.txt", "normal.txt": "normal.txt"]
+            for (local, remote) in expectations {
+                let text = try String(contentsOfFile: "\(workspace)/\(local)", encoding: .utf8)
+                #expect(text == "content of \(remote.debugDescription)\n", "\(local)")
+            }
+            let collided = try Set(["collide.txt", "collide~2.txt"].map { try String(contentsOfFile: "\(workspace)/\($0)", encoding: .utf8) })
+            #expect(collided == ["content of \"collide.txt\"\n", "content of \"./collide.txt\"\n"])
+            let long = top.first { $0.hasPrefix("LLLL") }!
+            #expect(try String(contentsOfFile: "\(workspace)/\(long)", encoding: .utf8).contains(".txt\""))
+            // Nothing resolves outside the mount or the cache.
+            let found = try run(["find", mount.mountpoint.path, "-name", "escape.txt"])
+            #expect(found.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix(Substring(workspace)) })
+            let cacheFiles = try run(["find", mount.cacheDirectory.path, "-type", "f"]).stdout.split(separator: "\n")
+            #expect(cacheFiles.allSatisfy { $0.hasPrefix(Substring(mount.cacheDirectory.path + "/")) && !$0.contains("..") })
+        }
+    }
+
+    @Test func remountServesCachedFilesWithTheEmulatorStopped() throws {
+        let root = try temporaryDirectory("offline")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let emulator = try EmulatorProcess(["--seed-tasks", "2", "--seed-file", "big.bin:8M"], dataDirectory: root.appendingPathComponent("emulator"))
+        defer { emulator.stop() }
+        let mountpoint = root.appendingPathComponent("mnt")
+        try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
+        let cache = root.appendingPathComponent("cache")
+        let expected = try sha256(emulator.workspaceFile(seededTask, "big.bin"))
+        do {
+            let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
+            defer { mount.unmount() }
+            #expect(try sha256(mount.path("tasks/\(seededTask)/workspace/big.bin")) == expected)
+        }
+        #expect(!isMounted(mountpoint.path))
+        emulator.stop()
+        let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
+        defer { mount.unmount() }
+        #expect(try sha256(mount.path("tasks/\(seededTask)/workspace/big.bin")) == expected)
+        // Not cached: fails at once with EIO rather than hanging.
+        let start = Date()
+        errno = 0
+        let fd = open(mount.path("tasks/5eed0000-0000-4000-8000-000000000002/workspace/report.md"), O_RDONLY)
+        let code = errno
+        if fd >= 0 { close(fd) }
+        #expect(fd == -1 && code == EIO, "errno \(code)")
+        #expect(Date().timeIntervalSince(start) < 10)
+        let status = try String(contentsOfFile: mount.path(".synapsefs/status.json"), encoding: .utf8)
+        #expect(status.contains("\"offline\""))
+        #expect(mount.logText.contains("unreachable"))
+    }
+}
+}
