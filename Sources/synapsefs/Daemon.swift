@@ -69,7 +69,7 @@ enum Daemon {
     }
 
     private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-        var pointers = strings.map { strdup($0) } + [nil]
+        let pointers = strings.map { strdup($0) } + [nil]
         defer { for p in pointers { free(p) } }
         return body(pointers)
     }

@@ -32,8 +32,13 @@ public enum SafeName {
     }
 
     /// Makes `name` unique against `taken` by adding `~2`, `~3`, … before the extension.
-    public static func unique(_ name: String, in taken: Set<String>) -> String {
-        guard taken.contains(name) else { return name }
+    /// (`Set` and `Dictionary.Keys` answer `contains` in constant time.)
+    public static func unique(_ name: String, in taken: some Collection<String>) -> String {
+        guard !taken.contains(name) else { return suffixed(name, avoiding: taken) }
+        return name
+    }
+
+    private static func suffixed(_ name: String, avoiding taken: some Collection<String>) -> String {
         let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
         let stem = dot.map { String(name[..<$0]) } ?? name
         let ext = dot.map { String(name[$0...]) } ?? ""

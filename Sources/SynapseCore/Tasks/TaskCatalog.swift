@@ -18,8 +18,10 @@ public final class TaskCatalog: Sendable {
         init(tasks: [TaskSummary]) {
             var byFolder: [String: TaskSummary] = [:]
             var byID: [String: String] = [:]
+            var taken = Set<String>()
             for task in tasks.sorted(by: { $0.id < $1.id }) where byID[task.id] == nil {
-                let name = SafeName.unique(SafeName.component(task.id), in: Set(byFolder.keys))
+                let name = SafeName.unique(SafeName.component(task.id), in: taken)
+                taken.insert(name)
                 byFolder[name] = task
                 byID[task.id] = name
             }

@@ -15,7 +15,7 @@ public struct WorkspaceTree: Sendable {
         case directory(path: String)
     }
 
-    /// Local path ("" is the workspace root) → children's names and nodes, sorted by name.
+    /// Local path ("" is the workspace root) → children's names and nodes.
     private var directories: [String: [String: Node]] = ["": [:]]
 
     public init(entries: [WorkspaceEntry]) {
@@ -27,22 +27,18 @@ public struct WorkspaceTree: Sendable {
             for part in parts.dropLast() {
                 dir = directoryChild(named: part, in: dir)
             }
-            var siblings = directories[dir, default: [:]]
-            let name = SafeName.unique(parts.last!, in: Set(siblings.keys))
-            siblings[name] = .file(File(remotePath: entry.path, size: entry.size, mtime: entry.mtime))
-            directories[dir] = siblings
+            let name = SafeName.unique(parts.last!, in: directories[dir, default: [:]].keys)
+            directories[dir, default: [:]][name] = .file(File(remotePath: entry.path, size: entry.size, mtime: entry.mtime))
         }
     }
 
     /// The local path of the directory `name` inside `parent`, created if needed; a file
     /// already holding that name pushes the directory to a unique name.
     private mutating func directoryChild(named name: String, in parent: String) -> String {
-        var siblings = directories[parent, default: [:]]
-        if case .directory(let path)? = siblings[name] { return path }
-        let unique = SafeName.unique(name, in: Set(siblings.keys))
+        if case .directory(let path)? = directories[parent]?[name] { return path }
+        let unique = SafeName.unique(name, in: directories[parent, default: [:]].keys)
         let path = parent.isEmpty ? unique : parent + "/" + unique
-        siblings[unique] = .directory(path: path)
-        directories[parent] = siblings
+        directories[parent, default: [:]][unique] = .directory(path: path)
         directories[path] = [:]
         return path
     }

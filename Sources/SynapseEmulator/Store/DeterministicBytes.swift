@@ -24,7 +24,7 @@ enum DeterministicBytes {
     /// Writes `size` bytes of the content named by `seed` to `url`, a block at a time.
     static func write(size: Int64, seed: String, to url: URL) throws {
         var block = baseBlock(seed: seed)
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         var written: Int64 = 0
