@@ -59,6 +59,21 @@ extension MountTests { @Suite struct ReadPath {
         }
     }
 
+    @Test func filesWithoutListedSizesReadToTheirEnd() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "odd.bin:1234567", "--workspace-listing", "strings"]) { emulator, mount in
+            let file = mount.path("tasks/\(seededTask)/workspace/odd.bin")
+            let expected = try sha256(emulator.workspaceFile(seededTask, "odd.bin"))
+            #expect(try run(["stat", "-c", "%s", file]).stdout == "0\n")
+            #expect(try sha256(file) == expected)
+            let copy = mount.cacheDirectory.deletingLastPathComponent().appendingPathComponent("odd.copy").path
+            #expect(try run(["cp", file, copy]).status == 0)
+            #expect(try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int == 1_234_567)
+            // Once cached, the real size is known.
+            let sizeAfterRead: () -> String? = { try? run(["stat", "-c", "%s", file]).stdout }
+            #expect(waitUntil(5) { sizeAfterRead() == "1234567\n" })
+        }
+    }
+
     @Test func missingNamesAreENOENT() throws {
         try withMountedEmulator(["--seed-tasks", "1"]) { _, mount in
             for path in ["nope", "tasks/no-such-task", "tasks/\(seededTask)/nope", "tasks/\(seededTask)/workspace/nope.txt"] {
