@@ -4,16 +4,6 @@ import Foundation
 /// them while the server is unreachable.
 public struct ListingStore: Sendable {
     private let directory: URL
-    private static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.dateEncodingStrategy = .millisecondsSince1970
-        return e
-    }()
-    private static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .millisecondsSince1970
-        return d
-    }()
 
     public init(cache: CacheDirectory) {
         directory = cache.listings
@@ -44,12 +34,12 @@ public struct ListingStore: Sendable {
     private static func workspaceFile(_ taskId: String) -> String { "workspace-\(CacheDirectory.key(taskId)).json" }
 
     private func save<T: Encodable>(_ value: T, as name: String) {
-        guard let data = try? Self.encoder.encode(value) else { return }
+        guard let data = try? CacheCoding.encoder.encode(value) else { return }
         try? writeAtomically(data, to: directory.appendingPathComponent(name))
     }
 
     private func load<T: Decodable>(_ type: T.Type, from name: String) -> T? {
         guard let data = try? Data(contentsOf: directory.appendingPathComponent(name)) else { return nil }
-        return try? Self.decoder.decode(type, from: data)
+        return try? CacheCoding.decoder.decode(type, from: data)
     }
 }

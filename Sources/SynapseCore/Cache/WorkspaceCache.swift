@@ -9,16 +9,6 @@ public final class WorkspaceCache: Sendable {
     private let remote: any TaskRemote
     private let logger: Logger
     private let downloads = Mutex<[String: FileDownload]>([:])
-    private static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.dateEncodingStrategy = .millisecondsSince1970
-        return e
-    }()
-    private static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .millisecondsSince1970
-        return d
-    }()
 
     public init(directory: CacheDirectory, remote: any TaskRemote, logger: Logger) {
         self.directory = directory
@@ -104,13 +94,13 @@ public final class WorkspaceCache: Sendable {
         }
         let record = CacheRecord(taskId: file.taskId, remotePath: file.remotePath,
                                  listedSize: file.size, listedMtime: file.mtime, size: size)
-        try writeAtomically(try Self.encoder.encode(record), to: recordURL(key))
+        try writeAtomically(try CacheCoding.encoder.encode(record), to: recordURL(key))
     }
 
     private func completeRecord(for file: CachedFileIdentity) -> CacheRecord? {
         let key = file.key
         guard let data = try? Data(contentsOf: recordURL(key)),
-              let record = try? Self.decoder.decode(CacheRecord.self, from: data),
+              let record = try? CacheCoding.decoder.decode(CacheRecord.self, from: data),
               record.matches(file) else { return nil }
         var st = stat()
         guard stat(dataURL(key).path, &st) == 0, Int64(st.st_size) == record.size else { return nil }
