@@ -55,6 +55,7 @@ public final class FuseAdapter: Sendable {
         guard fuse_session_mount(session, mountpoint) == 0 else {
             throw MountError(description: "cannot mount on \(mountpoint) (is /dev/fuse available and the folder empty and not mounted?)")
         }
+        KernelReadahead.raise(mountpoint: mountpoint, kilobytes: 1 << 10, logger: logger)
         onMounted()
         var set = sigset_t()
         sigemptyset(&set)

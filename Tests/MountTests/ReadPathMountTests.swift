@@ -42,6 +42,17 @@ extension MountTests { @Suite struct ReadPath {
         }
     }
 
+    @Test(.enabled(if: getuid() == 0, "sysfs is writable by root only"))
+    func kernelReadAheadIsRaisedToOneMiB() throws {
+        try withMountedEmulator(["--seed-tasks", "1"]) { _, mount in
+            var st = stat()
+            #expect(stat(mount.mountpoint.path, &st) == 0)
+            let device = "\(st.st_dev >> 8):\(st.st_dev & 0xff)"
+            let readAhead = try String(contentsOfFile: "/sys/class/bdi/\(device)/read_ahead_kb", encoding: .utf8)
+            #expect(readAhead == "1024\n")
+        }
+    }
+
     @Test func statSizesMatchTheServer() throws {
         try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "data/blob.bin:3M"]) { emulator, mount in
             for path in ["report.md", "summary.csv", "charts/trend.svg", "data/blob.bin"] {
