@@ -42,6 +42,16 @@ public struct EmulatorConfiguration: Sendable {
     public var seedFiles: [SeedFile] = []
     public var seedHostileNames = false
     public var workspaceListing = WorkspaceListing.objects
+    /// Seconds between SSE heartbeats.
+    public var heartbeatSeconds: Double = 15
+    /// Uploads above this answer HTTP 400.
+    public var maxUploadBytes: Int64 = 1 << 30
+    /// Faults active from the start (also settable at run time).
+    public var failUploads = 0
+    public var failMessages = 0
+    public var dropSSEEvery: Double = 0
+    public var stallSeconds: Double = 0
+    public var truncateDownloadsAt: Int64 = 0
 
     public init(dataDirectory: URL, apiKeys: [String]) {
         self.dataDirectory = dataDirectory

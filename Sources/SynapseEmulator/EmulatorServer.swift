@@ -8,10 +8,23 @@ public func buildApplication(configuration: EmulatorConfiguration, logger: Logge
                              onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
     let store = try TaskStore(root: configuration.dataDirectory)
     try Seeder.seed(store, configuration: configuration)
+    var initialFaults = Faults.Settings()
+    initialFaults.failUploads = configuration.failUploads
+    initialFaults.failMessages = configuration.failMessages
+    initialFaults.dropSSEEvery = configuration.dropSSEEvery
+    initialFaults.stallSeconds = configuration.stallSeconds
+    initialFaults.truncateDownloadsAt = configuration.truncateDownloadsAt
+    let faults = Faults(initialFaults)
+    let hub = EventHub()
+    let agent = AgentRuns(store: store, hub: hub, logger: logger)
     let router = Router()
-    router.add(middleware: APIMiddleware(apiKeys: Set(configuration.apiKeys)))
-    TaskRoutes(store: store, listing: configuration.workspaceListing).register(on: router)
-    DownloadRoutes(store: store).register(on: router)
+    router.add(middleware: APIMiddleware(apiKeys: Set(configuration.apiKeys), faults: faults))
+    TaskRoutes(store: store, listing: configuration.workspaceListing, isRunning: { agent.isRunning($0) }).register(on: router)
+    DownloadRoutes(store: store, faults: faults).register(on: router)
+    MessageRoutes(store: store, hub: hub, agent: agent, faults: faults).register(on: router)
+    EventRoutes(hub: hub, faults: faults, heartbeatSeconds: configuration.heartbeatSeconds).register(on: router)
+    UploadRoutes(store: store, faults: faults, maxBytes: configuration.maxUploadBytes).register(on: router)
+    FaultRoutes(faults: faults).register(on: router)
     return Application(router: router,
                        configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                             serverName: "synapsefs-emulator"),

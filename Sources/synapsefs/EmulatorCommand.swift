@@ -34,6 +34,27 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "The shape of getTaskWorkspace files: objects or strings.")
     var workspaceListing: String = "objects"
 
+    @Option(help: "Seconds between SSE heartbeats.")
+    var heartbeatSeconds: Double = 15
+
+    @Option(help: "Uploads larger than this many bytes answer HTTP 400 (default 1 GiB).")
+    var maxUploadBytes: Int64 = 1 << 30
+
+    @Option(help: "Fault: the next N uploads answer HTTP 500.")
+    var failUploads = 0
+
+    @Option(help: "Fault: the next N /api/ai/message posts answer HTTP 500.")
+    var failMessages = 0
+
+    @Option(help: "Fault: drop SSE connections every this many seconds (0: never).")
+    var dropSSEEvery: Double = 0
+
+    @Option(help: "Fault: every request waits this many seconds before it is answered.")
+    var stallSeconds: Double = 0
+
+    @Option(help: "Fault: download bodies are cut after this many bytes (0: never).")
+    var truncateDownloadsAt: Int64 = 0
+
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .warning
 
@@ -57,6 +78,13 @@ struct EmulatorCommand: ParsableCommand {
         configuration.seedFiles = seedFile.compactMap(EmulatorConfiguration.SeedFile.init(argument:))
         configuration.seedHostileNames = seedHostileNames
         configuration.workspaceListing = EmulatorConfiguration.WorkspaceListing(rawValue: workspaceListing)!
+        configuration.heartbeatSeconds = heartbeatSeconds
+        configuration.maxUploadBytes = maxUploadBytes
+        configuration.failUploads = failUploads
+        configuration.failMessages = failMessages
+        configuration.dropSSEEvery = dropSSEEvery
+        configuration.stallSeconds = stallSeconds
+        configuration.truncateDownloadsAt = truncateDownloadsAt
         let host = self.host
         let app = try buildApplication(configuration: configuration, logger: Logger(label: "emulator")) { port in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))

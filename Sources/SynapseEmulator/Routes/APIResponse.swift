@@ -32,12 +32,15 @@ enum APIResponse {
 /// Bearer auth on every route, and error envelopes for thrown `APIError`s.
 struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
     let apiKeys: Set<String>
+    let faults: Faults
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
         guard header.hasPrefix("Bearer "), apiKeys.contains(String(header.dropFirst(7))) else {
             return APIResponse.error(.rejectedKey)
         }
+        let stall = faults.current.stallSeconds
+        if stall > 0, !request.uri.path.hasPrefix("/_emulator") { try await Task.sleep(for: .seconds(stall)) }
         do {
             return try await next(request, context)
         } catch let error as APIError {

@@ -5,6 +5,7 @@ import Hummingbird
 /// HTTP Range honoured, an error envelope when the task or file is missing.
 struct DownloadRoutes {
     let store: TaskStore
+    let faults: Faults
     let fileIO = FileIO()
 
     func register(on router: Router<some RequestContext>) {
@@ -38,8 +39,27 @@ struct DownloadRoutes {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
         }
         headers[.contentLength] = "\(range.count)"
+        let cut = faults.current.truncateDownloadsAt
+        if cut > 0, cut < range.count {
+            return Response(status: status, headers: headers, body: Self.truncatedBody(file.blob, range: range, after: Int(cut)))
+        }
         let body = try await fileIO.loadFile(path: file.blob.path, range: range, context: context, chunkLength: 1 << 20)
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// Sends `limit` bytes of the range, then breaks the connection (the `truncateDownloadsAt` fault).
+    static func truncatedBody(_ url: URL, range: ClosedRange<Int>, after limit: Int) -> ResponseBody {
+        ResponseBody { writer in
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            var sent = 0
+            while sent < limit, let chunk = try handle.read(upToCount: min(1 << 16, limit - sent)), !chunk.isEmpty {
+                try await writer.write(ByteBuffer(bytes: chunk))
+                sent += chunk.count
+            }
+            throw SSEDropped()
+        }
     }
 
     /// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range; nil when it cannot be satisfied.

@@ -5,13 +5,14 @@ import Hummingbird
 struct TaskRoutes {
     let store: TaskStore
     let listing: EmulatorConfiguration.WorkspaceListing
+    let isRunning: @Sendable (String) -> Bool
 
     func register(on router: Router<some RequestContext>) {
         router.get("/api/ai/ping") { _, _ in APIResponse.ok(["ok": true]) }
         router.get("/api/ai_task/list") { request, _ in try list(request) }
         router.get("/api/ai_task/tasks") { request, _ in
             let task = try find(try request.requireQuery("taskId"))
-            return APIResponse.ok(["taskInfo": task.summary(), "messages": task.messages.map { $0.json() }, "isRunning": false])
+            return APIResponse.ok(["taskInfo": task.summary(), "messages": task.messages.map { $0.json() }, "isRunning": isRunning(task.id)])
         }
         router.get("/api/ai_task/getTaskInfo/:id") { _, context in
             APIResponse.ok(try find(context.parameters.get("id") ?? "").summary())

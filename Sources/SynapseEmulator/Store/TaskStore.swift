@@ -50,6 +50,24 @@ final class TaskStore: Sendable {
         tasks.withLock { $0[task.id] = task }
     }
 
+    /// Applies `change` to the task and saves it; nil when there is no such task.
+    @discardableResult
+    func update(_ id: String, _ change: (inout EmulatedTask) -> Void) throws -> EmulatedTask? {
+        guard var task = task(id) else { return nil }
+        change(&task)
+        task.updatedAt = Date()
+        try save(task)
+        return task
+    }
+
+    func delete(_ ids: [String]) {
+        for id in ids {
+            tasks.withLock { $0[id] = nil }
+            try? FileManager.default.removeItem(at: tasksDirectory.appendingPathComponent(id + ".json"))
+            try? FileManager.default.removeItem(at: workspaceDirectory(of: id))
+        }
+    }
+
     func workspaceDirectory(of taskId: String) -> URL {
         Self.workspacesDirectory(root).appendingPathComponent(taskId, isDirectory: true)
     }

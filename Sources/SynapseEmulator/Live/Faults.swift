@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+
+/// Faults the emulator injects, set by flags at start or by `POST /_emulator/faults`.
+final class Faults: Sendable {
+    struct Settings: Codable, Sendable, Equatable {
+        /// The next N uploads answer HTTP 500.
+        var failUploads = 0
+        /// The next N `/api/ai/message` posts answer HTTP 500.
+        var failMessages = 0
+        /// SSE connections are dropped every this many seconds (0: never).
+        var dropSSEEvery: Double = 0
+        /// Every API request waits this long before it is answered.
+        var stallSeconds: Double = 0
+        /// Download bodies are cut after this many bytes (0: never).
+        var truncateDownloadsAt: Int64 = 0
+
+        init() {}
+
+        /// Absent keys keep their defaults, so `{"failUploads": 1}` is a whole request.
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            failUploads = try c.decodeIfPresent(Int.self, forKey: .failUploads) ?? 0
+            failMessages = try c.decodeIfPresent(Int.self, forKey: .failMessages) ?? 0
+            dropSSEEvery = try c.decodeIfPresent(Double.self, forKey: .dropSSEEvery) ?? 0
+            stallSeconds = try c.decodeIfPresent(Double.self, forKey: .stallSeconds) ?? 0
+            truncateDownloadsAt = try c.decodeIfPresent(Int64.self, forKey: .truncateDownloadsAt) ?? 0
+        }
+    }
+
+    private let settings: Mutex<Settings>
+
+    init(_ initial: Settings) { settings = Mutex(initial) }
+
+    var current: Settings { settings.withLock { $0 } }
+
+    func replace(with new: Settings) { settings.withLock { $0 = new } }
+
+    /// True (and one fewer left) when this upload should fail.
+    func takeUploadFailure() -> Bool { settings.withLock { $0.failUploads > 0 ? ($0.failUploads -= 1, true).1 : false } }
+
+    func takeMessageFailure() -> Bool { settings.withLock { $0.failMessages > 0 ? ($0.failMessages -= 1, true).1 : false } }
+}
