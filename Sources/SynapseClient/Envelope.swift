@@ -14,7 +14,8 @@ enum Envelope {
         if let error = error(status: response.status, code: code, message: message, what: what) { throw error }
         guard let envelope else { throw .malformed("\(what): answer is not a JSON object") }
         guard code == 200 || code == nil else { throw .server(status: response.status, message: message) }
-        return envelope["data"] ?? NSNull()
+        // A bare answer (`{success: false, error}` without an envelope) is its own data.
+        return envelope["data"] ?? envelope
     }
 
     /// The error a status and envelope code stand for, or nil for success.

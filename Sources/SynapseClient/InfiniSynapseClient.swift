@@ -7,7 +7,9 @@ import SynapseCore
 public final class InfiniSynapseClient: TaskRemote {
     public let baseURL: String
     private let apiKey: String
-    private let transport: CurlTransport
+    let transport: CurlTransport
+    /// The event stream is dropped after this long without a byte (heartbeats come every 15 s).
+    let eventIdleTimeout: Double
     private let logger: Logger
     /// Older deployments serve downloads under `/api/storage`; remembered once seen.
     private let legacyDownloadPath = Atomic<Bool>(false)
@@ -16,6 +18,7 @@ public final class InfiniSynapseClient: TaskRemote {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
         self.transport = CurlTransport(timeouts: timeouts)
+        self.eventIdleTimeout = max(45, timeouts.idle)
         self.logger = logger
     }
 
@@ -99,7 +102,7 @@ public final class InfiniSynapseClient: TaskRemote {
 
     // MARK: Plumbing
 
-    private var authHeaders: [String] {
+    var authHeaders: [String] {
         ["Authorization: Bearer \(apiKey)", "Accept: application/json", "x-lang: en"]
     }
 
@@ -116,12 +119,12 @@ public final class InfiniSynapseClient: TaskRemote {
         }
     }
 
-    private func url(_ path: String, query: [(String, String)]) -> String {
+    func url(_ path: String, query: [(String, String)]) -> String {
         guard !query.isEmpty else { return baseURL + path }
         return baseURL + path + "?" + query.map { "\($0.0)=\(URLEncoding.value($0.1))" }.joined(separator: "&")
     }
 
-    private static func remoteError(_ failure: TransportFailure, what: String) -> RemoteError {
+    static func remoteError(_ failure: TransportFailure, what: String) -> RemoteError {
         switch failure {
         case .unreachable(let m): .unreachable("\(what): \(m)")
         case .timedOut(let m): .timedOut("\(what): \(m)")

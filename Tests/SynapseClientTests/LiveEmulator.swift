@@ -9,13 +9,15 @@ struct LiveEmulator {
     let dataDirectory: URL
 
     static func start(seedTasks: Int = 3, seedFiles: [EmulatorConfiguration.SeedFile] = [],
-                      listing: EmulatorConfiguration.WorkspaceListing = .objects, hostile: Bool = false) async throws -> LiveEmulator {
+                      listing: EmulatorConfiguration.WorkspaceListing = .objects, hostile: Bool = false,
+                      failUploads: Int = 0) async throws -> LiveEmulator {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-emu-\(UUID().uuidString)")
         var configuration = EmulatorConfiguration(dataDirectory: dir, apiKeys: ["test-key"])
         configuration.seedTasks = seedTasks
         configuration.seedFiles = seedFiles
         configuration.workspaceListing = listing
         configuration.seedHostileNames = hostile
+        configuration.failUploads = failUploads
         var logger = Logger(label: "emulator")
         logger.logLevel = .warning
         return LiveEmulator(server: try await EmulatorServer.start(configuration: configuration, logger: logger), dataDirectory: dir)

@@ -23,6 +23,18 @@ final class FakeRemote: TaskRemote {
         var downloads = 0
         var listCalls = 0
         var infoCalls = 0
+        /// Every message sent, in order.
+        var sent: [OutgoingMessage] = []
+        /// Every upload: destination, task, name and bytes.
+        var uploads: [(UploadDestination, String, String, Data)] = []
+        var deleted: [String] = []
+        /// The next N sends / uploads fail with a server error.
+        var failSends = 0
+        var failUploads = 0
+        /// Events waiting for the open stream; `streamGeneration` bumps to drop it.
+        var pendingEvents: [ServerEvent] = []
+        var streamGeneration = 0
+        var streamsOpened = 0
     }
 
     let state = Mutex(State())
@@ -96,6 +108,72 @@ final class FakeRemote: TaskRemote {
         // A cut transfer reports the whole size, as a Content-Length would.
         return DownloadResult(bytesWritten: Int64(sent) - offset, totalSize: Int64(file.bytes.count))
     }
+}
+
+extension FakeRemote {
+    func send(_ message: OutgoingMessage) throws(RemoteError) {
+        try check()
+        let failure: RemoteError? = state.withLock { s in
+            if s.failSends > 0 { s.failSends -= 1; return .server(status: 500, message: "injected") }
+            s.sent.append(message)
+            switch message {
+            case .newTask(let id, let text, _):
+                if !s.tasks.contains(where: { $0.id == id }) {
+                    s.tasks.append(TaskSummary(id: id, name: String(text.prefix(60)), serverStatus: "running"))
+                    s.workspaces[id, default: [:]] = s.workspaces[id] ?? [:]
+                }
+                s.messages[id, default: []].append(TaskMessage(ts: Int64(s.sent.count), type: "say", say: "task", text: text))
+            case .answer(let id, let text, _):
+                s.messages[id, default: []].append(TaskMessage(ts: Int64(s.sent.count), type: "say", say: "user_feedback", text: text))
+            case .cancel(let id):
+                if let i = s.tasks.firstIndex(where: { $0.id == id }) { s.tasks[i].serverStatus = "cancelled" }
+            }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    func upload(_ file: URL, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
+        try check()
+        guard let data = try? Data(contentsOf: file) else { throw .malformed("cannot read \(file.path)") }
+        let failure: RemoteError? = state.withLock { s in
+            if s.failUploads > 0 { s.failUploads -= 1; return .server(status: 500, message: "injected") }
+            s.uploads.append((destination, taskId, name, data))
+            let path = destination == .workspace ? "upload_documents/\(name)" : name
+            s.workspaces[taskId, default: [:]][path] = File(bytes: data, listedSize: Int64(data.count))
+            return nil
+        }
+        if let failure { throw failure }
+        return "{\"filename\":\"\(name)\",\"size\":\(data.count)}"
+    }
+
+    func deleteTask(id: String) throws(RemoteError) {
+        try check()
+        state.withLock { s in
+            s.deleted.append(id)
+            s.tasks.removeAll { $0.id == id }
+        }
+    }
+
+    /// Delivers pushed events until `dropStream()` or a failure is set.
+    func streamEvents(connId: String, onEvent: (ServerEvent) -> Bool) throws(RemoteError) {
+        try check()
+        let generation = state.withLock { s in
+            s.streamsOpened += 1
+            return s.streamGeneration
+        }
+        while true {
+            let (events, open) = state.withLock { s in
+                defer { s.pendingEvents.removeAll() }
+                return (s.pendingEvents, s.streamGeneration == generation && s.failure == nil)
+            }
+            guard events.allSatisfy(onEvent), open else { return }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+    }
+
+    func push(_ event: ServerEvent) { state.withLock { $0.pendingEvents.append(event) } }
+    func dropStream() { state.withLock { $0.streamGeneration += 1 } }
 }
 
 /// A filesystem over a fake remote, with a fresh cache directory.

@@ -24,6 +24,8 @@ struct HTTPRequest {
     var url: String
     var headers: [String] = []
     var body: Data?
+    /// A file sent as the multipart field `field`, streamed from disk by libcurl's mime API.
+    var upload: (field: String, file: URL, filename: String)?
 }
 
 /// A finished exchange: status and (bounded) body.
@@ -47,23 +49,25 @@ final class CurlTransport: Sendable {
     /// Performs `request` and returns its status and whole (bounded) body.
     func perform(_ request: HTTPRequest) -> Result<HTTPResponse, TransportFailure> {
         let sink = BodySink(limit: Self.maxBodyBytes, stream: nil)
-        return run(request, sink: sink, totalTimeout: timeouts.request).map { status, _ in
+        // Uploads may take long: only the idle timeout applies to them.
+        let total = request.upload == nil ? timeouts.request : nil
+        return run(request, sink: sink, totalTimeout: total, idleTimeout: timeouts.idle).map { status, _ in
             HTTPResponse(status: status, body: sink.collected)
         }
     }
 
     /// Performs `request`, handing a 2xx body to `stream` chunk by chunk; other bodies are
     /// collected (bounded) so their error envelope can be read.
-    func stream(_ request: HTTPRequest, into stream: @escaping (UnsafeRawBufferPointer) -> Bool)
+    func stream(_ request: HTTPRequest, idleTimeout: Double? = nil, into stream: @escaping (UnsafeRawBufferPointer) -> Bool)
         -> Result<(response: HTTPResponse, contentLength: Int64?), TransportFailure>
     {
         let sink = BodySink(limit: 64 << 10, stream: stream)
-        return run(request, sink: sink, totalTimeout: nil).map { status, length in
+        return run(request, sink: sink, totalTimeout: nil, idleTimeout: idleTimeout ?? timeouts.idle).map { status, length in
             (HTTPResponse(status: status, body: sink.collected), length)
         }
     }
 
-    private func run(_ request: HTTPRequest, sink: BodySink, totalTimeout: Double?)
+    private func run(_ request: HTTPRequest, sink: BodySink, totalTimeout: Double?, idleTimeout: Double)
         -> Result<(Int, Int64?), TransportFailure>
     {
         let easy = pool.withLock { $0.popLast() }?.easy ?? CurlEasy()
@@ -73,7 +77,7 @@ final class CurlTransport: Sendable {
         easy.set(CURLOPT_NOSIGNAL, 1)
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect * 1000))
         easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
-        easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(timeouts.idle.rounded(.up))))
+        easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(idleTimeout.rounded(.up))))
         if let totalTimeout { easy.set(CURLOPT_TIMEOUT_MS, Int(totalTimeout * 1000)) }
         easy.set(CURLOPT_TCP_KEEPALIVE, 1)
         easy.set(CURLOPT_BUFFERSIZE, 512 << 10)
@@ -97,6 +101,19 @@ final class CurlTransport: Sendable {
         if let bodyPointer {
             easy.set(CURLOPT_POSTFIELDSIZE, body.count)
             easy.set(CURLOPT_POSTFIELDS, pointer: bodyPointer)
+        }
+        var mime: OpaquePointer?
+        defer { curl_mime_free(mime) }
+        if let upload = request.upload {
+            mime = curl_mime_init(easy.handle)
+            let part = curl_mime_addpart(mime)
+            curl_mime_name(part, upload.field)
+            guard curl_mime_filedata(part, upload.file.path) == CURLE_OK else {
+                return .failure(.other("cannot read \(upload.file.path)"))
+            }
+            curl_mime_filename(part, upload.filename)
+            curl_mime_type(part, "application/octet-stream")
+            easy.set(CURLOPT_MIMEPOST, pointer: UnsafeMutableRawPointer(mime))
         }
         sink.easy = easy
         let box = Unmanaged.passRetained(sink)

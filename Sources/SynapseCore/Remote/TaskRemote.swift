@@ -13,4 +13,46 @@ public protocol TaskRemote: Sendable {
     /// The sink returns false to abort the transfer.
     func download(taskId: String, path: String, offset: Int64,
                   into sink: (UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult
+    /// Sends a message to the agent (`POST /api/ai/message`).
+    func send(_ message: OutgoingMessage) throws(RemoteError)
+    /// Uploads a file from disk, streaming it; returns the server's answer as JSON text.
+    func upload(_ file: URL, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String
+    func deleteTask(id: String) throws(RemoteError)
+    /// Holds the event stream open, handing each event to `onEvent`, until the server closes it
+    /// (a normal return), it fails (a throw), or `onEvent` returns false.
+    func streamEvents(connId: String, onEvent: (ServerEvent) -> Bool) throws(RemoteError)
+}
+
+/// What the mount sends to the agent.
+public enum OutgoingMessage: Sendable, Equatable {
+    /// The first prompt of a task, with a client-generated id, in act mode.
+    case newTask(taskId: String, text: String, connId: String)
+    /// A later prompt or an answer to the agent's question (`askResponse=messageResponse`).
+    case answer(taskId: String, text: String, connId: String)
+    case cancel(taskId: String)
+
+    public var taskId: String {
+        switch self {
+        case .newTask(let id, _, _), .answer(let id, _, _), .cancel(let id): id
+        }
+    }
+}
+
+/// The two upload endpoints, not to be mixed.
+public enum UploadDestination: Sendable, Equatable {
+    /// `taskUpload`: archived in the workspace under `upload_documents/`, original name.
+    case workspace
+    /// `/api/ai/upload`: for the agent's `upload_file_to_sandbox` request.
+    case sandbox
+}
+
+/// One server-sent event: its type and its data text.
+public struct ServerEvent: Sendable, Equatable {
+    public var type: String
+    public var data: String
+
+    public init(type: String, data: String) {
+        self.type = type
+        self.data = data
+    }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+import Testing
+import SynapseClient
+import SynapseCore
+
+/// Messages, uploads, deletion and the event stream against the live emulator.
+@Suite struct ClientWriteTests {
+    func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    @Test func newTaskStreamsEventsToItsConnectionAndCompletes() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 0)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let taskId = UUID().uuidString.lowercased()
+        let events = Mutex<[ServerEvent]>([])
+        let streaming = Thread {
+            try? client.streamEvents(connId: "conn-1") { event in
+                events.withLock { $0.append(event) }
+                return !event.data.contains("completion_result")
+            }
+        }
+        streaming.start()
+        try await Task.sleep(for: .milliseconds(200))
+        try await offPool { try client.send(.newTask(taskId: taskId, text: "Report [emu:words 20] [emu:delay 5]", connId: "conn-1")) }
+        // The same id again does not create a second task.
+        try await offPool { try client.send(.newTask(taskId: taskId, text: "Report again", connId: "conn-1")) }
+        for _ in 0..<100 where !events.withLock({ $0.contains { $0.data.contains("completion_result") } }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let seen = events.withLock { $0 }
+        #expect(seen.contains { $0.type == "message.partial" && $0.data.contains(taskId) })
+        #expect(seen.contains { $0.type == "message.add" && $0.data.contains("completion_result") })
+        let messages = try await offPool { try client.messages(taskId: taskId) }
+        #expect(messages.filter { $0.say == "task" }.count == 1)
+        #expect(messages.last?.isCompletion == true)
+        let page = try await offPool { try client.listTasks(page: 1, pageSize: 100) }
+        #expect(page.items.filter { $0.id == taskId }.count == 1)
+    }
+
+    @Test func answeringAnUnknownTaskIsNotFound() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 0)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let error = await #expect(throws: RemoteError.self) {
+            try await offPool { try client.send(.answer(taskId: "no-such-task", text: "hi", connId: "c")) }
+        }
+        #expect(error?.errno == ENOENT)
+    }
+
+    @Test func uploadsStreamTheFileToBothEndpoints() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 0)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
+        let bytes = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try bytes.write(to: source)
+        defer { try? FileManager.default.removeItem(at: source) }
+        let taskId = UUID().uuidString.lowercased()
+        // Before newTask: taskUpload accepts a pre-generated id.
+        let answer = try await offPool { try client.upload(source, as: "notes v1.pdf", to: .workspace, taskId: taskId) }
+        #expect(answer.contains("upload_documents/notes v1.pdf"))
+        #expect(try Data(contentsOf: emulator.workspaceFile(task: taskId, path: "upload_documents/notes v1.pdf")) == bytes)
+        _ = try await offPool { try client.upload(source, as: "doc.bin", to: .sandbox, taskId: taskId) }
+        #expect(try Data(contentsOf: emulator.workspaceFile(task: taskId, path: "doc.bin")) == bytes)
+    }
+
+    @Test func aFailedUploadIsAServerError() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 0, failUploads: 1)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("upload-\(UUID().uuidString)")
+        try Data("x".utf8).write(to: source)
+        defer { try? FileManager.default.removeItem(at: source) }
+        let error = await #expect(throws: RemoteError.self) {
+            try await offPool { _ = try client.upload(source, as: "x.txt", to: .workspace, taskId: "t-1") }
+        }
+        guard case .server(let status, _)? = error else { Issue.record("expected a server error, got \(String(describing: error))"); return }
+        #expect(status == 500)
+        // The fault was for one upload only.
+        _ = try await offPool { try client.upload(source, as: "x.txt", to: .workspace, taskId: "t-1") }
+    }
+
+    @Test func deleteRemovesTheTask() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 2)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        try await offPool { try client.deleteTask(id: firstTask) }
+        let error = await #expect(throws: RemoteError.self) { try await offPool { _ = try client.taskInfo(id: firstTask) } }
+        #expect(error?.errno == ENOENT)
+    }
+}
