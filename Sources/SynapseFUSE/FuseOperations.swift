@@ -42,37 +42,68 @@ enum FuseOperations {
                 fuse_reply_attr(req, &st, fs.attributeTimeout)
             }
         }
-        ops.setattr = { req, ino, _, _, _ in
-            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(of: ino) }
+        ops.setattr = { req, ino, attr, toSet, fi in
+            let size: Int64? = toSet & FUSE_SET_ATTR_SIZE != 0 ? Int64(attr!.pointee.st_size) : nil
+            let handle = fi.map { $0.pointee.fh }
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                var st = FuseReplies.stat(try fs.setattr(ino, size: size, handle: handle))
+                fuse_reply_attr(req, &st, fs.attributeTimeout)
+            }
         }
         ops.mknod = { req, parent, name, _, _ in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                throw FSError(errno: EPERM, "special files are not supported (\(name) in \(parent))")
+            }
         }
         ops.mkdir = { req, parent, name, _ in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                var param = FuseReplies.entry(try fs.mkdir(parent: parent, name: name))
+                fuse_reply_entry(req, &param)
+            }
         }
         ops.unlink = { req, parent, name in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                try fs.unlink(parent: parent, name: name)
+                fuse_reply_err(req, 0)
+            }
         }
         ops.rmdir = { req, parent, name in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                try fs.rmdir(parent: parent, name: name)
+                fuse_reply_err(req, 0)
+            }
         }
-        ops.rename = { req, parent, name, _, _, _ in
+        ops.rename = { req, parent, name, newParent, newName, flags in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+            let newName = String(cString: newName!)
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                guard flags == 0 else { throw FSError(errno: EINVAL, "rename flags are not supported") }
+                try fs.rename(parent: parent, name: name, newParent: newParent, newName: newName)
+                fuse_reply_err(req, 0)
+            }
         }
-        ops.create = { req, parent, name, _, _ in
+        ops.create = { req, parent, name, _, fi in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(in: parent, name: name) }
+            let flags = fi!.pointee.flags
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                let (entry, opened) = try fs.create(parent: parent, name: name, exclusive: flags & O_EXCL != 0,
+                                                    appending: flags & O_APPEND != 0)
+                fi!.pointee.fh = opened.handle
+                fi!.pointee.direct_io = opened.directIO ? 1 : 0
+                fi!.pointee.keep_cache = opened.keepCache ? 1 : 0
+                var param = FuseReplies.entry(entry)
+                if fuse_reply_create(req, &param, fi) != 0 { fs.release(opened.handle) }
+            }
         }
         ops.open = { req, ino, fi in
             let flags = fi!.pointee.flags
             FuseOperations.reply(req) { (fs) throws(FSError) in
-                let opened = try fs.open(ino, writing: flags & O_ACCMODE != O_RDONLY, truncating: flags & O_TRUNC != 0)
+                let opened = try fs.open(ino, writing: flags & O_ACCMODE != O_RDONLY, truncating: flags & O_TRUNC != 0,
+                                         appending: flags & O_APPEND != 0)
                 fi!.pointee.fh = opened.handle
                 fi!.pointee.direct_io = opened.directIO ? 1 : 0
                 fi!.pointee.keep_cache = opened.keepCache ? 1 : 0
@@ -88,10 +119,27 @@ enum FuseOperations {
                 fuse_reply_buf(req, buffer.baseAddress, count)
             }
         }
-        ops.write = { req, ino, _, _, _, _ in
-            FuseOperations.reply(req) { (fs) throws(FSError) in throw fs.refuseChange(of: ino) }
+        ops.write = { req, _, buf, size, offset, fi in
+            let fh = fi!.pointee.fh
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                let count = try fs.write(fh, at: Int64(offset), UnsafeRawBufferPointer(start: buf, count: size))
+                fuse_reply_write(req, count)
+            }
         }
-        ops.flush = { req, _, _ in fuse_reply_err(req, 0) }
+        ops.flush = { req, _, fi in
+            let fh = fi!.pointee.fh
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                try fs.flush(fh)
+                fuse_reply_err(req, 0)
+            }
+        }
+        ops.fsync = { req, _, _, fi in
+            let fh = fi!.pointee.fh
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                try fs.fsync(fh)
+                fuse_reply_err(req, 0)
+            }
+        }
         ops.release = { req, _, fi in
             FuseOperations.adapter(req).filesystem.release(fi!.pointee.fh)
             fuse_reply_err(req, 0)

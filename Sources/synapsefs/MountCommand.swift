@@ -37,6 +37,9 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customShort("o"), help: "A FUSE mount option (repeatable), e.g. -o allow_other.")
     var options: [String] = []
 
+    @Flag(help: "Let `echo delete > tasks/ID/ctl` delete tasks on the server.")
+    var allowDelete = false
+
     @Option(help: "Seconds to wait for a connection to the server.")
     var connectTimeout: Double = 5
 
@@ -84,7 +87,11 @@ struct MountCommand: ParsableCommand {
 
         var fsConfiguration = FilesystemConfiguration(serverDescription: description, cacheDirectory: cache)
         fsConfiguration.kernelTimeout = 1
+        fsConfiguration.allowDelete = allowDelete
         let filesystem = SynapseFilesystem(remote: client, configuration: fsConfiguration, logger: logger)
+        // Open the event stream before anything can send a prompt.
+        filesystem.events.start()
+        defer { filesystem.events.stop() }
         let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
         do {
             try adapter.run(mountpoint: mountpoint, options: options) {

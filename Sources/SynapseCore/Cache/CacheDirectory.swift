@@ -7,7 +7,7 @@ public struct CacheDirectory: Sendable {
 
     public init(root: URL) throws(FSError) {
         self.root = root
-        for dir in [root, objects, listings] {
+        for dir in [root, objects, listings, state] {
             do {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])
@@ -21,6 +21,8 @@ public struct CacheDirectory: Sendable {
     public var objects: URL { root.appendingPathComponent("objects", isDirectory: true) }
     public var listings: URL { root.appendingPathComponent("listings", isDirectory: true) }
     public var logFile: URL { root.appendingPathComponent("synapsefs.log") }
+    /// What this mount made that the server does not hold: drafts, last prompts, scratch files, spool.
+    public var state: URL { root.appendingPathComponent("state", isDirectory: true) }
 
     /// A stable 128-bit name for any tuple of strings (two FNV-1a passes; no crypto needed:
     /// records carry their identity and are checked on load).

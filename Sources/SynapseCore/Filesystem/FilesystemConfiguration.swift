@@ -10,6 +10,10 @@ public struct FilesystemConfiguration: Sendable {
     public var taskDetailsTTL: Double = 2
     /// How long the kernel may cache entries and attributes.
     public var kernelTimeout: Double = 1
+    /// This mount's event-stream connection id: the server routes a task's events to it.
+    public var connId = UUID().uuidString.lowercased()
+    /// `echo delete > ctl` deletes the task only when set (`--allow-delete`).
+    public var allowDelete = false
 
     public init(serverDescription: String, cacheDirectory: CacheDirectory) {
         self.serverDescription = serverDescription

@@ -28,12 +28,15 @@ enum GeneratedFiles {
         return data
     }
 
-    static func streamLog(_ messages: [TaskMessage]) -> Data {
-        Data(TranscriptRenderer.render(messages).utf8)
+    static func streamLog(_ messages: [TaskMessage], notices: [TaskNotices.Notice]) -> Data {
+        Data(TranscriptRenderer.render(messages, notices: notices).utf8)
     }
 
     static func mountStatus(server: String, cacheDirectory: String, health: ServerHealth.Snapshot,
-                            openHandles: Int, inodes: Int) -> Data {
+                            events: EventStream.Snapshot, openHandles: Int, inodes: Int) -> Data {
+        var stream: [String: Any] = ["state": events.phase.rawValue, "connId": events.connId, "reconnects": events.reconnects]
+        stream["lastEventAt"] = events.lastEventAt.map(iso8601)
+        stream["lastError"] = events.lastError
         var connection: [String: Any] = ["state": health.state.rawValue]
         connection["lastError"] = health.lastError
         connection["lastErrorAt"] = health.lastErrorAt.map(iso8601)
@@ -41,6 +44,7 @@ enum GeneratedFiles {
         return json([
             "server": server,
             "connection": connection,
+            "eventStream": stream,
             "cache": ["directory": cacheDirectory],
             "openHandles": openHandles,
             "inodes": inodes,

@@ -9,6 +9,17 @@ enum OpenHandle: Sendable {
     case workspace(CacheReader)
     /// A directory listing taken at opendir, so offsets stay stable while it is read.
     case directory([DirectoryEntry])
+    /// A writer of prompt.txt or ctl: what it writes is acted on at flush.
+    case writer(TaskFileKind, taskId: String, WriteBuffer)
+    /// An editor's scratch file, a real file in the state directory.
+    case scratch(ScratchHandle)
+}
+
+/// Owns the descriptor of an open scratch file.
+final class ScratchHandle: Sendable {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
 }
 
 /// Open handles by number; numbers are not reused while the mount lives.

@@ -10,19 +10,32 @@ public final class SynapseFilesystem: Sendable {
     let details: TaskDetails
     let cache: WorkspaceCache
     let health: ServerHealth
+    let local: LocalTasks
+    let notices = TaskNotices()
+    let scratch: ScratchFiles
+    let actions: TaskActions
+    public let events: EventStream
     let configuration: FilesystemConfiguration
     let logger: Logger
-    private let mountedAt = Date()
+    let mountedAt = Date()
 
     public init(remote: any TaskRemote, configuration: FilesystemConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         let store = ListingStore(cache: configuration.cacheDirectory)
         health = ServerHealth(logger: logger)
-        catalog = TaskCatalog(remote: remote, store: store, health: health, ttl: configuration.taskListTTL, logger: logger)
+        local = LocalTasks(stateDirectory: configuration.cacheDirectory.state)
+        scratch = ScratchFiles(stateDirectory: configuration.cacheDirectory.state)
+        catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL, logger: logger)
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL)
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, logger: logger)
+        actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
+                              connId: configuration.connId, allowDelete: configuration.allowDelete, logger: logger)
+        events = EventStream(remote: remote, connId: configuration.connId, logger: logger) { [details, catalog] type, taskId in
+            details.invalidate(taskId)
+            if type == "state.ready" || catalog.knownTask(id: taskId) == nil { catalog.invalidate() }
+        }
     }
 
     public var serverHealth: ServerHealth.Snapshot { health.current }
@@ -87,8 +100,18 @@ public final class SynapseFilesystem: Sendable {
 
     // MARK: Files
 
-    public func open(_ ino: UInt64, writing: Bool, truncating: Bool) throws(FSError) -> OpenedFile {
+    public func open(_ ino: UInt64, writing: Bool, truncating: Bool, appending: Bool = false) throws(FSError) -> OpenedFile {
         let key = try key(for: ino)
+        switch key {
+        case .taskFile(let id, let kind) where kind.isWritable && writing:
+            return openWriter(kind, taskId: id, appending: appending)
+        case .scratch(let id, let name):
+            let flags = (writing ? O_RDWR : O_RDONLY) | (truncating ? O_TRUNC : 0) | (appending ? O_APPEND : 0)
+            let fd = try scratch.open(name, taskId: id, flags: flags)
+            return OpenedFile(handle: handles.insert(.scratch(ScratchHandle(fd: fd))), directIO: true, keepCache: false)
+        default:
+            break
+        }
         if writing || truncating { throw readOnlyError(key) }
         switch key {
         case .taskFile(let id, let kind):
@@ -97,8 +120,8 @@ public final class SynapseFilesystem: Sendable {
         case .mountStatus:
             return OpenedFile(handle: handles.insert(.generated(mountStatus())), directIO: true, keepCache: false)
         case .workspace(let id, let path):
-            guard let file = try details.workspace(of: id).file(at: path) else {
-                throw details.workspaceHasDirectory(id, path) ? .isDirectory(path) : .notFound(path)
+            guard let file = try workspace(of: id).file(at: path) else {
+                throw (try? workspace(of: id).isDirectory(path)) == true ? .isDirectory(path) : .notFound(path)
             }
             let identity = CachedFileIdentity(taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
             let cached = cache.cachedSize(of: identity) != nil
@@ -107,7 +130,15 @@ public final class SynapseFilesystem: Sendable {
                               directIO: file.size == nil && !cached, keepCache: cached)
         case .root, .tasks, .meta, .task:
             throw .isDirectory("\(key)")
+        case .scratch:
+            throw .io("unreachable")
         }
+    }
+
+    func openWriter(_ kind: TaskFileKind, taskId: String, appending: Bool) -> OpenedFile {
+        let limit = kind == .prompt ? TaskActions.maxPromptBytes : 4096
+        let buffer = WriteBuffer(limit: limit, appending: appending)
+        return OpenedFile(handle: handles.insert(.writer(kind, taskId: taskId, buffer)), directIO: true, keepCache: false)
     }
 
     /// Reads into `buffer` and returns the count; short only at the end of the file.
@@ -122,6 +153,12 @@ public final class SynapseFilesystem: Sendable {
             return count
         case .workspace(let reader):
             return try reader.read(at: offset, into: buffer)
+        case .scratch(let file):
+            let n = pread(file.fd, buffer.baseAddress, buffer.count, off_t(offset))
+            guard n >= 0 else { throw FSError(errno: errno, "reading a scratch file") }
+            return n
+        case .writer:
+            throw FSError(errno: EBADF, "handle \(fh) was opened for writing")
         case .directory:
             throw .isDirectory("handle \(fh)")
         }
@@ -131,19 +168,7 @@ public final class SynapseFilesystem: Sendable {
         handles.remove(fh)
     }
 
-    // MARK: Changes (the mount is read-only in this version)
-
-    public func refuseChange(in parent: UInt64, name: String) -> FSError {
-        guard let key = inodes.key(for: parent) else { return .notFound("inode \(parent)") }
-        return readOnlyError(key)
-    }
-
-    public func refuseChange(of ino: UInt64) -> FSError {
-        guard let key = inodes.key(for: ino) else { return .notFound("inode \(ino)") }
-        return readOnlyError(key)
-    }
-
-    private func readOnlyError(_ key: NodeKey) -> FSError {
+    func readOnlyError(_ key: NodeKey) -> FSError {
         switch key {
         case .workspace: .readOnly("workspace files are the agent's; change them through the task")
         default: .readOnly("this part of the mount is read-only")
@@ -172,12 +197,13 @@ public final class SynapseFilesystem: Sendable {
             return .task(try catalog.task(inFolder: name).id)
         case .task(let id):
             if name == "workspace" { return .workspace(id, "") }
-            guard let kind = TaskFileKind(rawValue: name) else { throw .notFound(name) }
-            return .taskFile(id, kind)
+            if let kind = TaskFileKind(rawValue: name) { return .taskFile(id, kind) }
+            guard scratch.exists(name, taskId: id) else { throw .notFound(name) }
+            return .scratch(id, name)
         case .workspace(let id, let dir):
-            guard try details.workspace(of: id).child(named: name, of: dir) != nil else { throw .notFound(name) }
+            guard try workspace(of: id).child(named: name, of: dir) != nil else { throw .notFound(name) }
             return .workspace(id, dir.isEmpty ? name : dir + "/" + name)
-        case .taskFile, .mountStatus:
+        case .taskFile, .mountStatus, .scratch:
             throw .notDirectory(name)
         }
     }
@@ -192,10 +218,11 @@ public final class SynapseFilesystem: Sendable {
             return try catalog.listing().folders.map { ($0.name, .task($0.task.id)) }
         case .task(let id):
             return TaskFileKind.allCases.map { ($0.rawValue, .taskFile(id, $0)) } + [("workspace", .workspace(id, ""))]
+                + scratch.names(of: id).map { ($0, .scratch(id, $0)) }
         case .workspace(let id, let dir):
-            guard let children = try details.workspace(of: id).children(of: dir) else { throw .notFound(dir) }
+            guard let children = try workspace(of: id).children(of: dir) else { throw .notFound(dir) }
             return children.map { ($0.name, .workspace(id, dir.isEmpty ? $0.name : dir + "/" + $0.name)) }
-        case .taskFile, .mountStatus:
+        case .taskFile, .mountStatus, .scratch:
             throw .notDirectory("\(key)")
         }
     }
@@ -205,7 +232,7 @@ public final class SynapseFilesystem: Sendable {
         case .root, .tasks, .meta: .root
         case .mountStatus: .meta
         case .task: .tasks
-        case .taskFile(let id, _): .task(id)
+        case .taskFile(let id, _), .scratch(let id, _): .task(id)
         case .workspace(let id, let path):
             path.isEmpty ? .task(id) : .workspace(id, WorkspaceTree.split(path).dir)
         }
@@ -213,20 +240,25 @@ public final class SynapseFilesystem: Sendable {
 
     private func attributes(of key: NodeKey, inode: UInt64) throws(FSError) -> FileAttributes {
         switch key {
-        case .root, .tasks, .meta:
+        case .root, .meta:
             return directoryAttributes(inode)
+        case .tasks:
+            return directoryAttributes(inode, permissions: 0o755)
         case .task(let id):
             let task = catalog.knownTask(id: id)
-            return directoryAttributes(inode, modified: task?.updatedAt ?? task?.createdAt)
+            return directoryAttributes(inode, modified: task?.updatedAt ?? task?.createdAt, permissions: 0o755)
         case .taskFile(let id, let kind):
             let size = Int64(try generatedContent(kind, taskId: id).count)
-            return FileAttributes(inode: inode, kind: .regular, permissions: 0o444, size: size,
+            return FileAttributes(inode: inode, kind: .regular, permissions: kind.isWritable ? 0o644 : 0o444, size: size,
                                   modified: catalog.knownTask(id: id)?.updatedAt ?? mountedAt)
+        case .scratch(let id, let name):
+            guard let size = scratch.size(name, taskId: id) else { throw .notFound(name) }
+            return FileAttributes(inode: inode, kind: .regular, permissions: 0o644, size: size, modified: Date())
         case .mountStatus:
             return FileAttributes(inode: inode, kind: .regular, permissions: 0o444,
                                   size: Int64(mountStatus().count), modified: Date())
         case .workspace(let id, let path):
-            let tree = try details.workspace(of: id)
+            let tree = try workspace(of: id)
             if tree.isDirectory(path) { return directoryAttributes(inode) }
             guard let file = tree.file(at: path) else { throw .notFound(path) }
             let identity = CachedFileIdentity(taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
@@ -236,37 +268,52 @@ public final class SynapseFilesystem: Sendable {
         }
     }
 
-    private func directoryAttributes(_ inode: UInt64, modified: Date? = nil) -> FileAttributes {
-        FileAttributes(inode: inode, kind: .directory, permissions: 0o555, size: 0,
+    private func directoryAttributes(_ inode: UInt64, modified: Date? = nil, permissions: UInt16 = 0o555) -> FileAttributes {
+        FileAttributes(inode: inode, kind: .directory, permissions: permissions, size: 0,
                        modified: modified ?? mountedAt, linkCount: 2)
     }
 
-    private func generatedContent(_ kind: TaskFileKind, taskId: String) throws(FSError) -> Data {
+    func generatedContent(_ kind: TaskFileKind, taskId: String) throws(FSError) -> Data {
         switch kind {
         case .info:
             guard let task = catalog.knownTask(id: taskId) else { throw .notFound(taskId) }
-            let status = TaskStatus.derive(messages: details.messagesIfAvailable(of: taskId), serverStatus: task.serverStatus)
-            return GeneratedFiles.info(task: task, folder: SafeName.component(taskId), status: status)
+            let folder = try catalog.listing().folderByID[taskId] ?? SafeName.component(taskId)
+            return GeneratedFiles.info(task: task, folder: folder, status: status(of: taskId))
         case .status:
-            let status = TaskStatus.derive(messages: details.messagesIfAvailable(of: taskId),
-                                           serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
-            return GeneratedFiles.status(status)
+            return GeneratedFiles.status(status(of: taskId))
         case .messages:
-            return GeneratedFiles.messages(try details.messages(of: taskId))
+            return GeneratedFiles.messages(try messages(of: taskId))
         case .streamLog:
-            return GeneratedFiles.streamLog(try details.messages(of: taskId))
+            return GeneratedFiles.streamLog(try messages(of: taskId), notices: notices.of(taskId))
+        case .prompt:
+            return local.lastPrompt(of: taskId)
+        case .ctl:
+            return Data()
         }
+    }
+
+    func isDraft(_ taskId: String) -> Bool { local.record(for: taskId)?.isDraft == true }
+
+    /// A draft has no server side yet: no messages, an empty workspace.
+    func messages(of taskId: String) throws(FSError) -> [TaskMessage] {
+        isDraft(taskId) ? [] : try details.messages(of: taskId)
+    }
+
+    func workspace(of taskId: String) throws(FSError) -> WorkspaceTree {
+        isDraft(taskId) ? WorkspaceTree(entries: []) : try details.workspace(of: taskId)
+    }
+
+    func status(of taskId: String) -> TaskStatus {
+        if isDraft(taskId) { return .draft }
+        return TaskStatus.derive(messages: details.messagesIfAvailable(of: taskId),
+                                 serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
     }
 
     private func mountStatus() -> Data {
         GeneratedFiles.mountStatus(server: configuration.serverDescription,
                                    cacheDirectory: configuration.cacheDirectory.root.path,
-                                   health: health.current, openHandles: handles.count, inodes: inodes.count)
+                                   health: health.current, events: events.snapshot,
+                                   openHandles: handles.count, inodes: inodes.count)
     }
 }
 
-extension TaskDetails {
-    func workspaceHasDirectory(_ taskId: String, _ path: String) -> Bool {
-        (try? workspace(of: taskId).isDirectory(path)) ?? false
-    }
-}

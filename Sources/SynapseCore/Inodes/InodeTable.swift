@@ -48,6 +48,16 @@ public final class InodeTable: Sendable {
         }
     }
 
+    /// After a rename the kernel keeps the source inode under the target name: the inode now
+    /// stands for `target`; an inode that stood for `target` before is left to be forgotten.
+    public func rename(_ source: NodeKey, to target: NodeKey) {
+        state.withLock { s in
+            guard let ino = s.inodes.removeValue(forKey: source) else { return }
+            s.inodes[target] = ino
+            s.records[ino]?.key = target
+        }
+    }
+
     public func key(for ino: UInt64) -> NodeKey? {
         state.withLock { $0.records[ino]?.key }
     }

@@ -10,6 +10,8 @@ public enum NodeKey: Hashable, Sendable {
     case taskFile(String, TaskFileKind)
     /// A workspace directory or file: task id and the local (safe) path; "" is `workspace/`.
     case workspace(String, String)
+    /// An editor's scratch file in a task folder (`.prompt.txt.swp`, `4913`, `prompt.txt~`), kept local.
+    case scratch(String, String)
 }
 
 /// The generated files of a task folder.
@@ -18,4 +20,9 @@ public enum TaskFileKind: String, CaseIterable, Sendable {
     case status = "status"
     case messages = "messages.json"
     case streamLog = "stream.log"
+    case prompt = "prompt.txt"
+    case ctl = "ctl"
+
+    /// Files a user writes to; the rest are read-only.
+    var isWritable: Bool { self == .prompt || self == .ctl }
 }

@@ -15,10 +15,21 @@ public final class TaskCatalog: Sendable {
         var taskByFolder: [String: TaskSummary]
         var folderByID: [String: String]
 
-        init(tasks: [TaskSummary]) {
+        /// Local folder names (drafts, tasks made here) are placed first; every other task is
+        /// named by its id. Drafts the server does not know yet are included.
+        init(tasks: [TaskSummary], local: [LocalTasks.Record] = []) {
             var byFolder: [String: TaskSummary] = [:]
             var byID: [String: String] = [:]
             var taken = Set<String>()
+            let serverByID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for record in local.sorted(by: { ($0.createdAt, $0.taskId) < ($1.createdAt, $1.taskId) }) {
+                let task = serverByID[record.taskId]
+                    ?? TaskSummary(id: record.taskId, name: record.folder, serverStatus: nil, createdAt: record.createdAt)
+                let name = SafeName.unique(record.folder, in: taken)
+                taken.insert(name)
+                byFolder[name] = task
+                byID[task.id] = name
+            }
             for task in tasks.sorted(by: { $0.id < $1.id }) where byID[task.id] == nil {
                 let name = SafeName.unique(SafeName.component(task.id), in: taken)
                 taken.insert(name)
@@ -33,11 +44,14 @@ public final class TaskCatalog: Sendable {
 
     private let remote: any TaskRemote
     private let store: ListingStore
+    let local: LocalTasks
     private let health: ServerHealth
     private let ttl: Double
     private let logger: Logger
     private struct State {
         var listing: Listing?
+        /// The server's tasks as last fetched (or loaded), to rebuild the listing when local state changes.
+        var serverTasks: [TaskSummary] = []
         var fetchedAt: Date?
         /// Tasks found by id lookup, kept until the list shows them.
         var extra: [String: TaskSummary] = [:]
@@ -46,9 +60,10 @@ public final class TaskCatalog: Sendable {
     // Serialises refreshes so concurrent `ls` calls share one fetch.
     private let refreshing = Mutex(())
 
-    public init(remote: any TaskRemote, store: ListingStore, health: ServerHealth, ttl: Double, logger: Logger) {
+    public init(remote: any TaskRemote, store: ListingStore, local: LocalTasks, health: ServerHealth, ttl: Double, logger: Logger) {
         self.remote = remote
         self.store = store
+        self.local = local
         self.health = health
         self.ttl = ttl
         self.logger = logger
@@ -68,7 +83,7 @@ public final class TaskCatalog: Sendable {
             } catch {
                 health.record(error)
                 if let last = state.withLock({ $0.listing }) { return last }
-                if error.isConnectivity, let saved = store.loadTasks() { return install(saved, fresh: false) }
+                if error.isConnectivity { return install(store.loadTasks() ?? [], fresh: false) }
                 throw error.fsError
             }
         }
@@ -112,10 +127,30 @@ public final class TaskCatalog: Sendable {
         }
     }
 
+    /// Rebuilds the listing after a local change (a draft made, a task deleted), without a fetch.
+    public func localTasksChanged() {
+        state.withLock { s in
+            guard s.listing != nil else { return }
+            s.listing = Listing(tasks: s.serverTasks, local: local.all)
+        }
+    }
+
+    /// Creates a draft folder `name` in tasks/.
+    public func createDraft(named name: String) throws(FSError) -> TaskSummary {
+        guard SafeName.component(name) == name, !name.hasPrefix(".") else {
+            throw FSError(errno: EINVAL, "a task folder name must be a plain name (no control characters, not hidden): \(name)")
+        }
+        guard try listing().taskByFolder[name] == nil else { throw FSError(errno: EEXIST, "task folder \(name) exists") }
+        let record = local.createDraft(folder: name)
+        localTasksChanged()
+        return TaskSummary(id: record.taskId, name: name, createdAt: record.createdAt)
+    }
+
     private func install(_ tasks: [TaskSummary], fresh: Bool = true) -> Listing {
-        let listing = Listing(tasks: tasks)
+        let listing = Listing(tasks: tasks, local: local.all)
         state.withLock { s in
             s.listing = listing
+            s.serverTasks = tasks
             s.fetchedAt = fresh ? Date() : nil
             s.extra = s.extra.filter { listing.folderByID[$0.key] == nil }
         }

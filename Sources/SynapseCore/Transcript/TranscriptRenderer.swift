@@ -3,9 +3,16 @@ import Foundation
 /// Renders a task's messages as the human-readable `stream.log` transcript: one header line
 /// per message (time and who), then its text.
 public enum TranscriptRenderer {
-    public static func render(_ messages: [TaskMessage]) -> String {
+    public static func render(_ messages: [TaskMessage], notices: [TaskNotices.Notice] = []) -> String {
+        // Notices take their place in time among the messages.
+        let noticeMessages = notices.map {
+            TaskMessage(ts: Int64($0.at.timeIntervalSince1970 * 1000), type: "notice", text: $0.text)
+        }
+        let ordered = (messages.enumerated().map { ($0.element, $0.offset) } + noticeMessages.map { ($0, Int.max) })
+            .sorted { $0.0.ts != $1.0.ts ? $0.0.ts < $1.0.ts : $0.1 < $1.1 }
+            .map(\.0)
         var out = ""
-        for message in messages {
+        for message in ordered {
             out += header(for: message)
             out += "\n"
             if let text = message.text, !text.isEmpty {
@@ -22,6 +29,7 @@ public enum TranscriptRenderer {
 
     /// Who a message is from, in the words of the transcript.
     public static func speaker(of message: TaskMessage) -> String {
+        if message.type == "notice" { return "notice" }
         if message.isCompletion { return "result" }
         if message.isFailure { return "error" }
         if message.type == "ask" { return "agent asks" }

@@ -1,0 +1,68 @@
+import Foundation
+import Synchronization
+
+/// What this mount knows about tasks that the server does not: drafts (created by `mkdir`,
+/// not yet sent), the folder names chosen for them, and the last prompt sent from here.
+/// Kept in the private state directory, so it survives a remount.
+public final class LocalTasks: Sendable {
+    public struct Record: Codable, Sendable, Equatable {
+        public var taskId: String
+        public var folder: String
+        public var createdAt: Date
+        /// True until the first prompt has been accepted by the server.
+        public var isDraft: Bool
+    }
+
+    private let file: URL
+    private let prompts: URL
+    private let records: Mutex<[String: Record]>
+
+    public init(stateDirectory: URL) {
+        file = stateDirectory.appendingPathComponent("tasks.json")
+        prompts = stateDirectory.appendingPathComponent("prompts", isDirectory: true)
+        try? FileManager.default.createDirectory(at: prompts, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let loaded = (try? Data(contentsOf: file)).flatMap { try? CacheCoding.decoder.decode([Record].self, from: $0) } ?? []
+        records = Mutex(Dictionary(loaded.map { ($0.taskId, $0) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    public var all: [Record] { records.withLock { Array($0.values) } }
+
+    public func record(for taskId: String) -> Record? { records.withLock { $0[taskId] } }
+
+    /// A new draft named `folder`, with a fresh UUID task id.
+    public func createDraft(folder: String) -> Record {
+        let record = Record(taskId: UUID().uuidString.lowercased(), folder: folder, createdAt: Date(), isDraft: true)
+        records.withLock { $0[record.taskId] = record }
+        save()
+        return record
+    }
+
+    /// The server accepted a prompt for `taskId`: no longer a draft; `text` is the last prompt.
+    public func promptSent(_ text: String, taskId: String) {
+        let changed = records.withLock { r -> Bool in
+            guard r[taskId]?.isDraft == true else { return false }
+            r[taskId]?.isDraft = false
+            return true
+        }
+        if changed { save() }
+        try? writeAtomically(Data(text.utf8), to: promptURL(taskId))
+    }
+
+    public func lastPrompt(of taskId: String) -> Data {
+        (try? Data(contentsOf: promptURL(taskId))) ?? Data()
+    }
+
+    public func forget(_ taskId: String) {
+        records.withLock { $0[taskId] = nil }
+        unlink(promptURL(taskId).path)
+        save()
+    }
+
+    private func promptURL(_ taskId: String) -> URL { prompts.appendingPathComponent(CacheDirectory.key(taskId) + ".txt") }
+
+    private func save() {
+        let list = records.withLock { Array($0.values) }.sorted { $0.taskId < $1.taskId }
+        guard let data = try? CacheCoding.encoder.encode(list) else { return }
+        try? writeAtomically(data, to: file)
+    }
+}

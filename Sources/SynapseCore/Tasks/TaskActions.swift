@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+
+/// What writing to a task folder does: prompts go to the agent, ctl commands act on the task.
+public final class TaskActions: Sendable {
+    public static let maxPromptBytes = 1 << 20
+
+    let remote: any TaskRemote
+    let catalog: TaskCatalog
+    let details: TaskDetails
+    let notices: TaskNotices
+    let health: ServerHealth
+    let connId: String
+    let allowDelete: Bool
+    let logger: Logger
+
+    init(remote: any TaskRemote, catalog: TaskCatalog, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
+         connId: String, allowDelete: Bool, logger: Logger) {
+        self.remote = remote
+        self.catalog = catalog
+        self.details = details
+        self.notices = notices
+        self.health = health
+        self.connId = connId
+        self.allowDelete = allowDelete
+        self.logger = logger
+    }
+
+    /// Sends `bytes` as the task's next prompt: `newTask` for a draft, `askResponse` after.
+    /// Sent at most once: a failure is reported and noted, never retried behind the user's back.
+    func sendPrompt(_ bytes: Data, taskId: String) throws(FSError) {
+        guard bytes.count <= Self.maxPromptBytes else {
+            throw refused(EFBIG, "prompt not sent: it is \(bytes.count) bytes, the limit is \(Self.maxPromptBytes)", taskId)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw refused(EINVAL, "prompt not sent: it is not valid UTF-8", taskId)
+        }
+        guard !text.allSatisfy(\.isWhitespace) else {
+            throw refused(EINVAL, "prompt not sent: it holds only whitespace", taskId)
+        }
+        let isDraft = catalog.local.record(for: taskId)?.isDraft ?? false
+        let message: OutgoingMessage = isDraft
+            ? .newTask(taskId: taskId, text: text, connId: connId)
+            : .answer(taskId: taskId, text: text, connId: connId)
+        do {
+            try remote.send(message)
+        } catch {
+            health.record(error)
+            notices.add("prompt not sent: \(error)", taskId: taskId)
+            logger.warning("prompt for \(taskId) not sent", metadata: ["error": "\(error)"])
+            throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "prompt for \(taskId) not sent: \(error)")
+        }
+        health.recordSuccess()
+        catalog.local.promptSent(text, taskId: taskId)
+        details.invalidate(taskId)
+        if isDraft { catalog.invalidate() }
+        logger.info("prompt sent", metadata: ["task": "\(taskId)", "as": "\(isDraft ? "newTask" : "askResponse")", "bytes": "\(bytes.count)"])
+    }
+
+    /// Runs one ctl command: `cancel`, `refresh` or `delete`.
+    func run(command bytes: Data, taskId: String) throws(FSError) {
+        let command = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        switch command {
+        case "cancel":
+            do { try remote.send(.cancel(taskId: taskId)) } catch {
+                health.record(error)
+                throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "cancel of \(taskId) failed: \(error)")
+            }
+            details.invalidate(taskId)
+            notices.add("cancel requested", taskId: taskId)
+        case "refresh":
+            details.invalidate(taskId)
+            catalog.invalidate()
+        case "delete":
+            guard allowDelete else {
+                logger.warning("refused to delete task \(taskId): the mount was not started with --allow-delete")
+                throw FSError(errno: EPERM, "deleting tasks needs --allow-delete")
+            }
+            if catalog.local.record(for: taskId)?.isDraft != true {
+                do { try remote.deleteTask(id: taskId) } catch {
+                    health.record(error)
+                    throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "delete of \(taskId) failed: \(error)")
+                }
+            }
+            catalog.local.forget(taskId)
+            catalog.invalidate()
+            catalog.localTasksChanged()
+            logger.notice("deleted task \(taskId)")
+        default:
+            throw FSError(errno: EINVAL, "unknown ctl command \(command.debugDescription): use cancel, refresh or delete")
+        }
+    }
+
+    private func refused(_ errno: Int32, _ message: String, _ taskId: String) -> FSError {
+        notices.add(message, taskId: taskId)
+        logger.info("\(message)", metadata: ["task": "\(taskId)"])
+        return FSError(errno: errno, message)
+    }
+}
