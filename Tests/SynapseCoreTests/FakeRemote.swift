@@ -182,13 +182,15 @@ struct Fixture {
     let fs: SynapseFilesystem
     let cacheRoot: URL
 
-    init(remote: FakeRemote = FakeRemote(), cacheRoot: URL? = nil, ttl: Double = 10) throws {
+    init(remote: FakeRemote = FakeRemote(), cacheRoot: URL? = nil, ttl: Double = 10, allowDelete: Bool = false) throws {
         self.remote = remote
         let root = cacheRoot ?? FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-core-\(UUID().uuidString)")
         self.cacheRoot = root
         var configuration = FilesystemConfiguration(serverDescription: "fake", cacheDirectory: try CacheDirectory(root: root))
         configuration.taskListTTL = ttl
         configuration.taskDetailsTTL = ttl
+        configuration.allowDelete = allowDelete
+        configuration.connId = "test-conn"
         fs = SynapseFilesystem(remote: remote, configuration: configuration, logger: .init(label: "test"))
     }
 
@@ -213,6 +215,19 @@ struct Fixture {
         return try read(opened.handle)
     }
 
+    /// Writes `content` to an existing file as `echo > file` does (open with O_TRUNC, write,
+    /// close) and returns what close() returned.
+    func write(_ content: Data, to path: String) throws(FSError) {
+        let opened = try fs.open(try resolve(path), writing: true, truncating: true)
+        defer { fs.release(opened.handle) }
+        if !content.isEmpty {
+            _ = try fs.write(opened.handle, at: 0, data: content)
+        }
+        try fs.flush(opened.handle)
+    }
+
+    func text(_ path: String) throws(FSError) -> String { String(decoding: try readAll(path), as: UTF8.self) }
+
     func read(_ fh: UInt64, chunk: Int = 100_000) throws(FSError) -> Data {
         var out = Data()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 8)
@@ -227,4 +242,15 @@ struct Fixture {
 
 func bytes(_ count: Int, seed: UInt8 = 1) -> Data {
     Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })
+}
+
+extension SynapseFilesystem {
+    /// `write` for a `Data` (whose `withUnsafeBytes` throws untyped errors).
+    func write(_ fh: UInt64, at offset: Int64, data: Data) throws(FSError) -> Int {
+        var result: Result<Int, FSError> = .success(0)
+        data.withUnsafeBytes { bytes in
+            result = Result { () throws(FSError) -> Int in try write(fh, at: offset, bytes) }
+        }
+        return try result.get()
+    }
 }

@@ -28,7 +28,7 @@ import Testing
 
     @Test func taskFolderHoldsTheContractFiles() throws {
         let f = try fixture()
-        #expect(try f.list("tasks/t1").sorted() == ["info.json", "messages.json", "status", "stream.log", "workspace"])
+        #expect(try f.list("tasks/t1").sorted() == ["ctl", "info.json", "messages.json", "prompt.txt", "status", "stream.log", "workspace"])
         #expect(String(decoding: try f.readAll("tasks/t1/status"), as: UTF8.self) == "completed\n")
         let info = try JSONSerialization.jsonObject(with: try f.readAll("tasks/t1/info.json")) as! [String: Any]
         #expect(info["id"] as? String == "t1")
@@ -42,7 +42,7 @@ import Testing
 
     @Test func generatedFileSizesMatchTheirContent() throws {
         let f = try fixture()
-        for name in TaskFileKind.allCases.map(\.rawValue) {
+        for name in TaskFileKind.allCases.filter({ !$0.isWritable }).map(\.rawValue) {
             let ino = try f.resolve("tasks/t1/\(name)")
             #expect(try f.fs.getattr(ino).size == Int64(try f.readAll("tasks/t1/\(name)").count), "\(name)")
         }
@@ -147,13 +147,27 @@ import Testing
 
     @Test func serverFailuresMapToErrno() throws {
         let cases: [(RemoteError, Int32)] = [(.rejectedKey("1101"), EACCES), (.unreachable("refused"), EIO),
-                                             (.timedOut("idle"), EIO), (.server(status: 500, message: "boom"), EIO)]
+                                             (.timedOut("idle"), EIO), (.server(status: 500, message: "boom"), EIO),
+                                             (.notFound("gone"), ENOENT)]
         for (failure, errno) in cases {
             let f = try fixture()
+            _ = try f.list("tasks")
             f.remote.setFailure(failure)
-            let error = #expect(throws: FSError.self) { _ = try f.list("tasks") }
+            let error = #expect(throws: FSError.self) { _ = try f.readAll("tasks/t1/messages.json") }
             #expect(error?.errno == errno, "\(failure)")
         }
+    }
+
+    @Test func anUnreachableServerStillListsWhatTheMountKnows() throws {
+        let f = try fixture()
+        f.remote.setFailure(.unreachable("refused"))
+        let fresh = try Fixture(remote: f.remote)
+        _ = try fresh.fs.mkdir(parent: try fresh.resolve("tasks"), name: "offline-draft")
+        #expect(try fresh.list("tasks") == ["offline-draft"])
+        #expect(fresh.fs.serverHealth.state == .offline)
+        f.remote.setFailure(.rejectedKey("1101"))
+        let rejected = try Fixture(remote: f.remote)
+        #expect((#expect(throws: FSError.self) { _ = try rejected.list("tasks") })?.errno == EACCES)
     }
 
     @Test func writesAreRefusedAsReadOnly() throws {
@@ -163,8 +177,11 @@ import Testing
             let error = #expect(throws: FSError.self) { _ = try f.fs.open(file, writing: writing, truncating: truncating) }
             #expect(error?.errno == EROFS)
         }
-        #expect(f.fs.refuseChange(in: try f.resolve("tasks/t1/workspace"), name: "new.txt").errno == EROFS)
-        #expect(f.fs.refuseChange(of: file).errno == EROFS)
+        let workspace = try f.resolve("tasks/t1/workspace")
+        #expect((#expect(throws: FSError.self) { _ = try f.fs.create(parent: workspace, name: "new.txt", exclusive: false, appending: false) })?.errno == EROFS)
+        #expect((#expect(throws: FSError.self) { _ = try f.fs.mkdir(parent: workspace, name: "dir") })?.errno == EROFS)
+        #expect((#expect(throws: FSError.self) { try f.fs.unlink(parent: workspace, name: "a.txt") })?.errno == EROFS)
+        #expect((#expect(throws: FSError.self) { _ = try f.fs.setattr(file, size: 0, handle: nil) })?.errno == EROFS)
     }
 
     @Test func readdirplusCountsAReferencePerEntryButNotForDots() throws {
