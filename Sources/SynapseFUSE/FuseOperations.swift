@@ -38,16 +38,18 @@ enum FuseOperations {
         }
         ops.getattr = { req, ino, _ in
             FuseOperations.reply(req) { (fs) throws(FSError) in
-                var st = FuseReplies.stat(try fs.getattr(ino))
-                fuse_reply_attr(req, &st, fs.attributeTimeout)
+                let attributes = try fs.getattr(ino)
+                var st = FuseReplies.stat(attributes)
+                fuse_reply_attr(req, &st, attributes.isVolatile ? 0 : fs.attributeTimeout)
             }
         }
         ops.setattr = { req, ino, attr, toSet, fi in
             let size: Int64? = toSet & FUSE_SET_ATTR_SIZE != 0 ? Int64(attr!.pointee.st_size) : nil
             let handle = fi.map { $0.pointee.fh }
             FuseOperations.reply(req) { (fs) throws(FSError) in
-                var st = FuseReplies.stat(try fs.setattr(ino, size: size, handle: handle))
-                fuse_reply_attr(req, &st, fs.attributeTimeout)
+                let attributes = try fs.setattr(ino, size: size, handle: handle)
+                var st = FuseReplies.stat(attributes)
+                fuse_reply_attr(req, &st, attributes.isVolatile ? 0 : fs.attributeTimeout)
             }
         }
         ops.mknod = { req, parent, name, _, _ in

@@ -30,7 +30,7 @@ enum FuseReplies {
         param.ino = fuse_ino_t(e.inode)
         param.generation = 1
         param.attr = stat(e.attributes)
-        param.attr_timeout = e.timeout
+        param.attr_timeout = e.attributes.isVolatile ? 0 : e.timeout
         param.entry_timeout = e.timeout
         return param
     }

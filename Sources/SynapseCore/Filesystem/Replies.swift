@@ -10,6 +10,8 @@ public struct FileAttributes: Sendable, Equatable {
     public var size: Int64
     public var modified: Date
     public var linkCount: UInt32
+    /// Content that changes between calls (generated files): the kernel must not cache the size.
+    public var isVolatile = false
 
     public init(inode: UInt64, kind: Kind, permissions: UInt16, size: Int64, modified: Date, linkCount: UInt32 = 1) {
         self.inode = inode

@@ -15,6 +15,9 @@ public final class SynapseFilesystem: Sendable {
     let scratch: ScratchFiles
     let actions: TaskActions
     public let events: EventStream
+    /// The rendering of a generated file last served by open, so a stat right after the open
+    /// reports the size of what that open reads.
+    let renderings = Expiring<NodeKey, Data>(ttl: 1)
     let configuration: FilesystemConfiguration
     let logger: Logger
     let mountedAt = Date()
@@ -116,9 +119,12 @@ public final class SynapseFilesystem: Sendable {
         switch key {
         case .taskFile(let id, let kind):
             let data = try generatedContent(kind, taskId: id)
+            renderings.store(data, for: key)
             return OpenedFile(handle: handles.insert(.generated(data)), directIO: true, keepCache: false)
         case .mountStatus:
-            return OpenedFile(handle: handles.insert(.generated(mountStatus())), directIO: true, keepCache: false)
+            let data = mountStatus()
+            renderings.store(data, for: key)
+            return OpenedFile(handle: handles.insert(.generated(data)), directIO: true, keepCache: false)
         case .workspace(let id, let path):
             guard let file = try workspace(of: id).file(at: path) else {
                 throw (try? workspace(of: id).isDirectory(path)) == true ? .isDirectory(path) : .notFound(path)
@@ -248,15 +254,19 @@ public final class SynapseFilesystem: Sendable {
             let task = catalog.knownTask(id: id)
             return directoryAttributes(inode, modified: task?.updatedAt ?? task?.createdAt, permissions: 0o755)
         case .taskFile(let id, let kind):
-            let size = Int64(try generatedContent(kind, taskId: id).count)
-            return FileAttributes(inode: inode, kind: .regular, permissions: kind.isWritable ? 0o644 : 0o444, size: size,
-                                  modified: catalog.knownTask(id: id)?.updatedAt ?? mountedAt)
+            let size = Int64(try renderings.value(for: key) { () throws(FSError) -> Data in try generatedContent(kind, taskId: id) }.count)
+            var attributes = FileAttributes(inode: inode, kind: .regular, permissions: kind.isWritable ? 0o644 : 0o444,
+                                            size: size, modified: catalog.knownTask(id: id)?.updatedAt ?? mountedAt)
+            attributes.isVolatile = true
+            return attributes
         case .scratch(let id, let name):
             guard let size = scratch.size(name, taskId: id) else { throw .notFound(name) }
             return FileAttributes(inode: inode, kind: .regular, permissions: 0o644, size: size, modified: Date())
         case .mountStatus:
-            return FileAttributes(inode: inode, kind: .regular, permissions: 0o444,
-                                  size: Int64(mountStatus().count), modified: Date())
+            var attributes = FileAttributes(inode: inode, kind: .regular, permissions: 0o444,
+                                            size: Int64(try renderings.value(for: key) { mountStatus() }.count), modified: Date())
+            attributes.isVolatile = true
+            return attributes
         case .workspace(let id, let path):
             let tree = try workspace(of: id)
             if tree.isDirectory(path) { return directoryAttributes(inode) }

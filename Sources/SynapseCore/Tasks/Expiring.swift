@@ -17,6 +17,8 @@ final class Expiring<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         return value
     }
 
+    func store(_ value: Value, for key: Key) { entries.withLock { $0[key] = (value, Date()) } }
+
     /// The last value, however old.
     func last(for key: Key) -> Value? { entries.withLock { $0[key]?.value } }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// `GET /api/ai/events?connId=`: the SSE stream, with heartbeats and the drop fault.
 struct EventRoutes {
@@ -30,11 +31,16 @@ struct EventRoutes {
                 }
                 defer { ticker.cancel(); ticks.finish() }
                 try await writer.write(ByteBuffer(string: ": connected \(connId)\n\n"))
-                for await event in events {
-                    let drop = faults.current.dropSSEEvery
-                    if drop > 0, Date().timeIntervalSince(opened) >= drop { throw SSEDropped() }
-                    if event.name.isEmpty { continue }
-                    try await writer.write(ByteBuffer(string: event.frame))
+                // A stream never ends by itself: end it when the server shuts down.
+                try await withGracefulShutdownHandler {
+                    for await event in events {
+                        let drop = faults.current.dropSSEEvery
+                        if drop > 0, Date().timeIntervalSince(opened) >= drop { throw SSEDropped() }
+                        if event.name.isEmpty { continue }
+                        try await writer.write(ByteBuffer(string: event.frame))
+                    }
+                } onGracefulShutdown: {
+                    ticks.finish()
                 }
                 try await writer.finish(nil)
             }

@@ -50,14 +50,18 @@ final class TaskStore: Sendable {
         tasks.withLock { $0[task.id] = task }
     }
 
-    /// Applies `change` to the task and saves it; nil when there is no such task.
+    /// Applies `change` to the task and saves it, atomically with respect to other updates
+    /// (the agent and request handlers append concurrently); nil when there is no such task.
     @discardableResult
     func update(_ id: String, _ change: (inout EmulatedTask) -> Void) throws -> EmulatedTask? {
-        guard var task = task(id) else { return nil }
-        change(&task)
-        task.updatedAt = Date()
-        try save(task)
-        return task
+        try tasks.withLock { (tasks: inout [String: EmulatedTask]) throws -> EmulatedTask? in
+            guard var task = tasks[id] else { return nil }
+            change(&task)
+            task.updatedAt = Date()
+            try Self.encoder.encode(task).write(to: tasksDirectory.appendingPathComponent(task.id + ".json"), options: .atomic)
+            tasks[id] = task
+            return task
+        }
     }
 
     func delete(_ ids: [String]) {
