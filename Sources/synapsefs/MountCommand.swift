@@ -92,6 +92,8 @@ struct MountCommand: ParsableCommand {
         // Open the event stream before anything can send a prompt.
         filesystem.events.start()
         defer { filesystem.events.stop() }
+        // Uploads left pending or failed by an earlier run are retried from now on.
+        filesystem.uploader.start()
         let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
         do {
             try adapter.run(mountpoint: mountpoint, options: options) {

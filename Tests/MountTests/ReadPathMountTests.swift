@@ -63,7 +63,7 @@ extension MountTests { @Suite struct ReadPath {
             let dir = try run(["stat", "-c", "%F", mount.path("tasks/\(seededTask)/workspace/charts")])
             #expect(dir.stdout == "directory\n")
             let files = try run(["ls", mount.path("tasks/\(seededTask)")])
-            #expect(files.stdout.split(separator: "\n") == ["ctl", "info.json", "messages.json", "prompt.txt", "status", "stream.log", "workspace"])
+            #expect(files.stdout.split(separator: "\n") == ["ctl", "info.json", "messages.json", "prompt.txt", "status", "stream.log", "uploads", "workspace"])
             #expect(try String(contentsOfFile: mount.path("tasks/\(seededTask)/status"), encoding: .utf8) == "completed\n")
             let log = try run(["cat", mount.path("tasks/\(seededTask)/stream.log")])
             #expect(log.stdout.contains("] result\nDone: report.md"))

@@ -28,7 +28,7 @@ import Testing
 
     @Test func taskFolderHoldsTheContractFiles() throws {
         let f = try fixture()
-        #expect(try f.list("tasks/t1").sorted() == ["ctl", "info.json", "messages.json", "prompt.txt", "status", "stream.log", "workspace"])
+        #expect(try f.list("tasks/t1").sorted() == ["ctl", "info.json", "messages.json", "prompt.txt", "status", "stream.log", "uploads", "workspace"])
         #expect(String(decoding: try f.readAll("tasks/t1/status"), as: UTF8.self) == "completed\n")
         let info = try JSONSerialization.jsonObject(with: try f.readAll("tasks/t1/info.json")) as! [String: Any]
         #expect(info["id"] as? String == "t1")

@@ -128,7 +128,7 @@ import Testing
         #expect(try f.text("tasks/report/prompt.txt") == "From an editor")
         try f.fs.unlink(parent: folder, name: "prompt.txt~")
         try f.fs.unlink(parent: folder, name: ".prompt.txt.swp")
-        #expect(try f.list("tasks/report").sorted() == ["ctl", "info.json", "messages.json", "prompt.txt", "status", "stream.log", "workspace"])
+        #expect(try f.list("tasks/report").sorted() == ["ctl", "info.json", "messages.json", "prompt.txt", "status", "stream.log", "uploads", "workspace"])
         #expect((#expect(throws: FSError.self) { try f.fs.unlink(parent: folder, name: "prompt.txt") })?.errno == EPERM)
     }
 

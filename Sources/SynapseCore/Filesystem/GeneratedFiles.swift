@@ -33,7 +33,7 @@ enum GeneratedFiles {
     }
 
     static func mountStatus(server: String, cacheDirectory: String, health: ServerHealth.Snapshot,
-                            events: EventStream.Snapshot, openHandles: Int, inodes: Int) -> Data {
+                            events: EventStream.Snapshot, uploads: [[String: Any]], openHandles: Int, inodes: Int) -> Data {
         var stream: [String: Any] = ["state": events.phase.rawValue, "connId": events.connId, "reconnects": events.reconnects]
         stream["lastEventAt"] = events.lastEventAt.map(iso8601)
         stream["lastError"] = events.lastError
@@ -45,6 +45,7 @@ enum GeneratedFiles {
             "server": server,
             "connection": connection,
             "eventStream": stream,
+            "uploads": uploads,
             "cache": ["directory": cacheDirectory],
             "openHandles": openHandles,
             "inodes": inodes,

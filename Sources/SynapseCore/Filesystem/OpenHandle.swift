@@ -13,6 +13,21 @@ enum OpenHandle: Sendable {
     case writer(TaskFileKind, taskId: String, WriteBuffer)
     /// An editor's scratch file, a real file in the state directory.
     case scratch(ScratchHandle)
+    /// A file in uploads/ opened for writing: its spool file, uploaded at close.
+    case upload(UploadHandle)
+}
+
+/// The spool file of an upload being written, and whether it changed since the last flush.
+final class UploadHandle: Sendable {
+    let file: ScratchHandle
+    let entryId: String
+    let dirty: Atomic<Bool>
+
+    init(fd: Int32, entryId: String, dirty: Bool) {
+        file = ScratchHandle(fd: fd)
+        self.entryId = entryId
+        self.dirty = Atomic(dirty)
+    }
 }
 
 /// Owns the descriptor of an open scratch file.

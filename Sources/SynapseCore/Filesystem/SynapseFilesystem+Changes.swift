@@ -5,6 +5,7 @@ import Foundation
 extension SynapseFilesystem {
     public func create(parent: UInt64, name: String, exclusive: Bool, appending: Bool) throws(FSError) -> (Entry, OpenedFile) {
         let parentKey = try key(for: parent)
+        if case .uploads(let id) = parentKey { return try createUpload(taskId: id, name: name) }
         guard case .task(let id) = parentKey else {
             if case .tasks = parentKey { throw FSError(errno: EPERM, "tasks/ holds task folders: make one with mkdir") }
             throw readOnlyError(parentKey)
@@ -15,8 +16,8 @@ extension SynapseFilesystem {
             guard kind.isWritable else { throw .readOnly("\(name) is written by the mount") }
             key = .taskFile(id, kind)
             opened = openWriter(kind, taskId: id, appending: appending)
-        } else if name == "workspace" {
-            throw FSError(errno: EEXIST, "workspace exists")
+        } else if name == "workspace" || name == "uploads" {
+            throw FSError(errno: EEXIST, "\(name) exists")
         } else {
             key = .scratch(id, name)
             let fd = try scratch.open(name, taskId: id, flags: O_RDWR | O_CREAT | (exclusive ? O_EXCL : 0) | (appending ? O_APPEND : 0))
@@ -34,6 +35,11 @@ extension SynapseFilesystem {
             let n = pwrite(file.fd, bytes.baseAddress, bytes.count, off_t(offset))
             guard n >= 0 else { throw FSError(errno: errno, "writing a scratch file") }
             return n
+        case .upload(let handle):
+            let n = pwrite(handle.file.fd, bytes.baseAddress, bytes.count, off_t(offset))
+            guard n >= 0 else { throw FSError(errno: errno == ENOSPC ? ENOSPC : EIO, "writing the upload spool") }
+            handle.dirty.store(true, ordering: .relaxed)
+            return n
         default:
             throw FSError(errno: EBADF, "handle \(fh) is not open for writing")
         }
@@ -42,7 +48,9 @@ extension SynapseFilesystem {
     /// Called at every close(): a prompt is sent, a command run, and the outcome is what
     /// close() returns. Only what was written since the last flush is acted on.
     public func flush(_ fh: UInt64) throws(FSError) {
-        guard case .writer(let kind, let taskId, let buffer) = try handles.get(fh) else { return }
+        let handle = try handles.get(fh)
+        if case .upload(let upload) = handle { return try flushUpload(upload) }
+        guard case .writer(let kind, let taskId, let buffer) = handle else { return }
         let content: Data
         do {
             guard let taken = try buffer.takeForFlush() else { return }
@@ -77,7 +85,13 @@ extension SynapseFilesystem {
             if let size, truncate(scratch.url(name, taskId: id).path, off_t(size)) != 0 {
                 throw FSError(errno: errno, "truncating a scratch file")
             }
-        case .task, .tasks:
+        case .upload(let id, let name):
+            if let size {
+                guard let entry = spool.entry(id, named: name) else { throw .readOnly("\(name) is already uploaded") }
+                guard truncate(spool.dataURL(entry.id).path, off_t(size)) == 0 else { throw FSError(errno: EIO, "truncating \(name)") }
+                if let handle, case .upload(let upload) = try handles.get(handle) { upload.dirty.store(true, ordering: .relaxed) }
+            }
+        case .task, .tasks, .uploads:
             if size != nil { throw .isDirectory("\(key)") }
         default:
             if size != nil { throw readOnlyError(key) }
@@ -93,8 +107,8 @@ extension SynapseFilesystem {
             logger.info("draft created", metadata: ["folder": "\(name)", "task": "\(task.id)"])
             let ino = inodes.lookup(.task(task.id))
             return Entry(attributes: try getattr(ino), timeout: configuration.kernelTimeout)
-        case .task:
-            throw FSError(errno: EPERM, "a task folder holds only its own files")
+        case .task, .uploads:
+            throw FSError(errno: EPERM, "a task folder holds only its own files; uploads/ is flat")
         default:
             throw readOnlyError(parentKey)
         }
@@ -102,8 +116,9 @@ extension SynapseFilesystem {
 
     public func unlink(parent: UInt64, name: String) throws(FSError) {
         let parentKey = try key(for: parent)
+        if case .uploads(let id) = parentKey { return try unlinkUpload(taskId: id, name: name) }
         guard case .task(let id) = parentKey else { throw readOnlyError(parentKey) }
-        if TaskFileKind(rawValue: name) != nil || name == "workspace" {
+        if TaskFileKind(rawValue: name) != nil || name == "workspace" || name == "uploads" {
             throw FSError(errno: EPERM, "\(name) is part of the task and cannot be removed")
         }
         try scratch.remove(name, taskId: id)
@@ -124,6 +139,10 @@ extension SynapseFilesystem {
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String) throws(FSError) {
         let from = try key(for: parent)
         let to = try key(for: newParent)
+        if case .uploads(let id) = from, case .uploads(let targetID) = to {
+            guard id == targetID else { throw FSError(errno: EXDEV, "files cannot move between tasks") }
+            return try renameUpload(taskId: id, from: name, to: newName)
+        }
         guard case .task(let id) = from, case .task(let targetID) = to else {
             if case .tasks = from { throw FSError(errno: EPERM, "task folders cannot be renamed") }
             throw readOnlyError(from)
@@ -140,7 +159,7 @@ extension SynapseFilesystem {
         case (.some(.prompt), nil) where newName != "workspace":
             try scratch.write(local.lastPrompt(of: id), as: newName, taskId: id)
             inodes.rename(.taskFile(id, .prompt), to: .scratch(id, newName))
-        case (nil, nil) where name != "workspace" && newName != "workspace":
+        case (nil, nil) where ![name, newName].contains("workspace") && ![name, newName].contains("uploads"):
             try scratch.rename(name, to: newName, taskId: id)
             inodes.rename(.scratch(id, name), to: .scratch(id, newName))
         default:

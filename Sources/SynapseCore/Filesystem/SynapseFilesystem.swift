@@ -15,6 +15,8 @@ public final class SynapseFilesystem: Sendable {
     let scratch: ScratchFiles
     let actions: TaskActions
     public let events: EventStream
+    let spool: UploadSpool
+    public let uploader: Uploader
     /// The rendering of a generated file last served by open, so a stat right after the open
     /// reports the size of what that open reads.
     let renderings = Expiring<NodeKey, Data>(ttl: 1)
@@ -35,6 +37,10 @@ public final class SynapseFilesystem: Sendable {
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, logger: logger)
         actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
                               connId: configuration.connId, allowDelete: configuration.allowDelete, logger: logger)
+        spool = UploadSpool(stateDirectory: configuration.cacheDirectory.state)
+        uploader = Uploader(spool: spool, remote: remote, details: details, notices: notices, health: health,
+                            connId: configuration.connId, isDraft: { [local] in local.record(for: $0)?.isDraft == true },
+                            logger: logger)
         events = EventStream(remote: remote, connId: configuration.connId, logger: logger) { [details, catalog] type, taskId in
             details.invalidate(taskId)
             if type == "state.ready" || catalog.knownTask(id: taskId) == nil { catalog.invalidate() }
@@ -108,6 +114,8 @@ public final class SynapseFilesystem: Sendable {
         switch key {
         case .taskFile(let id, let kind) where kind.isWritable && writing:
             return openWriter(kind, taskId: id, appending: appending)
+        case .upload(let id, let name):
+            return try openUpload(taskId: id, name: name, writing: writing, truncating: truncating)
         case .scratch(let id, let name):
             let flags = (writing ? O_RDWR : O_RDONLY) | (truncating ? O_TRUNC : 0) | (appending ? O_APPEND : 0)
             let fd = try scratch.open(name, taskId: id, flags: flags)
@@ -134,9 +142,9 @@ public final class SynapseFilesystem: Sendable {
             let reader = cache.openReader(for: identity)
             return OpenedFile(handle: handles.insert(.workspace(reader)),
                               directIO: file.size == nil && !cached, keepCache: cached)
-        case .root, .tasks, .meta, .task:
+        case .root, .tasks, .meta, .task, .uploads:
             throw .isDirectory("\(key)")
-        case .scratch:
+        case .scratch, .upload:
             throw .io("unreachable")
         }
     }
@@ -160,9 +168,9 @@ public final class SynapseFilesystem: Sendable {
         case .workspace(let reader):
             return try reader.read(at: offset, into: buffer)
         case .scratch(let file):
-            let n = pread(file.fd, buffer.baseAddress, buffer.count, off_t(offset))
-            guard n >= 0 else { throw FSError(errno: errno, "reading a scratch file") }
-            return n
+            return try Self.pread(file.fd, at: offset, into: buffer)
+        case .upload(let handle):
+            return try Self.pread(handle.file.fd, at: offset, into: buffer)
         case .writer:
             throw FSError(errno: EBADF, "handle \(fh) was opened for writing")
         case .directory:
@@ -170,7 +178,18 @@ public final class SynapseFilesystem: Sendable {
         }
     }
 
+    static func pread(_ fd: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
+        let n = Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+        guard n >= 0 else { throw FSError(errno: errno, "reading a local file") }
+        return n
+    }
+
     public func release(_ fh: UInt64) {
+        // An upload whose writer wrote nothing new is still queued, not left open forever.
+        if case .upload(let handle)? = try? handles.get(fh),
+           spool.update(handle.entryId, { if $0.phase == .writing { $0.phase = .pending } }) != nil {
+            uploader.wakeUp()
+        }
         handles.remove(fh)
     }
 
@@ -203,13 +222,17 @@ public final class SynapseFilesystem: Sendable {
             return .task(try catalog.task(inFolder: name).id)
         case .task(let id):
             if name == "workspace" { return .workspace(id, "") }
+            if name == "uploads" { return .uploads(id) }
             if let kind = TaskFileKind(rawValue: name) { return .taskFile(id, kind) }
             guard scratch.exists(name, taskId: id) else { throw .notFound(name) }
             return .scratch(id, name)
         case .workspace(let id, let dir):
             guard try workspace(of: id).child(named: name, of: dir) != nil else { throw .notFound(name) }
             return .workspace(id, dir.isEmpty ? name : dir + "/" + name)
-        case .taskFile, .mountStatus, .scratch:
+        case .uploads(let id):
+            guard spool.entry(id, named: name) != nil || uploadedFiles(of: id)[name] != nil else { throw .notFound(name) }
+            return .upload(id, name)
+        case .taskFile, .mountStatus, .scratch, .upload:
             throw .notDirectory(name)
         }
     }
@@ -223,12 +246,15 @@ public final class SynapseFilesystem: Sendable {
         case .tasks:
             return try catalog.listing().folders.map { ($0.name, .task($0.task.id)) }
         case .task(let id):
-            return TaskFileKind.allCases.map { ($0.rawValue, .taskFile(id, $0)) } + [("workspace", .workspace(id, ""))]
+            return TaskFileKind.allCases.map { ($0.rawValue, .taskFile(id, $0)) }
+                + [("workspace", .workspace(id, "")), ("uploads", .uploads(id))]
                 + scratch.names(of: id).map { ($0, .scratch(id, $0)) }
         case .workspace(let id, let dir):
             guard let children = try workspace(of: id).children(of: dir) else { throw .notFound(dir) }
             return children.map { ($0.name, .workspace(id, dir.isEmpty ? $0.name : dir + "/" + $0.name)) }
-        case .taskFile, .mountStatus, .scratch:
+        case .uploads(let id):
+            return uploadNames(of: id).map { ($0, .upload(id, $0)) }
+        case .taskFile, .mountStatus, .scratch, .upload:
             throw .notDirectory("\(key)")
         }
     }
@@ -238,7 +264,8 @@ public final class SynapseFilesystem: Sendable {
         case .root, .tasks, .meta: .root
         case .mountStatus: .meta
         case .task: .tasks
-        case .taskFile(let id, _), .scratch(let id, _): .task(id)
+        case .taskFile(let id, _), .scratch(let id, _), .uploads(let id): .task(id)
+        case .upload(let id, _): .uploads(id)
         case .workspace(let id, let path):
             path.isEmpty ? .task(id) : .workspace(id, WorkspaceTree.split(path).dir)
         }
@@ -259,6 +286,10 @@ public final class SynapseFilesystem: Sendable {
                                             size: size, modified: catalog.knownTask(id: id)?.updatedAt ?? mountedAt)
             attributes.isVolatile = true
             return attributes
+        case .uploads:
+            return directoryAttributes(inode, permissions: 0o755)
+        case .upload(let id, let name):
+            return try uploadAttributes(taskId: id, name: name, inode: inode)
         case .scratch(let id, let name):
             guard let size = scratch.size(name, taskId: id) else { throw .notFound(name) }
             return FileAttributes(inode: inode, kind: .regular, permissions: 0o644, size: size, modified: Date())
@@ -322,7 +353,7 @@ public final class SynapseFilesystem: Sendable {
     private func mountStatus() -> Data {
         GeneratedFiles.mountStatus(server: configuration.serverDescription,
                                    cacheDirectory: configuration.cacheDirectory.root.path,
-                                   health: health.current, events: events.snapshot,
+                                   health: health.current, events: events.snapshot, uploads: uploadsStatus(),
                                    openHandles: handles.count, inodes: inodes.count)
     }
 }

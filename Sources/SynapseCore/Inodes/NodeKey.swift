@@ -10,6 +10,9 @@ public enum NodeKey: Hashable, Sendable {
     case taskFile(String, TaskFileKind)
     /// A workspace directory or file: task id and the local (safe) path; "" is `workspace/`.
     case workspace(String, String)
+    /// `uploads/` of a task, and one file in it (pending in the spool, or already uploaded).
+    case uploads(String)
+    case upload(String, String)
     /// An editor's scratch file in a task folder (`.prompt.txt.swp`, `4913`, `prompt.txt~`), kept local.
     case scratch(String, String)
 }

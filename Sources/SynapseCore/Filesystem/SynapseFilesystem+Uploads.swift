@@ -1,0 +1,104 @@
+import Foundation
+
+/// `uploads/`: files written here are spooled on disk and uploaded into the task when their
+/// writer closes them; the folder lists what is uploaded and what is still pending.
+extension SynapseFilesystem {
+    /// The folder of the task's workspace that holds what `taskUpload` archived.
+    static let uploadedFolder = "upload_documents"
+
+    /// Uploaded files (from the workspace listing) and spooled ones; a spooled name wins.
+    func uploadNames(of taskId: String) -> [String] {
+        var names = Set(uploadedFiles(of: taskId).keys)
+        for entry in spool.entries(of: taskId) { names.insert(entry.name) }
+        return names.sorted()
+    }
+
+    func uploadedFiles(of taskId: String) -> [String: WorkspaceTree.File] {
+        guard let tree = try? workspace(of: taskId), let children = tree.children(of: Self.uploadedFolder) else { return [:] }
+        var files: [String: WorkspaceTree.File] = [:]
+        for (name, node) in children { if case .file(let file) = node { files[name] = file } }
+        return files
+    }
+
+    func uploadAttributes(taskId: String, name: String, inode: UInt64) throws(FSError) -> FileAttributes {
+        if let entry = spool.entry(taskId, named: name) {
+            return FileAttributes(inode: inode, kind: .regular, permissions: 0o644, size: spool.size(of: entry.id), modified: entry.createdAt)
+        }
+        guard let file = uploadedFiles(of: taskId)[name] else { throw .notFound(name) }
+        return FileAttributes(inode: inode, kind: .regular, permissions: 0o444, size: file.size ?? 0, modified: file.mtime ?? mountedAt)
+    }
+
+    func openUpload(taskId: String, name: String, writing: Bool, truncating: Bool) throws(FSError) -> OpenedFile {
+        if writing {
+            var entry = spool.entry(taskId, named: name)
+            if entry == nil || entry?.phase == .uploading { entry = try spool.create(taskId: taskId, name: name) }
+            let id = entry!.id
+            spool.update(id) { $0.phase = UploadSpool.isTemporary(name) ? .held : .writing }
+            let fd = Glibc.open(spool.dataURL(id).path, O_RDWR | O_CLOEXEC | (truncating ? O_TRUNC : 0))
+            guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name): \(String(cString: strerror(errno)))") }
+            return OpenedFile(handle: handles.insert(.upload(UploadHandle(fd: fd, entryId: id, dirty: truncating))), directIO: false, keepCache: false)
+        }
+        if let entry = spool.entry(taskId, named: name) {
+            let fd = Glibc.open(spool.dataURL(entry.id).path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name)") }
+            return OpenedFile(handle: handles.insert(.scratch(ScratchHandle(fd: fd))), directIO: true, keepCache: false)
+        }
+        guard let file = uploadedFiles(of: taskId)[name] else { throw .notFound(name) }
+        let identity = CachedFileIdentity(taskId: taskId, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
+        return OpenedFile(handle: handles.insert(.workspace(cache.openReader(for: identity))), directIO: file.size == nil, keepCache: false)
+    }
+
+    func createUpload(taskId: String, name: String) throws(FSError) -> (Entry, OpenedFile) {
+        let entry = try spool.create(taskId: taskId, name: name)
+        if UploadSpool.isTemporary(name) { spool.update(entry.id) { $0.phase = .held } }
+        let fd = Glibc.open(spool.dataURL(entry.id).path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name)") }
+        // A created file is new content even if nothing is written (`touch`).
+        let opened = OpenedFile(handle: handles.insert(.upload(UploadHandle(fd: fd, entryId: entry.id, dirty: true))),
+                                directIO: false, keepCache: false)
+        let ino = inodes.lookup(.upload(taskId, name))
+        return (Entry(attributes: try getattr(ino), timeout: configuration.kernelTimeout), opened)
+    }
+
+    /// Close and fsync: a final name is uploaded now and the outcome returned; a temporary
+    /// name stays local until it is renamed.
+    func flushUpload(_ handle: UploadHandle) throws(FSError) {
+        guard handle.dirty.exchange(false, ordering: .relaxed) else { return }
+        guard let entry = spool.entry(id: handle.entryId), entry.phase != .held else { return }
+        guard Glibc.fsync(handle.file.fd) == 0 else { throw FSError(errno: EIO, "spool file of \(entry.name): fsync failed") }
+        try uploader.uploadNow(entry.id)
+    }
+
+    func unlinkUpload(taskId: String, name: String) throws(FSError) {
+        if let entry = spool.entry(taskId, named: name) {
+            spool.remove(entry.id)
+            return
+        }
+        guard uploadedFiles(of: taskId)[name] != nil else { throw .notFound(name) }
+        throw .readOnly("\(name) is already uploaded; remove it on the server")
+    }
+
+    /// rsync and editors write a temporary name, then rename it: the rename releases the upload.
+    func renameUpload(taskId: String, from: String, to: String) throws(FSError) {
+        guard let entry = spool.entry(taskId, named: from) else {
+            throw uploadedFiles(of: taskId)[from] != nil ? .readOnly("\(from) is already uploaded") : .notFound(from)
+        }
+        if let replaced = spool.entry(taskId, named: to), replaced.id != entry.id { spool.remove(replaced.id) }
+        spool.update(entry.id) { e in
+            e.name = to
+            if e.phase == .held, !UploadSpool.isTemporary(to) { e.phase = .pending }
+        }
+        inodes.rename(.upload(taskId, from), to: .upload(taskId, to))
+        uploader.wakeUp()
+    }
+
+    func uploadsStatus() -> [[String: Any]] {
+        spool.all.map { entry in
+            var item: [String: Any] = ["task": entry.taskId, "name": entry.name, "state": entry.phase.rawValue,
+                                       "bytes": spool.size(of: entry.id), "attempts": entry.attempts]
+            item["reason"] = entry.reason
+            item["nextAttemptAt"] = entry.nextAttemptAt.flatMap { $0 == .distantFuture ? nil : GeneratedFiles.iso8601($0) }
+            return item
+        }
+    }
+}

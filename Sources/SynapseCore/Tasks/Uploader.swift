@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+
+/// Sends spooled files to the server: at the writer's close or fsync, and from a background
+/// worker that retries failures with backoff (also those left by an earlier run).
+public final class Uploader: Sendable {
+    static let firstRetry = 1.0
+    static let maxRetry = 300.0
+
+    let spool: UploadSpool
+    private let remote: any TaskRemote
+    private let details: TaskDetails
+    private let notices: TaskNotices
+    private let health: ServerHealth
+    private let connId: String
+    private let isDraft: @Sendable (String) -> Bool
+    private let logger: Logger
+    private let wake = NSCondition()
+
+    init(spool: UploadSpool, remote: any TaskRemote, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
+         connId: String, isDraft: @escaping @Sendable (String) -> Bool, logger: Logger) {
+        self.spool = spool
+        self.remote = remote
+        self.details = details
+        self.notices = notices
+        self.health = health
+        self.connId = connId
+        self.isDraft = isDraft
+        self.logger = logger
+    }
+
+    /// Uploads the entry now and reports the outcome (for close() and fsync()).
+    func uploadNow(_ id: String) throws(FSError) {
+        guard spool.claim(id), let entry = spool.entry(id: id) else { return }
+        try perform(entry)
+    }
+
+    /// Starts the worker that uploads pending files and retries failed ones when due.
+    public func start() {
+        let thread = Thread { [self] in
+            while true {
+                wake.lock()
+                _ = wake.wait(until: Date().addingTimeInterval(1))
+                wake.unlock()
+                for entry in spool.claimDue() { try? perform(entry) }
+            }
+        }
+        thread.name = "uploads"
+        thread.start()
+    }
+
+    func wakeUp() {
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+    }
+
+    private func perform(_ entry: UploadSpool.Entry) throws(FSError) {
+        let destination: UploadDestination = waitsForUpload(entry.taskId) ? .sandbox : .workspace
+        do throws(RemoteError) {
+            let answer = try remote.upload(spool.dataURL(entry.id), as: entry.name, to: destination, taskId: entry.taskId)
+            if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
+        } catch {
+            health.record(error)
+            let attempts = entry.attempts + 1
+            let delay = min(Self.maxRetry, Self.firstRetry * pow(2, Double(attempts - 1)))
+            spool.update(entry.id) { e in
+                e.phase = .failed
+                e.reason = error.description
+                e.attempts = attempts
+                e.nextAttemptAt = Date().addingTimeInterval(delay)
+            }
+            notices.add("upload of \(entry.name) failed (\(error)); retrying in \(Int(delay)) s", taskId: entry.taskId)
+            logger.warning("upload failed", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)", "error": "\(error)",
+                                                       "retry_in_s": "\(Int(delay))"])
+            throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "upload of \(entry.name) failed: \(error)")
+        }
+        health.recordSuccess()
+        spool.remove(entry.id)
+        details.invalidate(entry.taskId)
+        logger.info("uploaded", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)",
+                                           "to": "\(destination == .sandbox ? "sandbox (answering the agent)" : "workspace")"])
+    }
+
+    /// True while the agent's last message asks for a file (`upload_file_to_sandbox`).
+    private func waitsForUpload(_ taskId: String) -> Bool {
+        guard !isDraft(taskId), let messages = try? remote.messages(taskId: taskId),
+              let last = messages.last(where: { $0.partial != true }) else { return false }
+        return last.type == "ask" && last.ask == "upload_file_to_sandbox"
+    }
+}
