@@ -3,6 +3,8 @@ import Testing
 
 /// Talking to the agent from the shell: drafts, prompt.txt (echo, vim, rename-over), ctl.
 extension MountTests { @Suite struct TaskWrites {
+    init() {}
+
     func userMessages(_ emulator: EmulatorProcess, _ taskId: String) throws -> [String] {
         let result = try run(["curl", "-sf", "-H", "Authorization: Bearer \(EmulatorProcess.apiKey)",
                               "\(emulator.url)/api/ai_task/getUiMessageById?id=\(taskId)"])

@@ -8,8 +8,12 @@ extension SynapseFilesystem {
 
     /// Uploaded files (from the workspace listing) and spooled ones; a spooled name wins.
     func uploadNames(of taskId: String) -> [String] {
-        var names = Set(uploadedFiles(of: taskId).keys)
-        for entry in spool.entries(of: taskId) { names.insert(entry.name) }
+        let onServer = uploadedFiles(of: taskId)
+        var names = Set(onServer.keys)
+        for entry in spool.entries(of: taskId) {
+            // An uploaded record has done its job once the server lists the file.
+            if entry.phase == .uploaded, onServer[entry.name] != nil { spool.remove(entry.id) } else { names.insert(entry.name) }
+        }
         return names.sorted()
     }
 
@@ -22,7 +26,8 @@ extension SynapseFilesystem {
 
     func uploadAttributes(taskId: String, name: String, inode: UInt64) throws(FSError) -> FileAttributes {
         if let entry = spool.entry(taskId, named: name) {
-            return FileAttributes(inode: inode, kind: .regular, permissions: 0o644, size: spool.size(of: entry.id), modified: entry.createdAt)
+            return FileAttributes(inode: inode, kind: .regular, permissions: entry.phase == .uploaded ? 0o444 : 0o644,
+                                  size: spool.size(of: entry.id), modified: entry.createdAt)
         }
         guard let file = uploadedFiles(of: taskId)[name] else { throw .notFound(name) }
         return FileAttributes(inode: inode, kind: .regular, permissions: 0o444, size: file.size ?? 0, modified: file.mtime ?? mountedAt)
@@ -31,7 +36,7 @@ extension SynapseFilesystem {
     func openUpload(taskId: String, name: String, writing: Bool, truncating: Bool) throws(FSError) -> OpenedFile {
         if writing {
             var entry = spool.entry(taskId, named: name)
-            if entry == nil || entry?.phase == .uploading { entry = try spool.create(taskId: taskId, name: name) }
+            if entry == nil || entry?.phase == .uploading || entry?.phase == .uploaded { entry = try spool.create(taskId: taskId, name: name) }
             let id = entry!.id
             spool.update(id) { $0.phase = UploadSpool.isTemporary(name) ? .held : .writing }
             let fd = Glibc.open(spool.dataURL(id).path, O_RDWR | O_CLOEXEC | (truncating ? O_TRUNC : 0))
@@ -70,17 +75,18 @@ extension SynapseFilesystem {
     }
 
     func unlinkUpload(taskId: String, name: String) throws(FSError) {
-        if let entry = spool.entry(taskId, named: name) {
+        if let entry = spool.entry(taskId, named: name), entry.phase != .uploaded {
             spool.remove(entry.id)
             return
         }
-        guard uploadedFiles(of: taskId)[name] != nil else { throw .notFound(name) }
+        guard uploadedFiles(of: taskId)[name] != nil || spool.entry(taskId, named: name) != nil else { throw .notFound(name) }
+        // (a local copy of an uploaded file goes once the server lists it)
         throw .readOnly("\(name) is already uploaded; remove it on the server")
     }
 
     /// rsync and editors write a temporary name, then rename it: the rename releases the upload.
     func renameUpload(taskId: String, from: String, to: String) throws(FSError) {
-        guard let entry = spool.entry(taskId, named: from) else {
+        guard let entry = spool.entry(taskId, named: from), entry.phase != .uploaded else {
             throw uploadedFiles(of: taskId)[from] != nil ? .readOnly("\(from) is already uploaded") : .notFound(from)
         }
         if let replaced = spool.entry(taskId, named: to), replaced.id != entry.id { spool.remove(replaced.id) }
@@ -93,7 +99,7 @@ extension SynapseFilesystem {
     }
 
     func uploadsStatus() -> [[String: Any]] {
-        spool.all.map { entry in
+        spool.all.filter { $0.phase != .uploaded }.map { entry in
             var item: [String: Any] = ["task": entry.taskId, "name": entry.name, "state": entry.phase.rawValue,
                                        "bytes": spool.size(of: entry.id), "attempts": entry.attempts]
             item["reason"] = entry.reason

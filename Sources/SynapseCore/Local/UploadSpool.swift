@@ -14,6 +14,9 @@ public final class UploadSpool: Sendable {
         case uploading
         /// The last attempt failed; retried with backoff.
         case failed
+        /// On the server; kept (and readable) until the task's listing shows the file, which a
+        /// draft's does not yet.
+        case uploaded
     }
 
     public struct Entry: Codable, Sendable, Equatable {
@@ -108,12 +111,20 @@ public final class UploadSpool: Sendable {
     /// Claims one entry for an upload now (the writer's close or fsync); false if it is busy.
     public func claim(_ id: String) -> Bool {
         let claimed = entries.withLock { e -> Entry? in
-            guard let entry = e[id], entry.phase != .uploading, entry.phase != .held else { return nil }
+            guard let entry = e[id], ![.uploading, .held, .uploaded].contains(entry.phase) else { return nil }
             e[id]?.phase = .uploading
             return e[id]
         }
         if let claimed { persist(claimed) }
         return claimed != nil
+    }
+
+    public func markUploaded(_ id: String) {
+        update(id) { e in
+            e.phase = .uploaded
+            e.reason = nil
+            e.nextAttemptAt = nil
+        }
     }
 
     public func remove(_ id: String) {

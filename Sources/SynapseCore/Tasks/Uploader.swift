@@ -76,7 +76,7 @@ public final class Uploader: Sendable {
             throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "upload of \(entry.name) failed: \(error)")
         }
         health.recordSuccess()
-        spool.remove(entry.id)
+        spool.markUploaded(entry.id)
         details.invalidate(entry.taskId)
         logger.info("uploaded", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)",
                                            "to": "\(destination == .sandbox ? "sandbox (answering the agent)" : "workspace")"])
