@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import Hummingbird
-import MultipartKit
 
 /// Receives multipart uploads straight to disk (never whole in memory) and places them.
 enum UploadStore {
@@ -20,13 +19,18 @@ enum UploadStore {
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let sink = PartSink(directory: directory, maxBytes: maxBytes)
-        let parser = MultipartParser(boundary: String(boundary))
-        parser.onHeader = { name, value in sink.header(name, value) }
-        parser.onBody = { buffer in sink.body(&buffer) }
-        parser.onPartComplete = { sink.partComplete() }
+        var reader = MultipartReader(boundary: String(boundary))
         do {
             for try await buffer in request.body {
-                try parser.execute(buffer)
+                try buffer.withUnsafeReadableBytes { bytes in
+                    try reader.feed(bytes) { event in
+                        switch event {
+                        case .headers(let headers): sink.begin(headers)
+                        case .body(let slice): sink.body(slice)
+                        case .partEnd: sink.partComplete()
+                        }
+                    }
+                }
                 if let error = sink.error { throw error }
             }
         } catch {
@@ -81,9 +85,12 @@ private final class PartSink {
         self.maxBytes = maxBytes
     }
 
-    func header(_ name: String, _ value: String) { headers[name.lowercased()] = value }
+    func begin(_ partHeaders: [String: String]) {
+        headers = partHeaders
+        inFilePart = nil
+    }
 
-    func body(_ buffer: inout ByteBuffer) {
+    func body(_ bytes: ArraySlice<UInt8>) {
         guard error == nil else { return }
         if inFilePart == nil {
             let disposition = headers["content-disposition"] ?? ""
@@ -98,17 +105,20 @@ private final class PartSink {
             }
         }
         guard inFilePart == true, let handle else { return }
-        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         size += Int64(bytes.count)
         if size > maxBytes {
             error = APIError(status: .badRequest, code: 400, message: "file too large: the limit is \(maxBytes) bytes")
             return
         }
-        hasher.update(data: bytes)
-        handle.write(Data(bytes))
+        bytes.withUnsafeBytes { raw in
+            hasher.update(bufferPointer: raw)
+            handle.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none))
+        }
     }
 
     func partComplete() {
+        // A part with an empty body never saw `body`: open it now, so empty files arrive too.
+        if inFilePart == nil { body([]) }
         if inFilePart == true, error == nil, let temporary {
             try? handle?.close()
             let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
