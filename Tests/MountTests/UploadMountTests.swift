@@ -33,6 +33,26 @@ extension MountTests { @Suite struct Uploads {
         }
     }
 
+    @Test func rsyncUploadsOnlyUnderTheFinalName() throws {
+        try withMountedEmulator([]) { (emulator: EmulatorProcess, mount: MountProcess) throws in
+            #expect(try run(["mkdir", mount.path("tasks/sync")]).status == 0)
+            let source = mount.cacheDirectory.deletingLastPathComponent().appendingPathComponent("src")
+            try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+            try makeFile(source.appendingPathComponent("a.pdf").path, megabytes: 1)
+            try makeFile(source.appendingPathComponent("b.csv").path, megabytes: 1)
+            let rsync = try run(["rsync", "-r", source.path + "/", mount.path("tasks/sync/uploads/")], timeout: 60)
+            #expect(rsync.status == 0, "\(rsync.stderr)")
+            let id = try helper.taskId(mount, "sync")
+            // rsync writes .a.pdf.XXXXXX and renames it: the upload starts at the rename.
+            let onServer = { (try? FileManager.default.contentsOfDirectory(atPath: serverCopy(emulator, id, "upload_documents")).sorted()) ?? [] }
+            #expect(waitUntil(10) { onServer() == ["a.pdf", "b.csv"] }, "server has \(onServer())")
+            for name in ["a.pdf", "b.csv"] {
+                #expect(try sha256(serverCopy(emulator, id, "upload_documents/\(name)")) == (try sha256(source.appendingPathComponent(name).path)))
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: mount.path("tasks/sync/uploads")).sorted() == ["a.pdf", "b.csv"])
+        }
+    }
+
     @Test func aFileWrittenWhileTheAgentAsksAnswersIt() throws {
         try withMountedEmulator([]) { (emulator: EmulatorProcess, mount: MountProcess) throws in
             #expect(try run(["mkdir", mount.path("tasks/ask")]).status == 0)

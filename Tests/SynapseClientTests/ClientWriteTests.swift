@@ -42,6 +42,32 @@ import SynapseCore
         #expect(page.items.filter { $0.id == taskId }.count == 1)
     }
 
+    @Test func cancellingAStreamingReplyFinalisesItWithAnUpdate() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 0)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let taskId = UUID().uuidString.lowercased()
+        let events = Mutex<[ServerEvent]>([])
+        Thread {
+            try? client.streamEvents(connId: "conn-2") { event in
+                events.withLock { $0.append(event) }
+                return event.type != "message.update"
+            }
+        }.start()
+        try await Task.sleep(for: .milliseconds(200))
+        try await offPool { try client.send(.newTask(taskId: taskId, text: "Go [emu:forever] [emu:delay 10]", connId: "conn-2")) }
+        try await Task.sleep(for: .milliseconds(300))
+        try await offPool { try client.send(.cancel(taskId: taskId)) }
+        for _ in 0..<100 where !events.withLock({ $0.contains { $0.type == "message.update" } }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(events.withLock { $0.contains { $0.type == "message.update" && $0.data.contains("\"partial\":false") } })
+        let info = try await offPool { try client.taskInfo(id: taskId) }
+        #expect(info.serverStatus == "cancelled")
+        let messages = try await offPool { try client.messages(taskId: taskId) }
+        #expect(messages.last?.say == "text" && messages.last?.partial == false)
+    }
+
     @Test func answeringAnUnknownTaskIsNotFound() async throws {
         let emulator = try await LiveEmulator.start(seedTasks: 0)
         defer { Task { await emulator.stop() } }
@@ -83,6 +109,20 @@ import SynapseCore
         #expect(status == 500)
         // The fault was for one upload only.
         _ = try await offPool { try client.upload(source, as: "x.txt", to: .workspace, taskId: "t-1") }
+    }
+
+    @Test func anUploadOverTheLimitIsRefusedWith400() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 0, maxUploadBytes: 1 << 20)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString)")
+        try Data(count: 2 << 20).write(to: source)
+        defer { try? FileManager.default.removeItem(at: source) }
+        let error = await #expect(throws: RemoteError.self) {
+            try await offPool { _ = try client.upload(source, as: "big.bin", to: .workspace, taskId: "t-1") }
+        }
+        guard case .refused(let message)? = error else { Issue.record("expected refused, got \(String(describing: error))"); return }
+        #expect(message.contains("too large"))
     }
 
     @Test func deleteRemovesTheTask() async throws {

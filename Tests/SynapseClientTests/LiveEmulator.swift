@@ -10,7 +10,7 @@ struct LiveEmulator {
 
     static func start(seedTasks: Int = 3, seedFiles: [EmulatorConfiguration.SeedFile] = [],
                       listing: EmulatorConfiguration.WorkspaceListing = .objects, hostile: Bool = false,
-                      failUploads: Int = 0) async throws -> LiveEmulator {
+                      failUploads: Int = 0, maxUploadBytes: Int64 = 1 << 30) async throws -> LiveEmulator {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-emu-\(UUID().uuidString)")
         var configuration = EmulatorConfiguration(dataDirectory: dir, apiKeys: ["test-key"])
         configuration.seedTasks = seedTasks
@@ -18,6 +18,7 @@ struct LiveEmulator {
         configuration.workspaceListing = listing
         configuration.seedHostileNames = hostile
         configuration.failUploads = failUploads
+        configuration.maxUploadBytes = maxUploadBytes
         var logger = Logger(label: "emulator")
         logger.logLevel = .warning
         return LiveEmulator(server: try await EmulatorServer.start(configuration: configuration, logger: logger), dataDirectory: dir)

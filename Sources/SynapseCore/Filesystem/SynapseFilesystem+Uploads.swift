@@ -92,7 +92,11 @@ extension SynapseFilesystem {
         if let replaced = spool.entry(taskId, named: to), replaced.id != entry.id { spool.remove(replaced.id) }
         spool.update(entry.id) { e in
             e.name = to
-            if e.phase == .held, !UploadSpool.isTemporary(to) { e.phase = .pending }
+            // A final name releases a held file, and gives a failed one a fresh try.
+            if e.phase == .held || e.phase == .failed, !UploadSpool.isTemporary(to) {
+                e.phase = .pending
+                e.nextAttemptAt = nil
+            }
         }
         inodes.rename(.upload(taskId, from), to: .upload(taskId, to))
         uploader.wakeUp()

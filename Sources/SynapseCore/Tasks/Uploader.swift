@@ -64,13 +64,19 @@ public final class Uploader: Sendable {
             health.record(error)
             let attempts = entry.attempts + 1
             let delay = min(Self.maxRetry, Self.firstRetry * pow(2, Double(attempts - 1)))
+            // A refusal (too large, a bad name) would be refused again: kept, not retried.
+            let refused: Bool = switch error {
+            case .refused, .invalidRequest: true
+            default: false
+            }
             spool.update(entry.id) { e in
                 e.phase = .failed
                 e.reason = error.description
                 e.attempts = attempts
-                e.nextAttemptAt = Date().addingTimeInterval(delay)
+                e.nextAttemptAt = refused ? .distantFuture : Date().addingTimeInterval(delay)
             }
-            notices.add("upload of \(entry.name) failed (\(error)); retrying in \(Int(delay)) s", taskId: entry.taskId)
+            notices.add(refused ? "upload of \(entry.name) refused (\(error)); not retried: delete or rename it"
+                                : "upload of \(entry.name) failed (\(error)); retrying in \(Int(delay)) s", taskId: entry.taskId)
             logger.warning("upload failed", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)", "error": "\(error)",
                                                        "retry_in_s": "\(Int(delay))"])
             throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "upload of \(entry.name) failed: \(error)")

@@ -90,13 +90,23 @@ final class AgentRuns: Sendable {
         let ts = nextTimestamp(taskId)
         var text = ""
         var count = 0
-        while count < words {
-            try Task.checkCancellation()
-            let step = min(5, words - count)
-            for i in 0..<step { text += (count + i == 0 ? "" : " ") + Self.vocabulary[(count + i) % Self.vocabulary.count] }
-            count += step
-            hub.publish(.message("partial", taskId: taskId, EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: true)), taskId: taskId)
-            if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) } else { await Task.yield() }
+        do {
+            while count < words {
+                try Task.checkCancellation()
+                let step = min(5, words - count)
+                for i in 0..<step { text += (count + i == 0 ? "" : " ") + Self.vocabulary[(count + i) % Self.vocabulary.count] }
+                count += step
+                hub.publish(.message("partial", taskId: taskId, EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: true)), taskId: taskId)
+                if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) } else { await Task.yield() }
+            }
+        } catch {
+            // Cancelled mid-reply: what was said stays, finalised by `message.update`.
+            if !text.isEmpty {
+                let final = EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: false)
+                store(taskId, final)
+                hub.publish(.message("update", taskId: taskId, final), taskId: taskId)
+            }
+            throw error
         }
         append(taskId, EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: false))
     }
@@ -162,8 +172,15 @@ final class AgentRuns: Sendable {
     private func append(_ taskId: String, _ message: EmulatedMessage) {
         var message = message
         if message.ts == 0 { message.ts = nextTimestamp(taskId) }
-        _ = try? store.update(taskId) { $0.messages.append(message) }
+        store(taskId, message)
         hub.publish(.message("add", taskId: taskId, message), taskId: taskId)
+    }
+
+    /// Saves a message in the transcript, replacing one with the same ts.
+    private func store(_ taskId: String, _ message: EmulatedMessage) {
+        _ = try? store.update(taskId) { task in
+            if let i = task.messages.lastIndex(where: { $0.ts == message.ts }) { task.messages[i] = message } else { task.messages.append(message) }
+        }
     }
 
     private func setStatus(_ taskId: String, _ status: String) {
