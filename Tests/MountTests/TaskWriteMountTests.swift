@@ -112,6 +112,20 @@ extension MountTests { @Suite struct TaskWrites {
         }
     }
 
+    @Test func aFailingAgentShowsFailedAndAQuestionShowsWaiting() throws {
+        try withMountedEmulator([]) { (_: EmulatorProcess, mount: MountProcess) throws in
+            #expect(try run(["mkdir", mount.path("tasks/doomed"), mount.path("tasks/curious")]).status == 0)
+            #expect(try run(["sh", "-c", "echo 'Break [emu:fail]' > '\(mount.path("tasks/doomed/prompt.txt"))'"]).status == 0)
+            #expect(waitForStatus(mount, "doomed", "failed") == "failed\n")
+            #expect(try String(contentsOfFile: mount.path("tasks/doomed/stream.log"), encoding: .utf8).contains("] error\n"))
+            #expect(try run(["sh", "-c", "echo 'Ask me [emu:words 3] [emu:ask]' > '\(mount.path("tasks/curious/prompt.txt"))'"]).status == 0)
+            #expect(waitForStatus(mount, "curious", "waiting") == "waiting\n")
+            #expect(try run(["sh", "-c", "echo 'The north' > '\(mount.path("tasks/curious/prompt.txt"))'"]).status == 0)
+            #expect(waitForStatus(mount, "curious", "completed") == "completed\n")
+            #expect(try String(contentsOfFile: mount.path("tasks/curious/stream.log"), encoding: .utf8).contains("focusing on The north"))
+        }
+    }
+
     @Test func ctlCancelStopsARunningTaskAndDeleteIsRefused() throws {
         try withMountedEmulator([]) { (emulator: EmulatorProcess, mount: MountProcess) throws in
             #expect(try run(["mkdir", mount.path("tasks/endless")]).status == 0)
