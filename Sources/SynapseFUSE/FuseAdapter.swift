@@ -9,12 +9,14 @@ import SynapseCore
 public final class FuseAdapter: Sendable {
     public let filesystem: SynapseFilesystem
     let logger: Logger
+    let pollWaiters = PollWaiters()
     /// Worker threads: reads may wait on downloads, so there are more than cores.
     static let maxThreads: UInt32 = 32
 
     public init(filesystem: SynapseFilesystem, logger: Logger) {
         self.filesystem = filesystem
         self.logger = logger
+        filesystem.onLogGrowth { [pollWaiters] taskId in pollWaiters.grew(taskId) }
     }
 
     public struct MountError: Error, CustomStringConvertible {

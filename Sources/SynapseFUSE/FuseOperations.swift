@@ -166,6 +166,23 @@ enum FuseOperations {
             FuseOperations.adapter(req).filesystem.releasedir(fi!.pointee.fh)
             fuse_reply_err(req, 0)
         }
+        ops.poll = { req, _, fi, ph in
+            let fh = fi!.pointee.fh
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                let (ready, taskId) = try fs.pollReadable(fh)
+                if let ph {
+                    if !ready, let taskId {
+                        let waiters = FuseOperations.adapter(req).pollWaiters
+                        waiters.wait(ph, forGrowthOf: taskId)
+                        // Growth between the check and the registration must still wake it.
+                        if (try? fs.pollReadable(fh).ready) == true { waiters.grew(taskId) }
+                    } else {
+                        fuse_pollhandle_destroy(ph)
+                    }
+                }
+                fuse_reply_poll(req, ready ? UInt32(POLLIN | POLLRDNORM) : 0)
+            }
+        }
         ops.statfs = { req, _ in
             var st = statvfs()
             st.f_bsize = 1 << 20

@@ -94,6 +94,8 @@ struct MountCommand: ParsableCommand {
         defer { filesystem.events.stop() }
         // Uploads left pending or failed by an earlier run are retried from now on.
         filesystem.uploader.start()
+        // Tasks driven elsewhere are followed by polling while their stream.log is open.
+        filesystem.startLogFollower()
         let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
         do {
             try adapter.run(mountpoint: mountpoint, options: options) {

@@ -19,19 +19,23 @@ public final class EventStream: Sendable {
     static let maxBackoff = 30.0
 
     private let remote: any TaskRemote
-    private let onTaskEvent: @Sendable (String, String) -> Void
     private let logger: Logger
+    /// Set once by the filesystem: what to do with each event, and after a reconnect.
+    private let handlers = Mutex<(event: @Sendable (ServerEvent) -> Void, reconnected: @Sendable (Double) -> Void)?>(nil)
     private let state: Mutex<Snapshot>
     private let stopping = Atomic<Bool>(false)
 
-    init(remote: any TaskRemote, connId: String, logger: Logger, onTaskEvent: @escaping @Sendable (_ type: String, _ taskId: String) -> Void) {
+    init(remote: any TaskRemote, connId: String, logger: Logger) {
         self.remote = remote
-        self.onTaskEvent = onTaskEvent
         self.logger = logger
         state = Mutex(Snapshot(connId: connId))
     }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func setHandlers(event: @escaping @Sendable (ServerEvent) -> Void, reconnected: @escaping @Sendable (Double) -> Void) {
+        handlers.withLock { $0 = (event, reconnected) }
+    }
 
     public func start() {
         let thread = Thread { [self] in run() }
@@ -47,11 +51,18 @@ public final class EventStream: Sendable {
     private func run() {
         var backoff = 0.5
         let connId = state.withLock { $0.connId }
+        var droppedAt: Date?
         while !stopping.load(ordering: .relaxed) {
             state.withLock { $0.phase = $0.reconnects == 0 ? .connecting : .reconnecting }
             let opened = Date()
+            var caughtUp = false
             do {
                 try remote.streamEvents(connId: connId) { [self] event in
+                    // The first event after a drop: the stream is back; fill the gap once.
+                    if !caughtUp, let dropped = droppedAt {
+                        caughtUp = true
+                        handlers.withLock { $0 }?.reconnected(Date().timeIntervalSince(dropped))
+                    }
                     handle(event)
                     return !stopping.load(ordering: .relaxed)
                 }
@@ -61,6 +72,7 @@ public final class EventStream: Sendable {
                 logger.info("event stream dropped: \(error)")
             }
             guard !stopping.load(ordering: .relaxed) else { return }
+            if droppedAt == nil || caughtUp { droppedAt = Date() }
             if Date().timeIntervalSince(opened) > 10 { backoff = 0.5 }
             state.withLock { $0.reconnects += 1; $0.phase = .reconnecting }
             Thread.sleep(forTimeInterval: backoff * Double.random(in: 0.5...1.0))
@@ -73,9 +85,6 @@ public final class EventStream: Sendable {
             s.phase = .open
             s.lastEventAt = Date()
         }
-        guard event.type != "heartbeat",
-              let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any],
-              let taskId = object["taskId"] as? String else { return }
-        onTaskEvent(event.type, taskId)
+        handlers.withLock { $0 }?.event(event)
     }
 }

@@ -28,10 +28,6 @@ enum GeneratedFiles {
         return data
     }
 
-    static func streamLog(_ messages: [TaskMessage], notices: [TaskNotices.Notice]) -> Data {
-        Data(TranscriptRenderer.render(messages, notices: notices).utf8)
-    }
-
     static func mountStatus(server: String, cacheDirectory: String, health: ServerHealth.Snapshot,
                             events: EventStream.Snapshot, uploads: [[String: Any]], openHandles: Int, inodes: Int) -> Data {
         var stream: [String: Any] = ["state": events.phase.rawValue, "connId": events.connId, "reconnects": events.reconnects]

@@ -15,6 +15,24 @@ enum OpenHandle: Sendable {
     case scratch(ScratchHandle)
     /// A file in uploads/ opened for writing: its spool file, uploaded at close.
     case upload(UploadHandle)
+    /// stream.log: read from its file up to the current end.
+    case log(LogReader)
+}
+
+/// One reader of a task's stream.log: how far it has read, for poll().
+public final class LogReader: Sendable {
+    let log: TranscriptLog
+    private let readEnd = Atomic<Int64>(0)
+
+    init(log: TranscriptLog) { self.log = log }
+
+    func readUpTo(_ end: Int64) {
+        _ = readEnd.max(end, ordering: .relaxed)
+    }
+
+    /// New bytes beyond what this reader has read.
+    var hasUnread: Bool { log.length > readEnd.load(ordering: .relaxed) }
+    public var taskId: String { log.taskId }
 }
 
 /// The spool file of an upload being written, and whether it changed since the last flush.

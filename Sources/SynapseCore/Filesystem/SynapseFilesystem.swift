@@ -11,7 +11,8 @@ public final class SynapseFilesystem: Sendable {
     let cache: WorkspaceCache
     let health: ServerHealth
     let local: LocalTasks
-    let notices = TaskNotices()
+    let logs: TranscriptLogs
+    let notices: TaskNotices
     let scratch: ScratchFiles
     let actions: TaskActions
     public let events: EventStream
@@ -30,6 +31,8 @@ public final class SynapseFilesystem: Sendable {
         let store = ListingStore(cache: configuration.cacheDirectory)
         health = ServerHealth(logger: logger)
         local = LocalTasks(stateDirectory: configuration.cacheDirectory.state)
+        logs = TranscriptLogs(stateDirectory: configuration.cacheDirectory.state)
+        notices = TaskNotices(logs: logs, logger: logger)
         scratch = ScratchFiles(stateDirectory: configuration.cacheDirectory.state)
         catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL, logger: logger)
         details = TaskDetails(remote: remote, store: store, health: health,
@@ -41,10 +44,9 @@ public final class SynapseFilesystem: Sendable {
         uploader = Uploader(spool: spool, remote: remote, details: details, notices: notices, health: health,
                             connId: configuration.connId, isDraft: { [local] in local.record(for: $0)?.isDraft == true },
                             logger: logger)
-        events = EventStream(remote: remote, connId: configuration.connId, logger: logger) { [details, catalog] type, taskId in
-            details.invalidate(taskId)
-            if type == "state.ready" || catalog.knownTask(id: taskId) == nil { catalog.invalidate() }
-        }
+        events = EventStream(remote: remote, connId: configuration.connId, logger: logger)
+        events.setHandlers(event: { [weak self] in self?.handle($0) },
+                           reconnected: { [weak self] in self?.eventStreamReconnected(after: $0) })
     }
 
     public var serverHealth: ServerHealth.Snapshot { health.current }
@@ -125,6 +127,10 @@ public final class SynapseFilesystem: Sendable {
         }
         if writing || truncating { throw readOnlyError(key) }
         switch key {
+        case .taskFile(let id, .streamLog):
+            let log = try streamLog(of: id)
+            logs.readerOpened(id)
+            return OpenedFile(handle: handles.insert(.log(LogReader(log: log))), directIO: true, keepCache: false)
         case .taskFile(let id, let kind):
             let data = try generatedContent(kind, taskId: id)
             renderings.store(data, for: key)
@@ -171,6 +177,10 @@ public final class SynapseFilesystem: Sendable {
             return try Self.pread(file.fd, at: offset, into: buffer)
         case .upload(let handle):
             return try Self.pread(handle.file.fd, at: offset, into: buffer)
+        case .log(let reader):
+            let n = try reader.log.read(at: offset, into: buffer)
+            reader.readUpTo(offset + Int64(n))
+            return n
         case .writer:
             throw FSError(errno: EBADF, "handle \(fh) was opened for writing")
         case .directory:
@@ -186,9 +196,13 @@ public final class SynapseFilesystem: Sendable {
 
     public func release(_ fh: UInt64) {
         // An upload whose writer wrote nothing new is still queued, not left open forever.
-        if case .upload(let handle)? = try? handles.get(fh),
-           spool.update(handle.entryId, { if $0.phase == .writing { $0.phase = .pending } }) != nil {
-            uploader.wakeUp()
+        switch try? handles.get(fh) {
+        case .upload(let handle)?:
+            if spool.update(handle.entryId, { if $0.phase == .writing { $0.phase = .pending } }) != nil { uploader.wakeUp() }
+        case .log(let reader)?:
+            logs.readerClosed(reader.log.taskId)
+        default:
+            break
         }
         handles.remove(fh)
     }
@@ -280,6 +294,12 @@ public final class SynapseFilesystem: Sendable {
         case .task(let id):
             let task = catalog.knownTask(id: id)
             return directoryAttributes(inode, modified: task?.updatedAt ?? task?.createdAt, permissions: 0o755)
+        case .taskFile(let id, .streamLog):
+            // Served from memory after the first use: `less +F` asks every few milliseconds.
+            var attributes = FileAttributes(inode: inode, kind: .regular, permissions: 0o444,
+                                            size: try streamLog(of: id).length, modified: Date())
+            attributes.isVolatile = true
+            return attributes
         case .taskFile(let id, let kind):
             let size = Int64(try renderings.value(for: key) { () throws(FSError) -> Data in try generatedContent(kind, taskId: id) }.count)
             var attributes = FileAttributes(inode: inode, kind: .regular, permissions: kind.isWritable ? 0o644 : 0o444,
@@ -325,7 +345,7 @@ public final class SynapseFilesystem: Sendable {
         case .messages:
             return GeneratedFiles.messages(try messages(of: taskId))
         case .streamLog:
-            return GeneratedFiles.streamLog(try messages(of: taskId), notices: notices.of(taskId))
+            return Data() // served by its own handle kind, from the log file
         case .prompt:
             return local.lastPrompt(of: taskId)
         case .ctl:

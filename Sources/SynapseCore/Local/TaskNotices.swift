@@ -1,21 +1,18 @@
 import Foundation
-import Synchronization
+import Logging
 
-/// Local notices for a task's transcript (a send that failed, a refused prompt), shown in
-/// stream.log among the server's messages.
+/// Local notices for a task's transcript (a send that failed, a refused prompt, a reconnect):
+/// appended to its stream.log among the server's messages.
 public final class TaskNotices: Sendable {
-    public struct Notice: Sendable, Equatable {
-        public var at: Date
-        public var text: String
+    private let logs: TranscriptLogs
+    private let logger: Logger
+
+    init(logs: TranscriptLogs, logger: Logger) {
+        self.logs = logs
+        self.logger = logger
     }
-
-    private let notices = Mutex<[String: [Notice]]>([:])
-
-    public init() {}
 
     public func add(_ text: String, taskId: String) {
-        notices.withLock { $0[taskId, default: []].append(Notice(at: Date(), text: text)) }
+        do { try logs.log(for: taskId).notice(text) } catch { logger.warning("notice for \(taskId) not recorded: \(error)") }
     }
-
-    public func of(_ taskId: String) -> [Notice] { notices.withLock { $0[taskId] ?? [] } }
 }

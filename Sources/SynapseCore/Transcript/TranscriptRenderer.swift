@@ -3,16 +3,9 @@ import Foundation
 /// Renders a task's messages as the human-readable `stream.log` transcript: one header line
 /// per message (time and who), then its text.
 public enum TranscriptRenderer {
-    public static func render(_ messages: [TaskMessage], notices: [TaskNotices.Notice] = []) -> String {
-        // Notices take their place in time among the messages.
-        let noticeMessages = notices.map {
-            TaskMessage(ts: Int64($0.at.timeIntervalSince1970 * 1000), type: "notice", text: $0.text)
-        }
-        let ordered = (messages.enumerated().map { ($0.element, $0.offset) } + noticeMessages.map { ($0, Int.max) })
-            .sorted { $0.0.ts != $1.0.ts ? $0.0.ts < $1.0.ts : $0.1 < $1.1 }
-            .map(\.0)
+    public static func render(_ messages: [TaskMessage]) -> String {
         var out = ""
-        for message in ordered {
+        for message in messages {
             out += header(for: message)
             out += "\n"
             if let text = message.text, !text.isEmpty {

@@ -1,0 +1,96 @@
+import Foundation
+
+/// stream.log: kept on disk, fed by events, reconciled with `getUiMessageById` on first use,
+/// after a reconnect, and every second for followed tasks that get no events.
+extension SynapseFilesystem {
+    /// The task's log, reconciled with the server the first time it is used in this run.
+    func streamLog(of taskId: String) throws(FSError) -> TranscriptLog {
+        let log = try logs.log(for: taskId)
+        if logs.claimFirstUse(taskId) { reconcileLog(taskId) }
+        return log
+    }
+
+    /// Appends whatever the server's transcript holds that the log does not show yet.
+    func reconcileLog(_ taskId: String) {
+        guard !isDraft(taskId), let log = try? logs.log(for: taskId) else { return }
+        details.invalidate(taskId)
+        guard let messages = try? details.messages(of: taskId) else { return }
+        for message in messages where !log.showsFinal(message) { log.apply(message) }
+    }
+
+    /// One event from the stream, routed to its task's log.
+    func handle(_ event: ServerEvent) {
+        guard event.type != "heartbeat",
+              let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else { return }
+        guard let taskId = object["taskId"] as? String else {
+            if event.type == "notification" { attributeNotification(object) }
+            return
+        }
+        logs.markEvent(taskId)
+        details.invalidate(taskId)
+        if event.type == "state.ready" || catalog.knownTask(id: taskId) == nil { catalog.invalidate() }
+        guard let log = try? logs.log(for: taskId) else { return }
+        switch event.type {
+        case "message.add", "message.update", "message.partial":
+            guard let raw = object["message"] as? [String: Any], let message = TaskMessage(json: raw) else { return }
+            log.apply(message)
+        case "message.remove":
+            for ts in (object["messageTs"] as? [Any] ?? []).compactMap({ ($0 as? NSNumber)?.int64Value }) { log.remove(ts: ts) }
+        default:
+            break
+        }
+    }
+
+    /// A notification names no task: it goes to the one task with recent events, if only one.
+    private func attributeNotification(_ object: [String: Any]) {
+        let text = [object["title"], object["message"]].compactMap { $0 as? String }.joined(separator: ": ")
+        let active = logs.recentlyActive(within: 60)
+        if active.count == 1 {
+            notices.add("\(object["type"] as? String ?? "notification"): \(text)", taskId: active[0])
+        } else {
+            logger.notice("server notification: \(text)")
+        }
+    }
+
+    /// After the stream came back: fill each active task's gap from the server.
+    func eventStreamReconnected(after seconds: Double) {
+        for taskId in logs.recentlyActive(within: 3600) {
+            notices.add(String(format: "event stream reconnected after %.1f s", seconds), taskId: taskId)
+            reconcileLog(taskId)
+        }
+    }
+
+    /// Follows tasks whose stream.log is open and that get no events (driven elsewhere).
+    public func startLogFollower() {
+        let thread = Thread { [self] in
+            while true {
+                Thread.sleep(forTimeInterval: 1)
+                for taskId in logs.followed where (logs.lastEvent(taskId).map { Date().timeIntervalSince($0) > 2 } ?? true) {
+                    let status = status(of: taskId)
+                    if status == .running || status == .waiting || status == .draft { reconcileLog(taskId) }
+                }
+            }
+        }
+        thread.name = "log-follower"
+        thread.start()
+    }
+
+    /// Whether a read on the handle would return new data now, and the task a log handle
+    /// belongs to (other handles are always readable).
+    public func pollReadable(_ fh: UInt64) throws(FSError) -> (ready: Bool, taskId: String?) {
+        guard case .log(let reader) = try handles.get(fh) else { return (true, nil) }
+        return (reader.hasUnread, reader.taskId)
+    }
+
+    /// Registers a listener for log growth (the FUSE layer wakes pollers).
+    public func onLogGrowth(_ listener: @escaping @Sendable (String) -> Void) { logs.onGrowth(listener) }
+}
+
+extension TaskMessage {
+    /// A message as events and `getUiMessageById` carry it.
+    init?(json: [String: Any]) {
+        guard let ts = (json["ts"] as? NSNumber)?.int64Value else { return nil }
+        self.init(ts: ts, type: json["type"] as? String ?? "say", say: json["say"] as? String, ask: json["ask"] as? String,
+                  text: json["text"] as? String, reasoning: json["reasoning"] as? String, partial: (json["partial"] as? NSNumber)?.boolValue)
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Synchronization
+
+/// One task's stream.log: an append-only file in the state directory, fed by snapshots of
+/// messages (SSE events, `getUiMessageById`) and local notices. Bytes once written never
+/// change: growth of a message appends its new suffix; anything else appends a notice.
+public final class TranscriptLog: Sendable {
+    /// What the log has shown of one message.
+    struct Shown: Codable, Equatable {
+        var bytes: Int
+        var hash: UInt64
+        var final: Bool
+        var removed = false
+    }
+
+    struct State: Codable {
+        /// Message ts → what is shown.
+        var messages: [Int64: Shown] = [:]
+        /// The message whose block is still open (its text may grow without a new header).
+        var openTs: Int64?
+        /// The log length this state describes.
+        var length: Int64 = 0
+    }
+
+    let taskId: String
+    private let dataURL: URL
+    private let stateURL: URL
+    private let state: Mutex<State>
+    private let fd: Int32
+    /// Called after every append (the kernel is told the file grew).
+    private let onGrowth: @Sendable () -> Void
+
+    init(taskId: String, directory: URL, onGrowth: @escaping @Sendable () -> Void) throws(FSError) {
+        self.taskId = taskId
+        self.onGrowth = onGrowth
+        let key = CacheDirectory.key(taskId)
+        dataURL = directory.appendingPathComponent(key + ".log")
+        stateURL = directory.appendingPathComponent(key + ".json")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        fd = open(dataURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FSError(errno: EIO, "cannot open the log of \(taskId): \(String(cString: strerror(errno)))") }
+        var loaded = (try? Data(contentsOf: stateURL)).flatMap { try? CacheCoding.decoder.decode(State.self, from: $0) } ?? State()
+        var st = stat()
+        fstat(fd, &st)
+        // A crash between an append and its state: cut the unrecorded tail; it is rendered again
+        // from the same messages, so readers see the same bytes.
+        if Int64(st.st_size) > loaded.length {
+            ftruncate(fd, off_t(loaded.length))
+        } else if Int64(st.st_size) < loaded.length {
+            // The log lost bytes its state counts (restored from elsewhere?): start it again.
+            loaded = State()
+            ftruncate(fd, 0)
+        }
+        state = Mutex(loaded)
+    }
+
+    deinit { close(fd) }
+
+    /// The readable length now.
+    public var length: Int64 { state.withLock { $0.length } }
+
+    public func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
+        let end = length
+        guard offset < end else { return 0 }
+        let n = Glibc.pread(fd, buffer.baseAddress, min(buffer.count, Int(end - offset)), off_t(offset))
+        guard n >= 0 else { throw FSError(errno: EIO, "reading the log of \(taskId)") }
+        return n
+    }
+
+    /// Applies one snapshot of a message. `final` says the text will not grow any more.
+    public func apply(_ message: TaskMessage) {
+        let text = message.text ?? ""
+        let isFinal = !(message.partial ?? false)
+        let textBytes = Array(text.utf8)
+        append { s in
+            var out = ""
+            guard var shown = s.messages[message.ts] else {
+                out += closeOpenBlock(&s)
+                out += TranscriptRenderer.header(for: message) + "\n" + text
+                s.messages[message.ts] = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: isFinal)
+                out += isFinal ? Self.ending(text) : ""
+                s.openTs = isFinal ? nil : message.ts
+                return out
+            }
+            guard !shown.removed else { return "" }
+            let extends = textBytes.count >= shown.bytes && Self.hash(textBytes[..<shown.bytes]) == shown.hash
+            if shown.final {
+                // Text already complete: only a real change is reported, as a notice.
+                guard !(extends && textBytes.count == shown.bytes) else { return "" }
+                out += closeOpenBlock(&s)
+                out += Self.notice("the message of \(TranscriptRenderer.timestamp(message.ts)) was changed:\n\(text)")
+                shown = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: true)
+                s.messages[message.ts] = shown
+                return out
+            }
+            // An older, shorter snapshot (a poll racing the stream) says nothing new.
+            if !isFinal && textBytes.count < shown.bytes { return "" }
+            if s.openTs != message.ts {
+                out += closeOpenBlock(&s)
+                out += TranscriptRenderer.header(for: message) + " (continued)\n"
+                s.openTs = message.ts
+            }
+            if extends {
+                out += String(decoding: textBytes[shown.bytes...], as: UTF8.self)
+            } else {
+                out += "\n~~ rewritten ~~\n" + text
+            }
+            shown = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: isFinal)
+            s.messages[message.ts] = shown
+            if isFinal {
+                out += Self.ending(text)
+                s.openTs = nil
+            }
+            return out
+        }
+    }
+
+    /// `message.remove`: shown text stays; a notice says it was removed.
+    public func remove(ts: Int64) {
+        append { s in
+            guard var shown = s.messages[ts], !shown.removed else { return "" }
+            shown.removed = true
+            s.messages[ts] = shown
+            if s.openTs == ts { s.openTs = nil }
+            return closeOpenBlock(&s) + Self.notice("the message of \(TranscriptRenderer.timestamp(ts)) was removed")
+        }
+    }
+
+    /// A local notice (a failed send, a reconnect).
+    public func notice(_ text: String) {
+        append { s in closeOpenBlock(&s) + Self.notice(text) }
+    }
+
+    /// Whether the log already shows this message's final text.
+    func showsFinal(_ message: TaskMessage) -> Bool {
+        guard let shown = state.withLock({ $0.messages[message.ts] }) else { return false }
+        let bytes = Array((message.text ?? "").utf8)
+        return shown.final && shown.bytes == bytes.count && shown.hash == Self.hash(bytes[...])
+    }
+
+    /// Ends the block of a message that may still grow, before another block starts.
+    private func closeOpenBlock(_ s: inout State) -> String {
+        guard s.openTs != nil else { return "" }
+        s.openTs = nil
+        return "\n\n"
+    }
+
+    /// Runs `render` under the lock, appends its text, records the new state.
+    private func append(_ render: (inout State) -> String) {
+        let grew = state.withLock { s -> Bool in
+            var next = s
+            let text = render(&next)
+            guard !text.isEmpty else {
+                s = next
+                return false
+            }
+            let bytes = Array(text.utf8)
+            let written = bytes.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, $0.count, off_t(next.length)) }
+            guard written == bytes.count else { return false } // disk full: nothing recorded, nothing shown
+            next.length += Int64(bytes.count)
+            s = next
+            if let data = try? CacheCoding.encoder.encode(next) { try? writeAtomically(data, to: stateURL) }
+            return true
+        }
+        if grew { onGrowth() }
+    }
+
+    private static func ending(_ text: String) -> String { text.hasSuffix("\n") ? "\n" : "\n\n" }
+
+    private static func notice(_ text: String) -> String {
+        "[\(TranscriptRenderer.timestamp(Int64(Date().timeIntervalSince1970 * 1000)))] notice\n\(text)\n\n"
+    }
+
+    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+}

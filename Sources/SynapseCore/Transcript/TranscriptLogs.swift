@@ -1,0 +1,62 @@
+import Foundation
+import Synchronization
+
+/// The transcript logs of the tasks this run has touched, and what is known about their
+/// freshness: reconciled with the server once after start, when events last came.
+final class TranscriptLogs: Sendable {
+    private struct State {
+        var logs: [String: TranscriptLog] = [:]
+        var reconciled: Set<String> = []
+        var lastEventAt: [String: Date] = [:]
+        /// Open stream.log handles per task: those tasks are followed.
+        var readers: [String: Int] = [:]
+    }
+
+    private let directory: URL
+    private let state = Mutex(State())
+    private let growth = Mutex<[@Sendable (String) -> Void]>([])
+
+    init(stateDirectory: URL) {
+        directory = stateDirectory.appendingPathComponent("logs", isDirectory: true)
+    }
+
+    func log(for taskId: String) throws(FSError) -> TranscriptLog {
+        if let log = state.withLock({ $0.logs[taskId] }) { return log }
+        let log = try TranscriptLog(taskId: taskId, directory: directory) { [weak self] in self?.grew(taskId) }
+        return state.withLock { s in
+            if let existing = s.logs[taskId] { return existing }
+            s.logs[taskId] = log
+            return log
+        }
+    }
+
+    func onGrowth(_ listener: @escaping @Sendable (String) -> Void) { growth.withLock { $0.append(listener) } }
+
+    private func grew(_ taskId: String) {
+        for listener in growth.withLock({ $0 }) { listener(taskId) }
+    }
+
+    /// True once per run per task: the caller reconciles the log with the server.
+    func claimFirstUse(_ taskId: String) -> Bool { state.withLock { $0.reconciled.insert(taskId).inserted } }
+
+    func markEvent(_ taskId: String) { state.withLock { $0.lastEventAt[taskId] = Date() } }
+
+    func lastEvent(_ taskId: String) -> Date? { state.withLock { $0.lastEventAt[taskId] } }
+
+    /// Tasks that had events in the last `window` seconds (those a reconnect must catch up).
+    func recentlyActive(within window: Double) -> [String] {
+        let now = Date()
+        return state.withLock { $0.lastEventAt.filter { now.timeIntervalSince($0.value) < window }.map(\.key) }
+    }
+
+    func readerOpened(_ taskId: String) { state.withLock { $0.readers[taskId, default: 0] += 1 } }
+
+    func readerClosed(_ taskId: String) {
+        state.withLock { s in
+            s.readers[taskId, default: 1] -= 1
+            if s.readers[taskId] == 0 { s.readers[taskId] = nil }
+        }
+    }
+
+    var followed: [String] { state.withLock { Array($0.readers.keys) } }
+}
