@@ -20,6 +20,9 @@ public final class TranscriptLog: Sendable {
         var openTs: Int64?
         /// The log length this state describes.
         var length: Int64 = 0
+        /// Notices that arrived while a message was still growing: written when its block ends,
+        /// so they never split a message's text.
+        var waitingNotices: [String] = []
     }
 
     let taskId: String
@@ -78,7 +81,7 @@ public final class TranscriptLog: Sendable {
                 out += closeOpenBlock(&s)
                 out += TranscriptRenderer.header(for: message) + "\n" + text
                 s.messages[message.ts] = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: isFinal)
-                out += isFinal ? Self.ending(text) : ""
+                out += isFinal ? Self.ending(text) + flushNotices(&s) : ""
                 s.openTs = isFinal ? nil : message.ts
                 return out
             }
@@ -110,6 +113,7 @@ public final class TranscriptLog: Sendable {
             if isFinal {
                 out += Self.ending(text)
                 s.openTs = nil
+                out += flushNotices(&s)
             }
             return out
         }
@@ -126,9 +130,16 @@ public final class TranscriptLog: Sendable {
         }
     }
 
-    /// A local notice (a failed send, a reconnect).
+    /// A local notice (a failed send, a reconnect); it waits for a growing message to end.
     public func notice(_ text: String) {
-        append { s in closeOpenBlock(&s) + Self.notice(text) }
+        append { s in
+            let block = Self.notice(text)
+            if s.openTs != nil {
+                s.waitingNotices.append(block)
+                return ""
+            }
+            return block
+        }
     }
 
     /// Whether the log already shows this message's final text.
@@ -138,11 +149,17 @@ public final class TranscriptLog: Sendable {
         return shown.final && shown.bytes == bytes.count && shown.hash == Self.hash(bytes[...])
     }
 
-    /// Ends the block of a message that may still grow, before another block starts.
+    /// Ends the block of a message that may still grow, before another block starts, and
+    /// writes the notices that waited for it.
     private func closeOpenBlock(_ s: inout State) -> String {
-        guard s.openTs != nil else { return "" }
+        let ending = s.openTs == nil ? "" : "\n\n"
         s.openTs = nil
-        return "\n\n"
+        return ending + flushNotices(&s)
+    }
+
+    private func flushNotices(_ s: inout State) -> String {
+        defer { s.waitingNotices.removeAll() }
+        return s.waitingNotices.joined()
     }
 
     /// Runs `render` under the lock, appends its text, records the new state.
@@ -151,6 +168,9 @@ public final class TranscriptLog: Sendable {
             var next = s
             let text = render(&next)
             guard !text.isEmpty else {
+                if next.waitingNotices != s.waitingNotices, let data = try? CacheCoding.encoder.encode(next) {
+                    try? writeAtomically(data, to: stateURL)
+                }
                 s = next
                 return false
             }

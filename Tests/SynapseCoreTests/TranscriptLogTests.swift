@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import SynapseCore
+
+@Suite struct TranscriptLogTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-log-\(UUID().uuidString)")
+
+    func open() throws -> TranscriptLog { try TranscriptLog(taskId: "t1", directory: directory) {} }
+
+    func contents(_ log: TranscriptLog) throws -> String {
+        var out = Data()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try log.read(at: Int64(out.count), into: buffer)
+            if n == 0 { return String(decoding: out, as: UTF8.self) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
+    func snapshot(_ ts: Int64, _ text: String, partial: Bool = true) -> TaskMessage {
+        TaskMessage(ts: ts, type: "say", say: "text", text: text, partial: partial)
+    }
+
+    func occurrences(of needle: String, in haystack: String) -> Int { haystack.components(separatedBy: needle).count - 1 }
+
+    @Test func growingSnapshotsAppendOnlyTheirNewSuffix() throws {
+        let log = try open()
+        var seen: [String] = []
+        for text in ["The", "The quick", "The quick brown", "The quick brown fox"] {
+            log.apply(snapshot(1000, text))
+            let now = try contents(log)
+            if let previous = seen.last { #expect(now.hasPrefix(previous)) }
+            seen.append(now)
+        }
+        log.apply(snapshot(1000, "The quick brown fox", partial: false))
+        let final = try contents(log)
+        #expect(occurrences(of: "The quick brown fox", in: final) == 1)
+        #expect(occurrences(of: "] agent", in: final) == 1)
+        log.apply(snapshot(1000, "The quick brown fox", partial: false))
+        #expect(try contents(log) == final)
+    }
+
+    @Test func aSnapshotThatIsNotAnExtensionAppendsAMarkedRewrite() throws {
+        let log = try open()
+        log.apply(snapshot(1000, "Hello wrld"))
+        let before = try contents(log)
+        log.apply(snapshot(1000, "Hello world", partial: false))
+        let after = try contents(log)
+        #expect(after.hasPrefix(before))
+        #expect(after.contains("~~ rewritten ~~\nHello world"))
+    }
+
+    @Test func changesAfterTheFinalTextBecomeNoticesAndEarlierBytesStay() throws {
+        let log = try open()
+        log.apply(snapshot(1000, "Final answer", partial: false))
+        log.apply(snapshot(2000, "Second", partial: false))
+        let before = try contents(log)
+        log.apply(snapshot(1000, "Final answer, revised", partial: false))
+        log.remove(ts: 2000)
+        log.remove(ts: 2000)
+        let after = try contents(log)
+        #expect(after.hasPrefix(before))
+        #expect(after.contains("] notice\nthe message of"))
+        #expect(after.contains("was changed:\nFinal answer, revised"))
+        #expect(occurrences(of: "was removed", in: after) == 1)
+    }
+
+    @Test func aNoticeWaitsForAGrowingMessageSoItsTextStaysWhole() throws {
+        let log = try open()
+        log.apply(snapshot(1000, "Working on"))
+        log.notice("a local notice")
+        #expect(try !contents(log).contains("a local notice"))
+        log.apply(snapshot(1000, "Working on it now", partial: false))
+        let text = try contents(log)
+        #expect(text.contains("Working on it now\n\n["))
+        #expect(text.hasSuffix("] notice\na local notice\n\n"))
+    }
+
+    @Test func anInterruptedMessageContinuesUnderAContinuationHeader() throws {
+        let log = try open()
+        log.apply(snapshot(1000, "Working on"))
+        log.apply(snapshot(2000, "Another voice", partial: false))
+        log.apply(snapshot(1000, "Working on it now", partial: false))
+        let text = try contents(log)
+        #expect(text.contains("Working on\n\n"))
+        #expect(text.contains(" (continued)\n it now\n"))
+    }
+
+    @Test func theLogSurvivesReopeningAndAppliesNothingTwice() throws {
+        let first = try open()
+        first.apply(snapshot(1000, "Stays", partial: false))
+        first.notice("kept")
+        let text = try contents(first)
+        let reopened = try open()
+        #expect(try contents(reopened) == text)
+        reopened.apply(snapshot(1000, "Stays", partial: false))
+        #expect(try contents(reopened) == text)
+    }
+
+    @Test func aCrashBetweenAppendAndStateIsRenderedAgainIdentically() throws {
+        let log = try open()
+        log.apply(snapshot(1000, "One", partial: false))
+        let stateURL = directory.appendingPathComponent(CacheDirectory.key("t1") + ".json")
+        let savedState = try Data(contentsOf: stateURL)
+        log.apply(snapshot(2000, "Two", partial: false))
+        let whole = try contents(log)
+        // The daemon died after the append, before its state was written.
+        try savedState.write(to: stateURL)
+        let recovered = try open()
+        #expect(whole.hasPrefix(try contents(recovered)))
+        recovered.apply(snapshot(2000, "Two", partial: false))
+        #expect(try contents(recovered) == whole)
+    }
+
+    @Test func growthIsAnnounced() throws {
+        let count = Atomic<Int>(0)
+        let log = try TranscriptLog(taskId: "t2", directory: directory) { count.add(1, ordering: .relaxed) }
+        log.apply(snapshot(1, "a"))
+        log.apply(snapshot(1, "a"))
+        log.apply(snapshot(1, "ab"))
+        #expect(count.load(ordering: .relaxed) == 2)
+    }
+}
