@@ -46,6 +46,8 @@ public struct EmulatorConfiguration: Sendable {
     public var heartbeatSeconds: Double = 15
     /// Uploads above this answer HTTP 400.
     public var maxUploadBytes: Int64 = 1 << 30
+    /// Where to record every event sent (for latency measurements); nil: nowhere.
+    public var eventLog: URL?
     /// Faults active from the start (also settable at run time).
     public var failUploads = 0
     public var failMessages = 0

@@ -15,7 +15,7 @@ public func buildApplication(configuration: EmulatorConfiguration, logger: Logge
     initialFaults.stallSeconds = configuration.stallSeconds
     initialFaults.truncateDownloadsAt = configuration.truncateDownloadsAt
     let faults = Faults(initialFaults)
-    let hub = EventHub()
+    let hub = EventHub(eventLog: configuration.eventLog)
     let agent = AgentRuns(store: store, hub: hub, logger: logger)
     let router = Router()
     router.add(middleware: APIMiddleware(apiKeys: Set(configuration.apiKeys), faults: faults))

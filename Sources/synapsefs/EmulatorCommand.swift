@@ -55,6 +55,9 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "Fault: download bodies are cut after this many bytes (0: never).")
     var truncateDownloadsAt: Int64 = 0
 
+    @Option(help: "Record every event sent to this file (time, type, task, text length), for latency measurements.")
+    var eventLog: String?
+
     @Option(help: "Log level.")
     var logLevel: Logger.Level = .warning
 
@@ -85,6 +88,7 @@ struct EmulatorCommand: ParsableCommand {
         configuration.dropSSEEvery = dropSSEEvery
         configuration.stallSeconds = stallSeconds
         configuration.truncateDownloadsAt = truncateDownloadsAt
+        configuration.eventLog = eventLog.map { URL(fileURLWithPath: $0) }
         let host = self.host
         let app = try buildApplication(configuration: configuration, logger: Logger(label: "emulator")) { port in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))

@@ -9,6 +9,18 @@ final class EventHub: Sendable {
         var owners: [String: String] = [:]
     }
     private let state = Mutex(State())
+    /// `--event-log`: one line per event sent, `<unix seconds> <type> <taskId> <text bytes>`,
+    /// for measuring how long events take to reach a reader.
+    private let eventLog: Mutex<FileHandle?>
+
+    init(eventLog: URL? = nil) {
+        if let eventLog {
+            FileManager.default.createFile(atPath: eventLog.path, contents: nil)
+            self.eventLog = Mutex(try? FileHandle(forWritingTo: eventLog))
+        } else {
+            self.eventLog = Mutex(nil)
+        }
+    }
 
     /// The events for `connId` until the connection goes away, and the continuation feeding
     /// them (the connection adds its own heartbeats through it).
@@ -33,6 +45,11 @@ final class EventHub: Sendable {
 
     func publish(_ event: ServerEvent, taskId: String) {
         let targets = state.withLock { s in s.owners[taskId].flatMap { s.connections[$0] }.map { Array($0.values) } ?? [] }
+        eventLog.withLock { handle in
+            guard let handle, !targets.isEmpty else { return }
+            let text = event.textLength.map(String.init) ?? "-"
+            handle.write(Data(String(format: "%.6f %@ %@ %@\n", Date().timeIntervalSince1970, event.name, taskId, text).utf8))
+        }
         for continuation in targets { continuation.yield(event) }
     }
 

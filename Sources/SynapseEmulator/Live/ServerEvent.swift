@@ -4,6 +4,8 @@ import Foundation
 struct ServerEvent: Sendable {
     var name: String
     var data: String
+    /// The UTF-8 length of a message event's text (for the event log).
+    var textLength: Int?
 
     init(name: String, json: Any) {
         self.name = name
@@ -12,7 +14,9 @@ struct ServerEvent: Sendable {
     }
 
     static func message(_ kind: String, taskId: String, _ message: EmulatedMessage) -> ServerEvent {
-        ServerEvent(name: "message.\(kind)", json: ["taskId": taskId, "message": message.json()])
+        var event = ServerEvent(name: "message.\(kind)", json: ["taskId": taskId, "message": message.json()])
+        event.textLength = message.text?.utf8.count
+        return event
     }
 
     static func stateReady(_ taskId: String) -> ServerEvent { ServerEvent(name: "state.ready", json: ["taskId": taskId]) }
