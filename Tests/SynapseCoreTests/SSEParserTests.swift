@@ -47,6 +47,29 @@ import Testing
         #expect(events == Self.expected)
     }
 
+    @Test func anOverlongLineIsDroppedAndTheStreamGoesOn() {
+        var parser = SSEParser()
+        var events = parser.feed(Array("data: ".utf8))
+        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 20)
+        for _ in 0..<5 { events += parser.feed(chunk) } // 5 MiB on one line: over the 4 MiB bound
+        events += parser.feed(Array("\n\nevent: heartbeat\ndata: \"ping\"\n\n".utf8))
+        #expect(events == [ServerEvent(type: "heartbeat", data: "\"ping\"")])
+    }
+
+    @Test func theEventTypeResetsAfterEachDispatch() {
+        var parser = SSEParser()
+        let events = parser.feed(Array("event: first\ndata: 1\n\ndata: 2\n\n".utf8))
+        #expect(events == [ServerEvent(type: "first", data: "1"), ServerEvent(type: "message", data: "2")])
+    }
+
+    @Test func aCRLFSplitBetweenChunksIsOneLineEnd() {
+        var parser = SSEParser()
+        var events = parser.feed(Array("data: a\r".utf8))
+        events += parser.feed(Array("\ndata: b\r".utf8))
+        events += parser.feed(Array("\n\r\n".utf8))
+        #expect(events == [ServerEvent(type: "message", data: "a\nb")])
+    }
+
     @Test func badUTF8BecomesReplacementCharacters() {
         var parser = SSEParser()
         let events = parser.feed(Array("data: a".utf8) + [0xFF, 0xFE] + Array("b\n\n".utf8))
