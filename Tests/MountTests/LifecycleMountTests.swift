@@ -13,53 +13,44 @@ extension MountTests { @Suite struct Lifecycle {
     }
 
     @Test func aRejectedKeyFailsTheMountWithAClearMessage() throws {
-        let root = try temporaryDirectory("badkey")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let emulator = try EmulatorProcess([], dataDirectory: root.appendingPathComponent("emulator"))
-        defer { emulator.stop() }
-        let mountpoint = root.appendingPathComponent("mnt")
-        try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
-        let result = try run([synapsefsBinary, "mount", mountpoint.path, "--server", emulator.url,
-                              "--cache-dir", root.appendingPathComponent("cache").path],
-                             environment: ["INFINISYNAPSE_API_KEY": "not-the-key"], timeout: 30)
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("rejected the API key"))
-        #expect(!isMounted(mountpoint.path))
-        #expect(!result.stderr.contains("not-the-key"))
+        try withScene([]) { scene in
+            let result = try run([synapsefsBinary, "mount", scene.mountpoint.path, "--server", scene.emulator.url,
+                                  "--cache-dir", scene.cache.path],
+                                 environment: ["INFINISYNAPSE_API_KEY": "not-the-key"], timeout: 30)
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("rejected the API key"))
+            #expect(!isMounted(scene.mountpoint.path))
+            #expect(!result.stderr.contains("not-the-key"))
+        }
     }
 
     @Test func backgroundMountThenSynapsefsUnmount() throws {
-        let root = try temporaryDirectory("background")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let emulator = try EmulatorProcess(["--seed-tasks", "3"], dataDirectory: root.appendingPathComponent("emulator"))
-        defer { emulator.stop() }
-        let mountpoint = root.appendingPathComponent("mnt")
-        try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
-        defer { if isMounted(mountpoint.path) { _ = try? run(["fusermount3", "-uz", mountpoint.path]) } }
-        let cache = root.appendingPathComponent("cache")
-        let keyFile = root.appendingPathComponent("key")
-        try Data((EmulatorProcess.apiKey + "\n").utf8).write(to: keyFile)
-        chmod(keyFile.path, 0o600)
-        let mounted = try run([synapsefsBinary, "mount", mountpoint.path, "--server", emulator.url, "--cache-dir", cache.path,
-                               "--api-key-file", keyFile.path], environment: ["INFINISYNAPSE_API_KEY": ""], timeout: 30)
-        #expect(mounted.status == 0, "\(mounted.stderr)")
-        #expect(isMounted(mountpoint.path))
-        #expect(try run(["ls", mountpoint.appendingPathComponent("tasks").path]).stdout.split(separator: "\n").count == 3)
-        // The key reached the daemon through the key file, not argv or its environment.
-        let daemons = try run(["pgrep", "-f", "synapsefs mount \(mountpoint.path)"]).stdout.split(separator: "\n")
-        #expect(daemons.count == 1)
-        for pid in daemons {
-            let cmdline = try String(decoding: Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")), as: UTF8.self)
-            let environ = try String(decoding: Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")), as: UTF8.self)
-            #expect(cmdline.contains("--api-key-file"))
-            #expect(!cmdline.contains(EmulatorProcess.apiKey))
-            #expect(!environ.contains(EmulatorProcess.apiKey))
+        try withScene(["--seed-tasks", "3"]) { scene in
+            let mountpoint = scene.mountpoint
+            let keyFile = scene.root.appendingPathComponent("key")
+            try Data((EmulatorProcess.apiKey + "\n").utf8).write(to: keyFile)
+            chmod(keyFile.path, 0o600)
+            let mounted = try run([synapsefsBinary, "mount", mountpoint.path, "--server", scene.emulator.url, "--cache-dir", scene.cache.path,
+                                   "--api-key-file", keyFile.path], environment: ["INFINISYNAPSE_API_KEY": ""], timeout: 30)
+            #expect(mounted.status == 0, "\(mounted.stderr)")
+            #expect(isMounted(mountpoint.path))
+            #expect(try run(["ls", mountpoint.appendingPathComponent("tasks").path]).stdout.split(separator: "\n").count == 3)
+            // The key reached the daemon through the key file, not argv or its environment.
+            let daemons = try run(["pgrep", "-f", "synapsefs mount \(mountpoint.path)"]).stdout.split(separator: "\n")
+            #expect(daemons.count == 1)
+            for pid in daemons {
+                let cmdline = try String(decoding: Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")), as: UTF8.self)
+                let environ = try String(decoding: Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ")), as: UTF8.self)
+                #expect(cmdline.contains("--api-key-file"))
+                #expect(!cmdline.contains(EmulatorProcess.apiKey))
+                #expect(!environ.contains(EmulatorProcess.apiKey))
+            }
+            let log = try String(contentsOf: scene.cache.appendingPathComponent("synapsefs.log"), encoding: .utf8)
+            #expect(!log.contains(EmulatorProcess.apiKey))
+            let unmounted = try run([synapsefsBinary, "unmount", mountpoint.path])
+            #expect(unmounted.status == 0)
+            #expect(waitUntil(10) { !isMounted(mountpoint.path) })
         }
-        let log = try String(contentsOf: cache.appendingPathComponent("synapsefs.log"), encoding: .utf8)
-        #expect(!log.contains(EmulatorProcess.apiKey))
-        let unmounted = try run([synapsefsBinary, "unmount", mountpoint.path])
-        #expect(unmounted.status == 0)
-        #expect(waitUntil(10) { !isMounted(mountpoint.path) })
     }
 
     @Test func aWorldReadableKeyFileIsRefused() throws {

@@ -87,40 +87,34 @@ extension MountTests { @Suite struct LiveLog {
     }
 
     @Test func theLogKeepsItsBytesAcrossRemountAndKill9() throws {
-        let root = try temporaryDirectory("logrestart")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let emulator = try EmulatorProcess([], dataDirectory: root.appendingPathComponent("emulator"))
-        defer { emulator.stop() }
-        let mountpoint = root.appendingPathComponent("mnt")
-        try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
-        let cache = root.appendingPathComponent("cache")
-        var before = ""
-        var id = ""
-        do {
-            let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
+        try withScene([]) { scene in
+            var before = ""
+            var id = ""
+            do {
+                let mount = try scene.mount()
+                defer { mount.unmount() }
+                #expect(try run(["mkdir", mount.path("tasks/durable")]).status == 0)
+                try prompt(mount, "durable", "Keep this [emu:words 400] [emu:delay 40]")
+                id = try helper.taskId(mount, "durable")
+                Thread.sleep(forTimeInterval: 1.5)
+                before = try String(contentsOfFile: mount.path("tasks/durable/stream.log"), encoding: .utf8)
+                #expect(before.contains("] agent\n"))
+                mount.process.signal(SIGKILL)
+                #expect(mount.process.wait(timeout: 10))
+            }
+            let mount = try scene.mount()
             defer { mount.unmount() }
-            #expect(try run(["mkdir", mount.path("tasks/durable")]).status == 0)
-            try prompt(mount, "durable", "Keep this [emu:words 400] [emu:delay 40]")
-            id = try helper.taskId(mount, "durable")
-            Thread.sleep(forTimeInterval: 1.5)
-            before = try String(contentsOfFile: mount.path("tasks/durable/stream.log"), encoding: .utf8)
-            #expect(before.contains("] agent\n"))
-            mount.process.signal(SIGKILL)
-            #expect(mount.process.wait(timeout: 10))
+            #expect(helper.waitForStatus(mount, "durable", "completed", timeout: 30) == "completed\n")
+            let after = try String(contentsOfFile: mount.path("tasks/durable/stream.log"), encoding: .utf8)
+            #expect(after.hasPrefix(before))
+            // The reply streamed on while the mount was down: its text is there, once.
+            #expect(try finalTexts(scene.emulator, id).allSatisfy { after.contains($0) })
+            #expect(after.components(separatedBy: "] result\n").count - 1 == 1)
+            mount.unmount()
+            let remounted = try scene.mount()
+            defer { remounted.unmount() }
+            #expect(try String(contentsOfFile: remounted.path("tasks/durable/stream.log"), encoding: .utf8) == after)
         }
-        let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
-        defer { mount.unmount() }
-        #expect(helper.waitForStatus(mount, "durable", "completed", timeout: 30) == "completed\n")
-        let after = try String(contentsOfFile: mount.path("tasks/durable/stream.log"), encoding: .utf8)
-        #expect(after.hasPrefix(before))
-        let texts = try finalTexts(emulator, id)
-        // The reply streamed on while the mount was down: it is there, once (as a rewrite of the cut-off text).
-        #expect(texts.allSatisfy { after.contains($0) })
-        #expect(after.components(separatedBy: "] result\n").count - 1 == 1)
-        mount.unmount()
-        let remounted = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
-        defer { remounted.unmount() }
-        #expect(try String(contentsOfFile: remounted.path("tasks/durable/stream.log"), encoding: .utf8) == after)
     }
 
     @Test func tailCapitalFLessFollowAndPollWakeOnGrowth() throws {

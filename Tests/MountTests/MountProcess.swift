@@ -43,15 +43,36 @@ final class MountProcess {
     deinit { unmount() }
 }
 
-/// An emulator plus a mount of it in fresh temporary folders, torn down after `body`.
-func withMountedEmulator(_ emulatorArguments: [String], _ body: (EmulatorProcess, MountProcess) throws -> Void) throws {
-    let root = try temporaryDirectory("mount")
+/// A live emulator with a mountpoint and a cache folder in one temporary folder, for tests that
+/// mount, unmount and mount again themselves. `withScene` tears everything down afterwards.
+struct MountScene {
+    let root: URL
+    let emulator: EmulatorProcess
+    let mountpoint: URL
+    let cache: URL
+
+    /// Mounts the scene's emulator on its mountpoint with its cache (the caller unmounts).
+    func mount() throws -> MountProcess {
+        try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
+    }
+}
+
+func withScene(_ emulatorArguments: [String], _ body: (MountScene) throws -> Void) throws {
+    let root = try temporaryDirectory("scene")
     defer { try? FileManager.default.removeItem(at: root) }
     let emulator = try EmulatorProcess(emulatorArguments, dataDirectory: root.appendingPathComponent("emulator"))
     defer { emulator.stop() }
     let mountpoint = root.appendingPathComponent("mnt")
     try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
-    let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: root.appendingPathComponent("cache"))
-    defer { mount.unmount() }
-    try body(emulator, mount)
+    defer { if isMounted(mountpoint.path) { _ = try? run(["fusermount3", "-uz", mountpoint.path]) } }
+    try body(MountScene(root: root, emulator: emulator, mountpoint: mountpoint, cache: root.appendingPathComponent("cache")))
+}
+
+/// An emulator plus a mount of it in fresh temporary folders, torn down after `body`.
+func withMountedEmulator(_ emulatorArguments: [String], _ body: (EmulatorProcess, MountProcess) throws -> Void) throws {
+    try withScene(emulatorArguments) { scene in
+        let mount = try scene.mount()
+        defer { mount.unmount() }
+        try body(scene.emulator, mount)
+    }
 }

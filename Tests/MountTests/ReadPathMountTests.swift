@@ -150,35 +150,30 @@ extension MountTests { @Suite struct ReadPath {
     }
 
     @Test func remountServesCachedFilesWithTheEmulatorStopped() throws {
-        let root = try temporaryDirectory("offline")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let emulator = try EmulatorProcess(["--seed-tasks", "2", "--seed-file", "big.bin:8M"], dataDirectory: root.appendingPathComponent("emulator"))
-        defer { emulator.stop() }
-        let mountpoint = root.appendingPathComponent("mnt")
-        try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
-        let cache = root.appendingPathComponent("cache")
-        let expected = try sha256(emulator.workspaceFile(seededTask, "big.bin"))
-        do {
-            let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
+        try withScene(["--seed-tasks", "2", "--seed-file", "big.bin:8M"]) { scene in
+            let expected = try sha256(scene.emulator.workspaceFile(seededTask, "big.bin"))
+            do {
+                let mount = try scene.mount()
+                defer { mount.unmount() }
+                #expect(try sha256(mount.path("tasks/\(seededTask)/workspace/big.bin")) == expected)
+            }
+            #expect(!isMounted(scene.mountpoint.path))
+            scene.emulator.stop()
+            let mount = try scene.mount()
             defer { mount.unmount() }
             #expect(try sha256(mount.path("tasks/\(seededTask)/workspace/big.bin")) == expected)
+            // Not cached: fails at once with EIO rather than hanging.
+            let start = Date()
+            errno = 0
+            let fd = open(mount.path("tasks/5eed0000-0000-4000-8000-000000000002/workspace/report.md"), O_RDONLY)
+            let code = errno
+            if fd >= 0 { close(fd) }
+            #expect(fd == -1 && code == EIO, "errno \(code)")
+            #expect(Date().timeIntervalSince(start) < 10)
+            let status = try String(contentsOfFile: mount.path(".synapsefs/status.json"), encoding: .utf8)
+            #expect(status.contains("\"offline\""))
+            #expect(mount.logText.contains("unreachable"))
         }
-        #expect(!isMounted(mountpoint.path))
-        emulator.stop()
-        let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
-        defer { mount.unmount() }
-        #expect(try sha256(mount.path("tasks/\(seededTask)/workspace/big.bin")) == expected)
-        // Not cached: fails at once with EIO rather than hanging.
-        let start = Date()
-        errno = 0
-        let fd = open(mount.path("tasks/5eed0000-0000-4000-8000-000000000002/workspace/report.md"), O_RDONLY)
-        let code = errno
-        if fd >= 0 { close(fd) }
-        #expect(fd == -1 && code == EIO, "errno \(code)")
-        #expect(Date().timeIntervalSince(start) < 10)
-        let status = try String(contentsOfFile: mount.path(".synapsefs/status.json"), encoding: .utf8)
-        #expect(status.contains("\"offline\""))
-        #expect(mount.logText.contains("unreachable"))
     }
 }
 }

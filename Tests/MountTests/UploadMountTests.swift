@@ -87,39 +87,34 @@ extension MountTests { @Suite struct Uploads {
     }
 
     @Test func anUploadInterruptedByKill9CompletesAfterRemount() throws {
-        let root = try temporaryDirectory("kill9")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let emulator = try EmulatorProcess([], dataDirectory: root.appendingPathComponent("emulator"))
-        defer { emulator.stop() }
-        let mountpoint = root.appendingPathComponent("mnt")
-        try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
-        let cache = root.appendingPathComponent("cache")
-        let source = root.appendingPathComponent("big.bin").path
-        try makeFile(source, megabytes: 20)
-        var taskId = ""
-        do {
-            let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
+        try withScene([]) { scene in
+            let source = scene.root.appendingPathComponent("big.bin").path
+            try makeFile(source, megabytes: 20)
+            var taskId = ""
+            do {
+                let mount = try scene.mount()
+                defer { mount.unmount() }
+                #expect(try run(["mkdir", mount.path("tasks/crash")]).status == 0)
+                taskId = try helper.taskId(mount, "crash")
+                // Requests hang, so the upload is in flight when the daemon dies.
+                try helper.setFaults(scene.emulator, #"{"stallSeconds": 30}"#)
+                let cp = try ChildProcess(["cp", source, mount.path("tasks/crash/uploads/big.bin")])
+                let spool = scene.cache.appendingPathComponent("state/spool").path
+                #expect(waitUntil(20) {
+                    let records = (try? FileManager.default.contentsOfDirectory(atPath: spool))?.filter { $0.hasSuffix(".json") } ?? []
+                    return records.contains { (try? String(contentsOfFile: "\(spool)/\($0)", encoding: .utf8))?.contains("uploading") == true }
+                })
+                mount.process.signal(SIGKILL)
+                #expect(mount.process.wait(timeout: 10))
+                cp.stop()
+                try helper.setFaults(scene.emulator, #"{"stallSeconds": 0}"#)
+            }
+            #expect(!isMounted(scene.mountpoint.path))
+            let mount = try scene.mount()
             defer { mount.unmount() }
-            #expect(try run(["mkdir", mount.path("tasks/crash")]).status == 0)
-            taskId = try helper.taskId(mount, "crash")
-            // Requests hang, so the upload is in flight when the daemon dies.
-            try helper.setFaults(emulator, #"{"stallSeconds": 30}"#)
-            let cp = try ChildProcess(["cp", source, mount.path("tasks/crash/uploads/big.bin")])
-            let spool = cache.appendingPathComponent("state/spool").path
-            #expect(waitUntil(20) {
-                let records = (try? FileManager.default.contentsOfDirectory(atPath: spool))?.filter { $0.hasSuffix(".json") } ?? []
-                return records.contains { (try? String(contentsOfFile: "\(spool)/\($0)", encoding: .utf8))?.contains("uploading") == true }
-            })
-            mount.process.signal(SIGKILL)
-            #expect(mount.process.wait(timeout: 10))
-            cp.stop()
-            try helper.setFaults(emulator, #"{"stallSeconds": 0}"#)
+            let copy = serverCopy(scene.emulator, taskId, "upload_documents/big.bin")
+            #expect(waitUntil(30) { ((try? sha256(copy)) ?? "") == ((try? sha256(source)) ?? "-") })
+            #expect(try FileManager.default.contentsOfDirectory(atPath: mount.path("tasks/crash/uploads")) == ["big.bin"])
         }
-        #expect(!isMounted(mountpoint.path))
-        let mount = try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
-        defer { mount.unmount() }
-        let copy = serverCopy(emulator, taskId, "upload_documents/big.bin")
-        #expect(waitUntil(30) { ((try? sha256(copy)) ?? "") == ((try? sha256(source)) ?? "-") })
-        #expect(try FileManager.default.contentsOfDirectory(atPath: mount.path("tasks/crash/uploads")) == ["big.bin"])
     }
 }}

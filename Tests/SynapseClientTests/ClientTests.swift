@@ -6,12 +6,6 @@ import SynapseCore
 /// The libcurl client against the live emulator on loopback. The blocking client runs on
 /// a thread of its own, as the mount runs it.
 @Suite struct ClientTests {
-    func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
-    }
-
     @Test func listingPagesAndEnvelopes() async throws {
         let emulator = try await LiveEmulator.start(seedTasks: 250)
         defer { Task { await emulator.stop() } }

@@ -6,12 +6,6 @@ import SynapseCore
 
 /// Messages, uploads, deletion and the event stream against the live emulator.
 @Suite struct ClientWriteTests {
-    func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
-    }
-
     @Test func newTaskStreamsEventsToItsConnectionAndCompletes() async throws {
         let emulator = try await LiveEmulator.start(seedTasks: 0)
         defer { Task { await emulator.stop() } }

@@ -39,3 +39,10 @@ struct LiveEmulator {
 }
 
 let firstTask = "5eed0000-0000-4000-8000-000000000001"
+
+/// Runs the blocking client on a thread of its own, as the mount does, never on Swift's pool.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
