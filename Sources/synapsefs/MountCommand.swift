@@ -37,6 +37,12 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customShort("o"), help: "A FUSE mount option (repeatable), e.g. -o allow_other.")
     var options: [String] = []
 
+    @Option(help: "The file cache's size limit, e.g. 10G or 500M; least recently used files go first.")
+    var cacheSize: ByteCount = ByteCount(bytes: 10 << 30)
+
+    @Option(help: "Free space the cache always leaves on its disk, e.g. 1G.")
+    var minFreeSpace: ByteCount = ByteCount(bytes: 1 << 30)
+
     @Flag(help: "Let `echo delete > tasks/ID/ctl` delete tasks on the server.")
     var allowDelete = false
 
@@ -88,6 +94,8 @@ struct MountCommand: ParsableCommand {
         var fsConfiguration = FilesystemConfiguration(serverDescription: description, cacheDirectory: cache)
         fsConfiguration.kernelTimeout = 1
         fsConfiguration.allowDelete = allowDelete
+        fsConfiguration.cacheLimit = cacheSize.bytes
+        fsConfiguration.freeSpaceFloor = minFreeSpace.bytes
         let filesystem = SynapseFilesystem(remote: client, configuration: fsConfiguration, logger: logger)
         // Open the event stream before anything can send a prompt.
         filesystem.events.start()
@@ -151,4 +159,22 @@ struct MountCommand: ParsableCommand {
         FileHandle.standardError.write(Data("synapsefs: \(message)\n".utf8))
         return ExitCode.failure
     }
+}
+
+/// A size on the command line: bytes, or with a K, M, G or T suffix (powers of 1024).
+struct ByteCount: ExpressibleByArgument {
+    var bytes: Int64
+
+    init(bytes: Int64) { self.bytes = bytes }
+
+    init?(argument: String) {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        let text = argument.uppercased().replacingOccurrences(of: "B", with: "").replacingOccurrences(of: "I", with: "")
+        guard let last = text.last else { return nil }
+        if let unit = units[last], let n = Int64(text.dropLast()), n >= 0 { bytes = n * unit }
+        else if let n = Int64(text), n >= 0 { bytes = n }
+        else { return nil }
+    }
+
+    var defaultValueDescription: String { "\(bytes) bytes" }
 }

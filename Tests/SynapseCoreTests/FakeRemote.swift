@@ -182,7 +182,8 @@ struct Fixture {
     let fs: SynapseFilesystem
     let cacheRoot: URL
 
-    init(remote: FakeRemote = FakeRemote(), cacheRoot: URL? = nil, ttl: Double = 10, allowDelete: Bool = false) throws {
+    init(remote: FakeRemote = FakeRemote(), cacheRoot: URL? = nil, ttl: Double = 10, allowDelete: Bool = false,
+         cacheLimit: Int64 = 10 << 30) throws {
         self.remote = remote
         let root = cacheRoot ?? FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-core-\(UUID().uuidString)")
         self.cacheRoot = root
@@ -190,6 +191,8 @@ struct Fixture {
         configuration.taskListTTL = ttl
         configuration.taskDetailsTTL = ttl
         configuration.allowDelete = allowDelete
+        configuration.cacheLimit = cacheLimit
+        configuration.freeSpaceFloor = 0
         configuration.connId = "test-conn"
         fs = SynapseFilesystem(remote: remote, configuration: configuration, logger: .init(label: "test"))
     }

@@ -145,6 +145,34 @@ import Testing
         #expect(try fresh.readAll("tasks/t1/workspace/v.txt") == Data("two!".utf8))
     }
 
+    @Test func evictionKeepsTheCacheUnderItsBoundAndNeverEvictsAnOpenFile() throws {
+        let remote = FakeRemote()
+        let files = Dictionary(uniqueKeysWithValues: ["a", "b", "c", "d"].map { ($0 + ".bin", FakeRemote.File(bytes: bytes(100_000, seed: UInt8($0.utf8.first!)), listedSize: 100_000)) })
+        remote.addTask("t1", files: files)
+        let f = try Fixture(remote: remote, cacheLimit: 250_000)
+        let cached = { (name: String) -> Bool in
+            f.fs.cache.cachedSize(of: CachedFileIdentity(taskId: "t1", remotePath: name, size: 100_000, mtime: nil)) != nil
+        }
+        _ = try f.readAll("tasks/t1/workspace/a.bin")
+        Thread.sleep(forTimeInterval: 0.01)
+        _ = try f.readAll("tasks/t1/workspace/b.bin")
+        // b stays open while c and d arrive: the bound is kept by evicting the others.
+        let openB = try f.fs.open(try f.resolve("tasks/t1/workspace/b.bin"), writing: false, truncating: false)
+        _ = try f.readAll("tasks/t1/workspace/c.bin")
+        #expect(!cached("a.bin") && cached("b.bin") && cached("c.bin"))
+        _ = try f.readAll("tasks/t1/workspace/d.bin")
+        #expect(cached("b.bin") && cached("d.bin") && !cached("c.bin"))
+        #expect(try f.read(openB.handle) == files["b.bin"]!.bytes)
+        f.fs.release(openB.handle)
+        let snapshot = f.fs.cache.budget.snapshot
+        #expect(snapshot.bytes <= 250_000)
+        #expect(snapshot.evictions == 2)
+        #expect(try f.text(".synapsefs/status.json").contains("\"evictions\" : 2"))
+        // A fresh mount knows what is cached and keeps the bound too.
+        let again = try Fixture(remote: remote, cacheRoot: f.cacheRoot, cacheLimit: 250_000)
+        #expect(again.fs.cache.budget.snapshot.items == 2)
+    }
+
     @Test func serverFailuresMapToErrno() throws {
         let cases: [(RemoteError, Int32)] = [(.rejectedKey("1101"), EACCES), (.unreachable("refused"), EIO),
                                              (.timedOut("idle"), EIO), (.server(status: 500, message: "boom"), EIO),

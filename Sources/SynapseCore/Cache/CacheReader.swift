@@ -16,10 +16,12 @@ public final class CacheReader: Sendable {
     init(cache: WorkspaceCache, file: CachedFileIdentity) {
         self.cache = cache
         self.file = file
+        cache.budget.opened(file.key)
     }
 
     deinit {
         if case .complete(let fd, _)? = source.withLock({ $0 }) { close(fd) }
+        cache.budget.closed(file.key)
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.

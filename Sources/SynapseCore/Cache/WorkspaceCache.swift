@@ -9,11 +9,13 @@ public final class WorkspaceCache: Sendable {
     private let remote: any TaskRemote
     private let logger: Logger
     private let downloads = Mutex<[String: FileDownload]>([:])
+    let budget: CacheBudget
 
-    public init(directory: CacheDirectory, remote: any TaskRemote, logger: Logger) {
+    public init(directory: CacheDirectory, remote: any TaskRemote, limit: Int64, freeSpaceFloor: Int64, logger: Logger) {
         self.directory = directory
         self.remote = remote
         self.logger = logger
+        budget = CacheBudget(objects: directory.objects, limit: limit, freeSpaceFloor: freeSpaceFloor)
     }
 
     /// The size of the complete cached copy of `file`, if there is one for its fingerprint.
@@ -37,6 +39,7 @@ public final class WorkspaceCache: Sendable {
                 if fd >= 0 { return .complete(fd: fd, size: record.size) }
             }
             discard(key)
+            budget.removed(key)
             let fd = open(partialURL(key).path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw FSError(errno: EIO, "cannot create cache file: \(String(cString: strerror(errno)))") }
             let download = FileDownload(fd: fd)
@@ -95,6 +98,7 @@ public final class WorkspaceCache: Sendable {
         let record = CacheRecord(taskId: file.taskId, remotePath: file.remotePath,
                                  listedSize: file.size, listedMtime: file.mtime, size: size)
         try writeAtomically(try CacheCoding.encoder.encode(record), to: recordURL(key))
+        budget.added(key, size: size)
     }
 
     private func completeRecord(for file: CachedFileIdentity) -> CacheRecord? {

@@ -12,6 +12,9 @@ public struct FilesystemConfiguration: Sendable {
     public var kernelTimeout: Double = 1
     /// This mount's event-stream connection id: the server routes a task's events to it.
     public var connId = UUID().uuidString.lowercased()
+    /// The file cache's size limit (`--cache-size`), and the free space it always leaves.
+    public var cacheLimit: Int64 = 10 << 30
+    public var freeSpaceFloor: Int64 = 1 << 30
     /// `echo delete > ctl` deletes the task only when set (`--allow-delete`).
     public var allowDelete = false
 

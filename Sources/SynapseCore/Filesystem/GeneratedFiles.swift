@@ -28,7 +28,7 @@ enum GeneratedFiles {
         return data
     }
 
-    static func mountStatus(server: String, cacheDirectory: String, health: ServerHealth.Snapshot,
+    static func mountStatus(server: String, cacheDirectory: String, health: ServerHealth.Snapshot, cache: CacheBudget.Snapshot,
                             events: EventStream.Snapshot, uploads: [[String: Any]], openHandles: Int, inodes: Int) -> Data {
         var stream: [String: Any] = ["state": events.phase.rawValue, "connId": events.connId, "reconnects": events.reconnects]
         stream["lastEventAt"] = events.lastEventAt.map(iso8601)
@@ -42,7 +42,8 @@ enum GeneratedFiles {
             "connection": connection,
             "eventStream": stream,
             "uploads": uploads,
-            "cache": ["directory": cacheDirectory],
+            "cache": ["directory": cacheDirectory, "bytes": cache.bytes, "items": cache.items, "limitBytes": cache.limit,
+                      "evictions": cache.evictions, "evictedBytes": cache.evictedBytes],
             "openHandles": openHandles,
             "inodes": inodes,
         ])

@@ -37,7 +37,8 @@ public final class SynapseFilesystem: Sendable {
         catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL, logger: logger)
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL)
-        cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, logger: logger)
+        cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
+                               freeSpaceFloor: configuration.freeSpaceFloor, logger: logger)
         actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
                               connId: configuration.connId, allowDelete: configuration.allowDelete, logger: logger)
         spool = UploadSpool(stateDirectory: configuration.cacheDirectory.state)
@@ -373,7 +374,7 @@ public final class SynapseFilesystem: Sendable {
     private func mountStatus() -> Data {
         GeneratedFiles.mountStatus(server: configuration.serverDescription,
                                    cacheDirectory: configuration.cacheDirectory.root.path,
-                                   health: health.current, events: events.snapshot, uploads: uploadsStatus(),
+                                   health: health.current, cache: cache.budget.snapshot, events: events.snapshot, uploads: uploadsStatus(),
                                    openHandles: handles.count, inodes: inodes.count)
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+import Synchronization
+
+/// Keeps the file cache under its size limit and above a free-space floor by evicting the
+/// least recently used complete items; an item with an open reader is never evicted.
+/// Recency is the record file's mtime, so it survives restarts.
+final class CacheBudget: Sendable {
+    struct Item {
+        var size: Int64
+        var lastUsed: Date
+    }
+
+    struct Snapshot: Sendable {
+        var bytes: Int64
+        var items: Int
+        var limit: Int64
+        var evictions: Int
+        var evictedBytes: Int64
+    }
+
+    private struct State {
+        var items: [String: Item] = [:]
+        var open: [String: Int] = [:]
+        var evictions = 0
+        var evictedBytes: Int64 = 0
+    }
+
+    let limit: Int64
+    let freeSpaceFloor: Int64
+    private let objects: URL
+    private let state: Mutex<State>
+
+    init(objects: URL, limit: Int64, freeSpaceFloor: Int64) {
+        self.objects = objects
+        self.limit = limit
+        self.freeSpaceFloor = freeSpaceFloor
+        var items: [String: Item] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: objects.path)) ?? []
+        for name in names where name.hasSuffix(".json") {
+            let key = String(name.dropLast(5))
+            var data = stat(), record = stat()
+            guard lstat(objects.appendingPathComponent(key + ".data").path, &data) == 0,
+                  lstat(objects.appendingPathComponent(name).path, &record) == 0 else { continue }
+            items[key] = Item(size: Int64(data.st_size), lastUsed: Date(timeIntervalSince1970: TimeInterval(record.st_mtim.tv_sec)))
+        }
+        state = Mutex(State(items: items))
+    }
+
+    var snapshot: Snapshot {
+        state.withLock { s in
+            Snapshot(bytes: s.items.values.reduce(0) { $0 + $1.size }, items: s.items.count, limit: limit,
+                     evictions: s.evictions, evictedBytes: s.evictedBytes)
+        }
+    }
+
+    /// A complete item was published: count it, then make room.
+    func added(_ key: String, size: Int64) {
+        state.withLock { $0.items[key] = Item(size: size, lastUsed: Date()) }
+        enforce()
+    }
+
+    func removed(_ key: String) { _ = state.withLock { $0.items.removeValue(forKey: key) } }
+
+    func opened(_ key: String) {
+        state.withLock { s in
+            s.open[key, default: 0] += 1
+            s.items[key]?.lastUsed = Date()
+        }
+        // Recency on disk: the record's mtime.
+        utimes(objects.appendingPathComponent(key + ".json").path, nil)
+    }
+
+    func closed(_ key: String) {
+        state.withLock { s in
+            s.open[key, default: 1] -= 1
+            if s.open[key] == 0 { s.open[key] = nil }
+        }
+        enforce()
+    }
+
+    /// Evicts least recently used, closed items while over the limit or under the floor.
+    func enforce() {
+        while true {
+            let victim: (String, Item)? = state.withLock { s in
+                let total = s.items.values.reduce(0) { $0 + $1.size }
+                guard total > limit || freeSpace() < freeSpaceFloor else { return nil }
+                guard let oldest = s.items.filter({ s.open[$0.key] == nil }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return nil }
+                s.items[oldest.key] = nil
+                s.evictions += 1
+                s.evictedBytes += oldest.value.size
+                return (oldest.key, oldest.value)
+            }
+            guard let (key, _) = victim else { return }
+            // The record goes first: without it the data is never served.
+            unlink(objects.appendingPathComponent(key + ".json").path)
+            unlink(objects.appendingPathComponent(key + ".data").path)
+        }
+    }
+
+    private func freeSpace() -> Int64 {
+        var fs = statvfs()
+        guard statvfs(objects.path, &fs) == 0 else { return .max }
+        return Int64(fs.f_bavail) * Int64(fs.f_frsize)
+    }
+}
