@@ -9,13 +9,13 @@ final class MountProcess {
 
     /// Starts the mount and waits until it is live; throws with the daemon's output if it is not.
     init(server: String, mountpoint: URL, cacheDirectory: URL, apiKey: String = EmulatorProcess.apiKey,
-         extraArguments: [String] = []) throws {
+         idleTimeout: Double = 5, extraArguments: [String] = []) throws {
         self.mountpoint = mountpoint
         self.cacheDirectory = cacheDirectory
         log = cacheDirectory.deletingLastPathComponent().appendingPathComponent("mount-\(UUID().uuidString.prefix(6)).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process = try ChildProcess([synapsefsBinary, "mount", mountpoint.path, "--server", server, "--cache-dir", cacheDirectory.path,
-                                    "-f", "--connect-timeout", "2", "--idle-timeout", "5"] + extraArguments,
+                                    "-f", "--connect-timeout", "2", "--idle-timeout", "\(idleTimeout)"] + extraArguments,
                                    environment: ["INFINISYNAPSE_API_KEY": apiKey], output: log)
         let process = self.process
         let path = mountpoint.path
@@ -52,8 +52,8 @@ struct MountScene {
     let cache: URL
 
     /// Mounts the scene's emulator on its mountpoint with its cache (the caller unmounts).
-    func mount() throws -> MountProcess {
-        try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache)
+    func mount(idleTimeout: Double = 5) throws -> MountProcess {
+        try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache, idleTimeout: idleTimeout)
     }
 }
 

@@ -149,6 +149,37 @@ extension MountTests { @Suite struct ReadPath {
         }
     }
 
+    @Test func aTruncatedDownloadFailsCachesNothingAndTheNextReadIsExact() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "cut.bin:4M", "--truncate-downloads-at", "1048576"]) {
+            (emulator: EmulatorProcess, mount: MountProcess) throws in
+            let file = mount.path("tasks/\(seededTask)/workspace/cut.bin")
+            let first = try run(["cat", file])
+            #expect(first.status != 0)
+            #expect(first.stderr.contains("Input/output error"))
+            let objects = try FileManager.default.contentsOfDirectory(atPath: mount.cacheDirectory.appendingPathComponent("objects").path)
+            #expect(!objects.contains { $0.hasSuffix(".data") || $0.hasSuffix(".partial") }, "\(objects)")
+            try TaskWrites().setFaults(emulator, #"{"truncateDownloadsAt": 0}"#)
+            #expect(try sha256(file) == (try sha256(emulator.workspaceFile(seededTask, "cut.bin"))))
+        }
+    }
+
+    @Test func aStalledServerFailsWithEIOWithinTheIdleTimeout() throws {
+        try withScene(["--seed-tasks", "1"]) { scene in
+            let mount = try scene.mount(idleTimeout: 2)
+            defer { mount.unmount() }
+            try TaskWrites().setFaults(scene.emulator, #"{"stallSeconds": 20}"#)
+            let start = Date()
+            errno = 0
+            let fd = open(mount.path("tasks/\(seededTask)/workspace/report.md"), O_RDONLY)
+            let code = errno
+            if fd >= 0 { close(fd) }
+            #expect(fd == -1 && code == EIO, "errno \(code)")
+            // The 2 s idle timeout ended it, not the server's 20 s stall.
+            #expect(Date().timeIntervalSince(start) < 15)
+            try TaskWrites().setFaults(scene.emulator, #"{"stallSeconds": 0}"#)
+        }
+    }
+
     @Test func remountServesCachedFilesWithTheEmulatorStopped() throws {
         try withScene(["--seed-tasks", "2", "--seed-file", "big.bin:8M"]) { scene in
             let expected = try sha256(scene.emulator.workspaceFile(seededTask, "big.bin"))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// An API failure that becomes an error envelope with its HTTP status.
 struct APIError: Error {
@@ -39,8 +40,13 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
         guard header.hasPrefix("Bearer "), apiKeys.contains(String(header.dropFirst(7))) else {
             return APIResponse.error(.rejectedKey)
         }
-        let stall = faults.current.stallSeconds
-        if stall > 0, !request.uri.path.hasPrefix("/_emulator") { try await Task.sleep(for: .seconds(stall)) }
+        if !request.uri.path.hasPrefix("/_emulator") {
+            // Stalls end early when the fault is cleared or the server shuts down.
+            let started = Date()
+            while Date().timeIntervalSince(started) < faults.current.stallSeconds, !Task.isShuttingDownGracefully {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
         do {
             return try await next(request, context)
         } catch let error as APIError {
