@@ -70,7 +70,6 @@ extension SynapseFilesystem {
     func flushUpload(_ handle: UploadHandle) throws(FSError) {
         guard handle.dirty.exchange(false, ordering: .relaxed) else { return }
         guard let entry = spool.entry(id: handle.entryId), entry.phase != .held else { return }
-        guard Glibc.fsync(handle.file.fd) == 0 else { throw FSError(errno: EIO, "spool file of \(entry.name): fsync failed") }
         try uploader.uploadNow(entry.id)
     }
 

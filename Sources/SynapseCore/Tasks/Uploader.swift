@@ -61,6 +61,10 @@ public final class Uploader: Sendable {
             let answer = try remote.upload(spool.dataURL(entry.id), as: entry.name, to: destination, taskId: entry.taskId)
             if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
         } catch {
+            // The spool is now the only copy: make it durable before reporting the failure.
+            // (On success the server has the bytes, so the happy path skips this fsync.)
+            let fd = open(spool.dataURL(entry.id).path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { _ = Glibc.fsync(fd); close(fd) }
             health.record(error)
             let attempts = entry.attempts + 1
             let delay = min(Self.maxRetry, Self.firstRetry * pow(2, Double(attempts - 1)))
