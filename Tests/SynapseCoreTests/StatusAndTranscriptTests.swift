@@ -25,13 +25,12 @@ import Testing
         #expect(TaskStatus.derive(messages: nil, serverStatus: "something-new") == .running)
     }
 
-    @Test func transcriptHasOneHeaderPerMessageThenItsText() {
-        let log = TranscriptRenderer.render([say("task", "Do it"), say("text", "On it\nstill"), ask("followup"),
-                                             say("completion_result", "Done")])
-        let headers = log.split(separator: "\n").filter { $0.hasPrefix("[") }
-        #expect(headers.count == 4)
-        #expect(headers.map { $0.split(separator: "]").last!.trimmingCharacters(in: .whitespaces) }
-            == ["user", "agent", "agent asks", "result"])
-        #expect(log.contains("On it\nstill\n"))
+    @Test func headersSayWhoSpeaks() {
+        let speakers = [say("task", "Do it"), say("user_feedback", "More"), say("text", "On it"), ask("followup"),
+                        say("completion_result", "Done"), ask("api_req_failed"), TaskMessage(ts: 1, type: "notice", text: "n")]
+            .map(TranscriptRenderer.speaker(of:))
+        #expect(speakers == ["user", "user", "agent", "agent asks", "result", "error", "notice"])
+        #expect(TranscriptRenderer.header(for: say("text", ts: 0)).hasSuffix("] agent"))
+        #expect(TranscriptRenderer.header(for: say("text", ts: 0)).hasPrefix("[19"))
     }
 }

@@ -1,21 +1,8 @@
 import Foundation
 
-/// Renders a task's messages as the human-readable `stream.log` transcript: one header line
-/// per message (time and who), then its text.
+/// The words of the `stream.log` transcript: each message's header line says when and who
+/// (user, agent, agent asks, result, error, notice).
 public enum TranscriptRenderer {
-    public static func render(_ messages: [TaskMessage]) -> String {
-        var out = ""
-        for message in messages {
-            out += header(for: message)
-            out += "\n"
-            if let text = message.text, !text.isEmpty {
-                out += text.hasSuffix("\n") ? text : text + "\n"
-            }
-            out += "\n"
-        }
-        return out
-    }
-
     public static func header(for message: TaskMessage) -> String {
         "[\(timestamp(message.ts))] \(speaker(of: message))"
     }
