@@ -52,14 +52,10 @@ public final class CacheReader: Sendable {
         return done
     }
 
+    /// The source chosen at the first read. A download that failed stays this handle's
+    /// source, so every later read of the handle fails too; the next open starts afresh.
     private func currentSource() throws(FSError) -> Source {
-        if let known = source.withLock({ $0 }) {
-            // A failed download is not sticky: the next read starts a new one.
-            if case .downloading(let d) = known, !d.isRunning, (try? d.waitUntilAvailable(0)) == nil {
-                return try replaceSource()
-            }
-            return known
-        }
+        if let known = source.withLock({ $0 }) { return known }
         return try replaceSource()
     }
 
