@@ -75,3 +75,12 @@ func sha256(_ path: String) throws -> String {
     guard result.status == 0 else { throw HarnessError("sha256sum \(path): \(result.stderr)") }
     return String(result.stdout.prefix(64))
 }
+
+/// open(2) of `path`: 0 when it opened (the descriptor is closed again), else its errno.
+func openErrno(_ path: String, _ flags: Int32 = O_RDONLY, mode: mode_t = 0o644) -> Int32 {
+    errno = 0
+    let fd = open(path, flags, mode)
+    let code = errno
+    if fd >= 0 { close(fd) }
+    return fd >= 0 ? 0 : code
+}

@@ -88,11 +88,8 @@ extension MountTests { @Suite struct ReadPath {
     @Test func missingNamesAreENOENT() throws {
         try withMountedEmulator(["--seed-tasks", "1"]) { _, mount in
             for path in ["nope", "tasks/no-such-task", "tasks/\(seededTask)/nope", "tasks/\(seededTask)/workspace/nope.txt"] {
-                errno = 0
-                let fd = open(mount.path(path), O_RDONLY)
-                let code = errno
-                if fd >= 0 { close(fd) }
-                #expect(fd == -1 && code == ENOENT, "\(path): fd \(fd) errno \(code)")
+                let code = openErrno(mount.path(path))
+                #expect(code == ENOENT, "\(path): errno \(code)")
             }
             let cat = try run(["cat", mount.path("tasks/\(seededTask)/workspace/nope.txt")])
             #expect(cat.status != 0)
@@ -105,11 +102,8 @@ extension MountTests { @Suite struct ReadPath {
             let workspace = mount.path("tasks/\(seededTask)/workspace")
             for (path, flags) in [("\(workspace)/new.txt", O_WRONLY | O_CREAT), ("\(workspace)/report.md", O_WRONLY),
                                   ("\(workspace)/report.md", O_RDWR | O_TRUNC)] {
-                errno = 0
-                let fd = open(path, flags, 0o644)
-                let code = errno
-                if fd >= 0 { close(fd) }
-                #expect(fd == -1 && (code == EROFS || code == EACCES), "\(path): errno \(code)")
+                let code = openErrno(path, flags)
+                #expect(code == EROFS || code == EACCES, "\(path): errno \(code)")
             }
             #expect(mkdir("\(workspace)/dir", 0o755) == -1 && errno == EROFS)
             #expect(unlink("\(workspace)/report.md") == -1 && errno == EROFS)
@@ -169,11 +163,8 @@ extension MountTests { @Suite struct ReadPath {
             defer { mount.unmount() }
             try TaskWrites().setFaults(scene.emulator, #"{"stallSeconds": 20}"#)
             let start = Date()
-            errno = 0
-            let fd = open(mount.path("tasks/\(seededTask)/workspace/report.md"), O_RDONLY)
-            let code = errno
-            if fd >= 0 { close(fd) }
-            #expect(fd == -1 && code == EIO, "errno \(code)")
+            let code = openErrno(mount.path("tasks/\(seededTask)/workspace/report.md"))
+            #expect(code == EIO, "errno \(code)")
             // The 2 s idle timeout ended it, not the server's 20 s stall.
             #expect(Date().timeIntervalSince(start) < 15)
             try TaskWrites().setFaults(scene.emulator, #"{"stallSeconds": 0}"#)
@@ -195,11 +186,8 @@ extension MountTests { @Suite struct ReadPath {
             #expect(try sha256(mount.path("tasks/\(seededTask)/workspace/big.bin")) == expected)
             // Not cached: fails at once with EIO rather than hanging.
             let start = Date()
-            errno = 0
-            let fd = open(mount.path("tasks/5eed0000-0000-4000-8000-000000000002/workspace/report.md"), O_RDONLY)
-            let code = errno
-            if fd >= 0 { close(fd) }
-            #expect(fd == -1 && code == EIO, "errno \(code)")
+            let code = openErrno(mount.path("tasks/5eed0000-0000-4000-8000-000000000002/workspace/report.md"))
+            #expect(code == EIO, "errno \(code)")
             #expect(Date().timeIntervalSince(start) < 10)
             let status = try String(contentsOfFile: mount.path(".synapsefs/status.json"), encoding: .utf8)
             #expect(status.contains("\"offline\""))
