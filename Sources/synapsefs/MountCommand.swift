@@ -92,7 +92,6 @@ struct MountCommand: ParsableCommand {
         defer { emulator?.stopBlocking() }
 
         var fsConfiguration = FilesystemConfiguration(serverDescription: description, cacheDirectory: cache)
-        fsConfiguration.kernelTimeout = 1
         fsConfiguration.allowDelete = allowDelete
         fsConfiguration.cacheLimit = cacheSize.bytes
         fsConfiguration.freeSpaceFloor = minFreeSpace.bytes

@@ -11,22 +11,15 @@ import SynapseCore
         defer { Task { await emulator.stop() } }
         let client = emulator.client()
         let taskId = UUID().uuidString.lowercased()
-        let events = Mutex<[ServerEvent]>([])
-        let streaming = Thread {
-            try? client.streamEvents(connId: "conn-1") { event in
-                events.withLock { $0.append(event) }
-                return !event.data.contains("completion_result")
-            }
-        }
-        streaming.start()
+        let events = collectEvents(client, connId: "conn-1") { $0.data.contains("completion_result") }
         try await Task.sleep(for: .milliseconds(200))
         try await offPool { try client.send(.newTask(taskId: taskId, text: "Report [emu:words 20] [emu:delay 5]", connId: "conn-1")) }
         // The same id again does not create a second task.
         try await offPool { try client.send(.newTask(taskId: taskId, text: "Report again", connId: "conn-1")) }
-        for _ in 0..<100 where !events.withLock({ $0.contains { $0.data.contains("completion_result") } }) {
+        for _ in 0..<100 where !events.all.contains(where: { $0.data.contains("completion_result") }) {
             try await Task.sleep(for: .milliseconds(50))
         }
-        let seen = events.withLock { $0 }
+        let seen = events.all
         #expect(seen.contains { $0.type == "message.partial" && $0.data.contains(taskId) })
         #expect(seen.contains { $0.type == "message.add" && $0.data.contains("completion_result") })
         let messages = try await offPool { try client.messages(taskId: taskId) }
@@ -41,21 +34,15 @@ import SynapseCore
         defer { Task { await emulator.stop() } }
         let client = emulator.client()
         let taskId = UUID().uuidString.lowercased()
-        let events = Mutex<[ServerEvent]>([])
-        Thread {
-            try? client.streamEvents(connId: "conn-2") { event in
-                events.withLock { $0.append(event) }
-                return event.type != "message.update"
-            }
-        }.start()
+        let events = collectEvents(client, connId: "conn-2") { $0.type == "message.update" }
         try await Task.sleep(for: .milliseconds(200))
         try await offPool { try client.send(.newTask(taskId: taskId, text: "Go [emu:forever] [emu:delay 10]", connId: "conn-2")) }
         try await Task.sleep(for: .milliseconds(300))
         try await offPool { try client.send(.cancel(taskId: taskId)) }
-        for _ in 0..<100 where !events.withLock({ $0.contains { $0.type == "message.update" } }) {
+        for _ in 0..<100 where !events.all.contains(where: { $0.type == "message.update" }) {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(events.withLock { $0.contains { $0.type == "message.update" && $0.data.contains("\"partial\":false") } })
+        #expect(events.all.contains(where: { $0.type == "message.update" && $0.data.contains("\"partial\":false") }))
         let info = try await offPool { try client.taskInfo(id: taskId) }
         #expect(info.serverStatus == "cancelled")
         let messages = try await offPool { try client.messages(taskId: taskId) }
@@ -127,4 +114,24 @@ import SynapseCore
         let error = await #expect(throws: RemoteError.self) { try await offPool { _ = try client.taskInfo(id: firstTask) } }
         #expect(error?.errno == ENOENT)
     }
+}
+
+/// Events received so far by `collectEvents`.
+final class CollectedEvents: Sendable {
+    private let list = Mutex<[ServerEvent]>([])
+    func append(_ event: ServerEvent) { list.withLock { $0.append(event) } }
+    var all: [ServerEvent] { list.withLock { $0 } }
+}
+
+/// Streams `connId`'s events on a thread of its own into the returned list, until `last`.
+func collectEvents(_ client: InfiniSynapseClient, connId: String,
+                   until last: @escaping @Sendable (ServerEvent) -> Bool) -> CollectedEvents {
+    let events = CollectedEvents()
+    Thread {
+        try? client.streamEvents(connId: connId) { event in
+            events.append(event)
+            return !last(event)
+        }
+    }.start()
+    return events
 }
