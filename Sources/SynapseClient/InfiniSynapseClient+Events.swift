@@ -9,7 +9,7 @@ extension InfiniSynapseClient {
                                   headers: authHeaders.filter { !$0.hasPrefix("Accept:") } + ["Accept: text/event-stream"])
         var parser = SSEParser()
         let outcome = withoutActuallyEscaping(onEvent) { onEvent in
-            transport.stream(request, idleTimeout: eventIdleTimeout) { chunk in
+            transport.stream(request, idleTimeout: eventIdleTimeout) { _, chunk in
                 parser.feed(chunk).allSatisfy(onEvent)
             }
         }

@@ -50,15 +50,15 @@ public final class InfiniSynapseClient: TaskRemote {
                                        what: "workspace of \(taskId)"))
     }
 
-    public func download(taskId: String, path: String, offset: Int64,
-                         into sink: (UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+    public func download(taskId: String, path: String, offset: Int64, length: Int64?,
+                         into sink: (Int64, UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
         let legacy = legacyDownloadPath.load(ordering: .relaxed)
         do {
-            return try download(taskId: taskId, path: path, offset: offset, legacy: legacy, into: sink)
+            return try download(taskId: taskId, path: path, offset: offset, length: length, legacy: legacy, into: sink)
         } catch .notFound(let message) where !legacy {
             // A 404 that is not an envelope means the route is missing: try the older path once.
             guard message.hasSuffix(Self.routeMissing) else { throw .notFound(message) }
-            let result = try download(taskId: taskId, path: path, offset: offset, legacy: true, into: sink)
+            let result = try download(taskId: taskId, path: path, offset: offset, length: length, legacy: true, into: sink)
             legacyDownloadPath.store(true, ordering: .relaxed)
             return result
         }
@@ -66,23 +66,27 @@ public final class InfiniSynapseClient: TaskRemote {
 
     private static let routeMissing = "(route missing)"
 
-    private func download(taskId: String, path: String, offset: Int64, legacy: Bool,
-                          into sink: (UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+    private func download(taskId: String, path: String, offset: Int64, length: Int64?, legacy: Bool,
+                          into sink: (Int64, UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
         let prefix = legacy ? "/api/storage/downloadTaskFile/" : "/api/tools/storage/downloadTaskFile/"
         var request = HTTPRequest(url: url(prefix + URLEncoding.segment(taskId), query: [("path", path)]),
                                   headers: authHeaders)
-        if offset > 0 { request.headers.append("Range: bytes=\(offset)-") }
+        if offset > 0 || length != nil {
+            request.headers.append("Range: bytes=\(offset)-" + (length.map { "\(offset + max(1, $0) - 1)" } ?? ""))
+        }
         var written: Int64 = 0
         let outcome = withoutActuallyEscaping(sink) { sink in
-            transport.stream(request) { chunk in
+            transport.stream(request) { status, chunk in
+                // A 200 answer to a ranged request is the whole file.
+                let position = (status == 206 ? offset : 0) + written
                 written += Int64(chunk.count)
-                return sink(chunk)
+                return sink(position, chunk)
             }
         }
         switch outcome {
         case .failure(let failure):
             throw Self.remoteError(failure, what: "download of \(path)")
-        case .success(let (response, length)):
+        case .success(let (response, bodyLength)):
             if !(200..<300).contains(response.status) {
                 let error: RemoteError
                 do throws(RemoteError) {
@@ -93,10 +97,8 @@ public final class InfiniSynapseClient: TaskRemote {
                 if case .notFound(let m) = error, !isEnvelope { throw .notFound(m + " " + Self.routeMissing) }
                 throw error
             }
-            if response.status == 200, offset > 0 {
-                throw .malformed("download of \(path): server ignored the Range request")
-            }
-            return DownloadResult(bytesWritten: written, totalSize: length.map { $0 + offset })
+            let total: Int64? = response.status == 206 ? (length == nil ? bodyLength.map { $0 + offset } : nil) : bodyLength
+            return DownloadResult(bytesWritten: written, totalSize: total)
         }
     }
 

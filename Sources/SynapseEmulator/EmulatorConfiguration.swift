@@ -44,6 +44,8 @@ public struct EmulatorConfiguration: Sendable {
     public var workspaceListing = WorkspaceListing.objects
     /// Seconds between SSE heartbeats.
     public var heartbeatSeconds: Double = 15
+    /// Whether downloads honour HTTP Range; without it every answer is the whole file.
+    public var honoursRange = true
     /// Uploads above this answer HTTP 400.
     public var maxUploadBytes: Int64 = 1 << 30
     /// Where to record every event sent (for latency measurements); nil: nowhere.

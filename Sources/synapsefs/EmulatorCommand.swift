@@ -37,6 +37,9 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "Seconds between SSE heartbeats.")
     var heartbeatSeconds: Double = 15
 
+    @Flag(help: "Ignore HTTP Range on downloads: always answer with the whole file, as some servers do.")
+    var noRange = false
+
     @Option(help: "Uploads larger than this many bytes answer HTTP 400 (default 1 GiB).")
     var maxUploadBytes: Int64 = 1 << 30
 
@@ -83,6 +86,7 @@ struct EmulatorCommand: ParsableCommand {
         configuration.workspaceListing = EmulatorConfiguration.WorkspaceListing(rawValue: workspaceListing)!
         configuration.heartbeatSeconds = heartbeatSeconds
         configuration.maxUploadBytes = maxUploadBytes
+        configuration.honoursRange = !noRange
         configuration.failUploads = failUploads
         configuration.failMessages = failMessages
         configuration.dropSSEEvery = dropSSEEvery

@@ -15,7 +15,7 @@ final class MountProcess {
         log = cacheDirectory.deletingLastPathComponent().appendingPathComponent("mount-\(UUID().uuidString.prefix(6)).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process = try ChildProcess([synapsefsBinary, "mount", mountpoint.path, "--server", server, "--cache-dir", cacheDirectory.path,
-                                    "-f", "--connect-timeout", "2", "--idle-timeout", "\(idleTimeout)"] + extraArguments,
+                                    "-f", "--connect-timeout", "2", "--idle-timeout", "\(idleTimeout)", "--log-level", "debug"] + extraArguments,
                                    environment: ["INFINISYNAPSE_API_KEY": apiKey], output: log)
         let process = self.process
         let path = mountpoint.path
@@ -27,6 +27,17 @@ final class MountProcess {
     }
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    /// The byte ranges the daemon fetched from the server for `path`, from its debug log.
+    func fetchedRanges(of path: String) -> [Range<Int>] {
+        logText.split(separator: "\n").filter { $0.hasSuffix("fetched") && $0.contains("path=\(path) ") }.compactMap { line in
+            func field(_ name: String) -> Int? {
+                line.split(separator: " ").first { $0.hasPrefix(name + "=") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+            }
+            guard let from = field("from"), let to = field("to") else { return nil }
+            return from..<to
+        }
+    }
 
     func path(_ relative: String) -> String { mountpoint.appendingPathComponent(relative).path }
 

@@ -42,6 +42,47 @@ extension MountTests { @Suite struct ReadPath {
         }
     }
 
+    @Test func concurrentReadersOfAColdFileGetTheSameBytesFromOneDownload() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "shared.bin:48M"]) { emulator, mount in
+            let file = mount.path("tasks/\(seededTask)/workspace/shared.bin")
+            let expected = try sha256(emulator.workspaceFile(seededTask, "shared.bin"))
+            let outputs = (0..<4).map { mount.cacheDirectory.deletingLastPathComponent().appendingPathComponent("sum-\($0)") }
+            let sums = try outputs.map { try ChildProcess(["sha256sum", file], output: $0) }
+            for child in sums { #expect(child.wait(timeout: 120) && child.terminationStatus == 0) }
+            let lines = try outputs.map { try String(contentsOf: $0, encoding: .utf8) }
+            #expect(lines.allSatisfy { $0.hasPrefix(expected + " ") }, "\(lines)")
+            // Each byte crossed the network once.
+            let fetched = mount.fetchedRanges(of: "shared.bin")
+            #expect(fetched.reduce(0) { $0 + $1.count } == 48 << 20, "\(fetched)")
+        }
+    }
+
+    @Test func aReadFarIntoAColdFileFetchesAroundItOnly() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "far.bin:256M"]) { emulator, mount in
+            let file = mount.path("tasks/\(seededTask)/workspace/far.bin")
+            let tail = try run(["dd", "if=\(file)", "bs=4096", "skip=\((200 << 20) / 4096)", "count=2", "status=none"])
+            #expect(tail.status == 0)
+            let truth = try FileHandle(forReadingFrom: URL(fileURLWithPath: emulator.workspaceFile(seededTask, "far.bin")))
+            try truth.seek(toOffset: 200 << 20)
+            #expect(tail.stdoutData == (try truth.read(upToCount: 8192)))
+            let fetched = mount.fetchedRanges(of: "far.bin")
+            #expect(!fetched.isEmpty && fetched.allSatisfy { $0.lowerBound >= 190 << 20 }, "\(fetched)")
+            #expect(fetched.reduce(0) { $0 + $1.count } <= 8 << 20, "\(fetched)")
+        }
+    }
+
+    @Test func withoutRangeSupportFilesStillReadExactlyAnywhere() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "whole.bin:24M", "--no-range"]) { emulator, mount in
+            let file = mount.path("tasks/\(seededTask)/workspace/whole.bin")
+            let tail = try run(["dd", "if=\(file)", "bs=1M", "skip=20", "count=1", "status=none"])
+            #expect(tail.status == 0)
+            let truth = try Data(contentsOf: URL(fileURLWithPath: emulator.workspaceFile(seededTask, "whole.bin")))
+            #expect(tail.stdoutData == truth.subdata(in: (20 << 20)..<(21 << 20)))
+            #expect(try sha256(file) == (try sha256(emulator.workspaceFile(seededTask, "whole.bin"))))
+            #expect(mount.logText.contains("ignores HTTP Range"))
+        }
+    }
+
     @Test(.enabled(if: getuid() == 0, "sysfs is writable by root only"))
     func kernelReadAheadIsRaisedToOneMiB() throws {
         try withMountedEmulator(["--seed-tasks", "1"]) { _, mount in
@@ -143,15 +184,27 @@ extension MountTests { @Suite struct ReadPath {
         }
     }
 
-    @Test func aTruncatedDownloadFailsCachesNothingAndTheNextReadIsExact() throws {
-        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "cut.bin:4M", "--truncate-downloads-at", "1048576"]) {
+    @Test func aTruncatedDownloadFailsCachesOnlyTrueBytesAndTheNextReadIsExact() throws {
+        // Every fetch is at least 1 MiB, so every one of them breaks.
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "cut.bin:4M", "--truncate-downloads-at", "524288"]) {
             (emulator: EmulatorProcess, mount: MountProcess) throws in
             let file = mount.path("tasks/\(seededTask)/workspace/cut.bin")
             let first = try run(["cat", file])
             #expect(first.status != 0)
             #expect(first.stderr.contains("Input/output error"))
-            let objects = try FileManager.default.contentsOfDirectory(atPath: mount.cacheDirectory.appendingPathComponent("objects").path)
-            #expect(!objects.contains { $0.hasSuffix(".data") || $0.hasSuffix(".partial") }, "\(objects)")
+            // Whatever the cache records as present is the file's true bytes.
+            let truth = try Data(contentsOf: URL(fileURLWithPath: emulator.workspaceFile(seededTask, "cut.bin")))
+            let objects = mount.cacheDirectory.appendingPathComponent("objects")
+            var recorded = 0
+            for name in try FileManager.default.contentsOfDirectory(atPath: objects.path) where name.hasSuffix(".json") {
+                let record = try JSONSerialization.jsonObject(with: Data(contentsOf: objects.appendingPathComponent(name))) as! [String: Any]
+                let data = try Data(contentsOf: objects.appendingPathComponent(name.replacingOccurrences(of: ".json", with: ".data")))
+                for pair in record["ranges"] as! [[Int]] {
+                    #expect(data.subdata(in: pair[0]..<pair[1]) == truth.subdata(in: pair[0]..<pair[1]), "\(pair)")
+                    recorded += pair[1] - pair[0]
+                }
+            }
+            #expect(recorded < truth.count)
             try TaskWrites().setFaults(emulator, #"{"truncateDownloadsAt": 0}"#)
             #expect(try sha256(file) == (try sha256(emulator.workspaceFile(seededTask, "cut.bin"))))
         }

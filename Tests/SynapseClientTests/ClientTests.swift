@@ -79,24 +79,46 @@ import SynapseCore
         }
     }
 
-    @Test func downloadStreamsTheExactBytesAndHonoursOffsets() async throws {
+    /// Downloads `length` bytes from `offset`, keeping each chunk at the offset it came with.
+    private func fetch(_ client: InfiniSynapseClient, offset: Int64, length: Int64?) async throws -> (Data, start: Int64?, DownloadResult) {
+        try await offPool { () -> (Data, Int64?, DownloadResult) in
+            var data = Data()
+            var start: Int64?
+            let result = try client.download(taskId: firstTask, path: "data/big.bin", offset: offset, length: length) { at, chunk in
+                if start == nil { start = at }
+                guard at == start! + Int64(data.count) else { return false }
+                data.append(contentsOf: chunk)
+                return true
+            }
+            return (data, start, result)
+        }
+    }
+
+    @Test func downloadStreamsTheExactBytesAndHonoursRanges() async throws {
         let emulator = try await LiveEmulator.start(seedFiles: [.init(path: "data/big.bin", size: 3 << 20)])
         defer { Task { await emulator.stop() } }
         let client = emulator.client()
         let expected = try Data(contentsOf: emulator.workspaceFile(task: firstTask, path: "data/big.bin"))
-        let (whole, result) = try await offPool { () -> (Data, DownloadResult) in
-            var data = Data()
-            let r = try client.download(taskId: firstTask, path: "data/big.bin", offset: 0) { data.append(contentsOf: $0); return true }
-            return (data, r)
-        }
+        let (whole, _, result) = try await fetch(client, offset: 0, length: nil)
         #expect(whole == expected)
         #expect(result.totalSize == Int64(expected.count))
-        let tail = try await offPool { () -> Data in
-            var data = Data()
-            _ = try client.download(taskId: firstTask, path: "data/big.bin", offset: 1_000_000) { data.append(contentsOf: $0); return true }
-            return data
-        }
+        let (tail, tailStart, tailResult) = try await fetch(client, offset: 1_000_000, length: nil)
+        #expect(tailStart == 1_000_000)
         #expect(tail == expected.subdata(in: 1_000_000..<expected.count))
+        #expect(tailResult.totalSize == Int64(expected.count))
+        let (middle, middleStart, _) = try await fetch(client, offset: 2_000_000, length: 300_000)
+        #expect(middleStart == 2_000_000)
+        #expect(middle == expected.subdata(in: 2_000_000..<2_300_000))
+    }
+
+    @Test func aServerWithoutRangeSendsTheWholeFileFromOffsetZero() async throws {
+        let emulator = try await LiveEmulator.start(seedFiles: [.init(path: "data/big.bin", size: 1 << 20)], honoursRange: false)
+        defer { Task { await emulator.stop() } }
+        let expected = try Data(contentsOf: emulator.workspaceFile(task: firstTask, path: "data/big.bin"))
+        let (data, start, result) = try await fetch(emulator.client(), offset: 500_000, length: 1000)
+        #expect(start == 0)
+        #expect(data == expected)
+        #expect(result.totalSize == Int64(expected.count))
     }
 
     @Test func aMissingFileIsNotFound() async throws {
@@ -104,7 +126,7 @@ import SynapseCore
         defer { Task { await emulator.stop() } }
         let client = emulator.client()
         let error = await #expect(throws: RemoteError.self) {
-            try await offPool { _ = try client.download(taskId: firstTask, path: "nope.txt", offset: 0) { _ in true } }
+            try await offPool { _ = try client.download(taskId: firstTask, path: "nope.txt", offset: 0, length: nil) { _, _ in true } }
         }
         guard case .notFound? = error else { Issue.record("expected notFound, got \(String(describing: error))"); return }
     }

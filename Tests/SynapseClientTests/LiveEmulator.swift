@@ -10,7 +10,7 @@ struct LiveEmulator {
 
     static func start(seedTasks: Int = 3, seedFiles: [EmulatorConfiguration.SeedFile] = [],
                       listing: EmulatorConfiguration.WorkspaceListing = .objects, hostile: Bool = false,
-                      failUploads: Int = 0, maxUploadBytes: Int64 = 1 << 30) async throws -> LiveEmulator {
+                      failUploads: Int = 0, maxUploadBytes: Int64 = 1 << 30, honoursRange: Bool = true) async throws -> LiveEmulator {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-emu-\(UUID().uuidString)")
         var configuration = EmulatorConfiguration(dataDirectory: dir, apiKeys: ["test-key"])
         configuration.seedTasks = seedTasks
@@ -19,6 +19,7 @@ struct LiveEmulator {
         configuration.seedHostileNames = hostile
         configuration.failUploads = failUploads
         configuration.maxUploadBytes = maxUploadBytes
+        configuration.honoursRange = honoursRange
         var logger = Logger(label: "emulator")
         logger.logLevel = .warning
         return LiveEmulator(server: try await EmulatorServer.start(configuration: configuration, logger: logger), dataDirectory: dir)

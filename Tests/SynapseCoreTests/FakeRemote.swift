@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import SynapseCore
+@testable import SynapseCore
 
 /// An in-memory agent server for core tests, with switches for the faults the core handles.
 final class FakeRemote: TaskRemote {
@@ -16,11 +16,14 @@ final class FakeRemote: TaskRemote {
         var workspaces: [String: [String: File]] = [:]
         /// Thrown by every call while set.
         var failure: RemoteError?
-        /// Downloads stop after this many bytes, once.
+        /// The next download breaks after this many bytes.
         var truncateNextDownloadAt: Int64?
         /// Downloads sleep this long per chunk (to make readers overlap).
         var chunkDelay: Double = 0
+        /// Answers ranged requests with the whole file, as servers without Range support do.
+        var ignoresRange = false
         var downloads = 0
+        var downloadedBytes: Int64 = 0
         var listCalls = 0
         var infoCalls = 0
         /// Every message sent, in order.
@@ -87,26 +90,29 @@ final class FakeRemote: TaskRemote {
         return files.map { WorkspaceEntry(path: $0.key, size: $0.value.listedSize, mtime: $0.value.mtime) }
     }
 
-    func download(taskId: String, path: String, offset: Int64,
-                  into sink: (UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+    func download(taskId: String, path: String, offset: Int64, length: Int64?,
+                  into sink: (Int64, UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
         try check()
-        let (file, cut, delay) = state.withLock { s in
+        let (file, cut, delay, honoursRange) = state.withLock { s in
             s.downloads += 1
             defer { s.truncateNextDownloadAt = nil }
-            return (s.workspaces[taskId]?[path], s.truncateNextDownloadAt, s.chunkDelay)
+            return (s.workspaces[taskId]?[path], s.truncateNextDownloadAt, s.chunkDelay, !s.ignoresRange)
         }
         guard let file else { throw .notFound(path) }
-        let end = Int(cut ?? Int64(file.bytes.count))
-        var sent = Int(offset)
+        let start = honoursRange ? Int(offset) : 0
+        let whole = honoursRange ? min(file.bytes.count, length.map { start + Int($0) } ?? file.bytes.count) : file.bytes.count
+        let end = cut.map { min(whole, start + Int($0)) } ?? whole
+        var sent = start
         while sent < end {
             let n = min(64 << 10, end - sent)
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-            let keepGoing = file.bytes[sent..<(sent + n)].withUnsafeBytes { sink($0) }
+            let keepGoing = file.bytes[sent..<(sent + n)].withUnsafeBytes { sink(Int64(sent), $0) }
             guard keepGoing else { throw .unreachable("aborted") }
+            state.withLock { $0.downloadedBytes += Int64(n) }
             sent += n
         }
-        // A cut transfer reports the whole size, as a Content-Length would.
-        return DownloadResult(bytesWritten: Int64(sent) - offset, totalSize: Int64(file.bytes.count))
+        if sent < whole { throw .unreachable("connection reset after \(sent - start) bytes") }
+        return DownloadResult(bytesWritten: Int64(sent - start), totalSize: length == nil || !honoursRange ? Int64(file.bytes.count) : nil)
     }
 }
 
@@ -212,10 +218,18 @@ struct Fixture {
         return try fs.readdir(fh, from: 0).map(\.name).filter { $0 != "." && $0 != ".." }
     }
 
-    func readAll(_ path: String) throws(FSError) -> Data {
+    /// Opens, reads to the end and closes, as `cat` does; then waits for read-ahead to settle.
+    func readAll(_ path: String, chunk: Int = 100_000) throws(FSError) -> Data {
+        defer { settle() }
         let opened = try fs.open(try resolve(path), writing: false, truncating: false)
         defer { fs.release(opened.handle) }
-        return try read(opened.handle)
+        return try read(opened.handle, chunk: chunk)
+    }
+
+    /// Waits (up to 10 s) until no download is under way.
+    func settle() {
+        let deadline = Date().addingTimeInterval(10)
+        while fs.cache.isFetching, Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
     }
 
     /// Writes `content` to an existing file as `echo > file` does (open with O_TRUNC, write,
@@ -243,11 +257,31 @@ struct Fixture {
     }
 }
 
+/// `count` pseudo-random bytes, the same for the same seed, with no short period (so a
+/// misplaced range cannot compare equal).
 func bytes(_ count: Int, seed: UInt8 = 1) -> Data {
-    Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) })
+    var data = Data(count: count)
+    var state = UInt64(seed) &+ 0x9E37_79B9_7F4A_7C15
+    data.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
+        for i in 0..<count {
+            if i % 4 == 0 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            }
+            raw[i] = UInt8(truncatingIfNeeded: state >> (32 + 8 * UInt64(i % 4)))
+        }
+    }
+    return data
 }
 
 extension SynapseFilesystem {
+    /// Reads `size` bytes at `offset` into a fresh `Data`.
+    func read(_ fh: UInt64, at offset: Int64, size: Int) throws(FSError) -> Data {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        let n = try read(fh, at: offset, into: buffer)
+        return Data(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+    }
+
     /// `write` for a `Data` (whose `withUnsafeBytes` throws untyped errors).
     func write(_ fh: UInt64, at offset: Int64, data: Data) throws(FSError) -> Int {
         var result: Result<Int, FSError> = .success(0)

@@ -99,19 +99,26 @@ import Testing
         #expect(try f.fs.getattr(ino).size == Int64(content.count))
     }
 
-    @Test func aTruncatedDownloadFailsWithEIOAndIsNotCached() throws {
+    @Test func aTruncatedDownloadFailsWithEIOKeepsOnlyTrueBytesAndALaterReadIsExact() throws {
         let content = bytes(500_000)
         let f = try fixture(files: ["t.bin": .init(bytes: content, listedSize: Int64(content.count))])
         f.remote.state.withLock { $0.truncateNextDownloadAt = 200_000 }
         let error = #expect(throws: FSError.self) { _ = try f.readAll("tasks/t1/workspace/t.bin") }
         #expect(error?.errno == EIO)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.cacheRoot.appendingPathComponent("objects").path)
-        #expect(leftovers.filter { $0.hasSuffix(".data") || $0.hasSuffix(".json") }.isEmpty)
+        // What the record vouches for is exactly what arrived, and it is the true bytes.
+        let key = CacheDirectory.key("t1", "t.bin")
+        let objects = f.cacheRoot.appendingPathComponent("objects")
+        let record = try CacheCoding.decoder.decode(CacheRecord.self, from: Data(contentsOf: objects.appendingPathComponent(key + ".json")))
+        #expect(record.ranges == ByteRanges([0..<200_000]))
+        let stored = try Data(contentsOf: objects.appendingPathComponent(key + ".data"))
+        #expect(stored.prefix(200_000) == content.prefix(200_000))
+        // The next open fetches only what is missing.
         #expect(try f.readAll("tasks/t1/workspace/t.bin") == content)
+        #expect(f.remote.state.withLock { $0.downloadedBytes } == Int64(content.count))
     }
 
     @Test func concurrentReadersShareOneDownload() throws {
-        let content = bytes(2_000_000)
+        let content = bytes(3_000_000)
         let f = try fixture(files: ["c.bin": .init(bytes: content, listedSize: Int64(content.count))])
         f.remote.state.withLock { $0.chunkDelay = 0.002 }
         let ino = try f.resolve("tasks/t1/workspace/c.bin")
@@ -122,8 +129,44 @@ import Testing
             f.fs.release(opened.handle)
             results.withLock { $0.append(data) }
         }
+        #expect(results.withLock { $0 }.count == 4)
         #expect(results.withLock { $0 }.allSatisfy { $0 == content })
-        #expect(f.remote.state.withLock { $0.downloads } == 1)
+        // Every byte crossed the network once.
+        #expect(f.remote.state.withLock { $0.downloadedBytes } == Int64(content.count))
+    }
+
+    @Test func sequentialReadsFetchAheadInGrowingStretches() throws {
+        let content = bytes(24 << 20)
+        let f = try fixture(files: ["s.bin": .init(bytes: content, listedSize: Int64(content.count))])
+        #expect(try f.readAll("tasks/t1/workspace/s.bin", chunk: 1 << 20) == content)
+        let (requests, fetched) = f.remote.state.withLock { ($0.downloads, $0.downloadedBytes) }
+        #expect(fetched == Int64(content.count))
+        // 1 + 2 + 4 + 8 MiB and the rest: a handful of requests, not one per read.
+        #expect(requests <= 6, "\(requests) requests")
+    }
+
+    @Test func aReadFarAheadFetchesThereAndNotWhatLiesBefore() throws {
+        let content = bytes(32 << 20)
+        let f = try fixture(files: ["r.bin": .init(bytes: content, listedSize: Int64(content.count))])
+        let opened = try f.fs.open(try f.resolve("tasks/t1/workspace/r.bin"), writing: false, truncating: false)
+        defer { f.fs.release(opened.handle) }
+        let at = 20 << 20
+        #expect(try f.fs.read(opened.handle, at: Int64(at), size: 4096) == content.subdata(in: at..<(at + 4096)))
+        #expect(f.remote.state.withLock { $0.downloadedBytes } <= 1 << 20)
+    }
+
+    @Test func withoutRangeSupportOneStreamFillsTheFile() throws {
+        let content = bytes(5 << 20)
+        let f = try fixture(files: ["n.bin": .init(bytes: content, listedSize: Int64(content.count))])
+        f.remote.state.withLock { $0.ignoresRange = true }
+        let opened = try f.fs.open(try f.resolve("tasks/t1/workspace/n.bin"), writing: false, truncating: false)
+        let at = 4 << 20
+        #expect(try f.fs.read(opened.handle, at: Int64(at), size: 4096) == content.subdata(in: at..<(at + 4096)))
+        #expect(try f.fs.read(opened.handle, at: 0, size: 4096) == content.prefix(4096))
+        f.fs.release(opened.handle)
+        #expect(try f.readAll("tasks/t1/workspace/n.bin") == content)
+        // The first ranged request taught the mount; what followed was that one whole-file answer.
+        #expect(f.remote.state.withLock { $0.downloadedBytes } == Int64(content.count))
     }
 
     @Test func cachedFilesStayReadableAcrossRemountWhileTheServerIsDown() throws {
@@ -151,7 +194,7 @@ import Testing
         remote.addTask("t1", files: files)
         let f = try Fixture(remote: remote, cacheLimit: 250_000)
         let cached = { (name: String) -> Bool in
-            f.fs.cache.cachedSize(of: CachedFileIdentity(taskId: "t1", remotePath: name, size: 100_000, mtime: nil)) != nil
+            f.fs.cache.completeSize(of: CachedFileIdentity(taskId: "t1", remotePath: name, size: 100_000, mtime: nil)) != nil
         }
         _ = try f.readAll("tasks/t1/workspace/a.bin")
         Thread.sleep(forTimeInterval: 0.01)

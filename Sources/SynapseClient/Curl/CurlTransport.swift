@@ -58,7 +58,7 @@ final class CurlTransport: Sendable {
 
     /// Performs `request`, handing a 2xx body to `stream` chunk by chunk; other bodies are
     /// collected (bounded) so their error envelope can be read.
-    func stream(_ request: HTTPRequest, idleTimeout: Double? = nil, into stream: @escaping (UnsafeRawBufferPointer) -> Bool)
+    func stream(_ request: HTTPRequest, idleTimeout: Double? = nil, into stream: @escaping (_ status: Int, _ bytes: UnsafeRawBufferPointer) -> Bool)
         -> Result<(response: HTTPResponse, contentLength: Int64?), TransportFailure>
     {
         let sink = BodySink(limit: 64 << 10, stream: stream)
@@ -157,25 +157,26 @@ private struct CurlEasyBox: @unchecked Sendable {
 /// Receives a response body: streams 2xx bodies to the caller, collects the rest.
 private final class BodySink {
     let limit: Int
-    let stream: ((UnsafeRawBufferPointer) -> Bool)?
+    let stream: ((Int, UnsafeRawBufferPointer) -> Bool)?
     var easy: CurlEasy?
     var collected = Data()
     var abortedByCaller = false
     var overflowed = false
     private var streaming: Bool?
+    private var status = 0
 
-    init(limit: Int, stream: ((UnsafeRawBufferPointer) -> Bool)?) {
+    init(limit: Int, stream: ((Int, UnsafeRawBufferPointer) -> Bool)?) {
         self.limit = limit
         self.stream = stream
     }
 
     func accept(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if streaming == nil {
-            let status = easy?.responseCode() ?? 0
+            status = easy?.responseCode() ?? 0
             streaming = stream != nil && (200..<300).contains(status)
         }
         if streaming == true {
-            let keepGoing = stream!(bytes)
+            let keepGoing = stream!(status, bytes)
             if !keepGoing { abortedByCaller = true }
             return keepGoing
         }

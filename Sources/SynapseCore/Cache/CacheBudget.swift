@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 
 /// Keeps the file cache under its size limit and above a free-space floor by evicting the
-/// least recently used complete items; an item with an open reader is never evicted.
-/// Recency is the record file's mtime, so it survives restarts.
+/// least recently used items; an item that is open (read or being fetched) is never evicted.
+/// An item's size is the bytes its record lists; recency is the record file's mtime, so it
+/// survives restarts.
 final class CacheBudget: Sendable {
     struct Item {
         var size: Int64
@@ -41,7 +42,8 @@ final class CacheBudget: Sendable {
             var data = stat(), record = stat()
             guard lstat(objects.appendingPathComponent(key + ".data").path, &data) == 0,
                   lstat(objects.appendingPathComponent(name).path, &record) == 0 else { continue }
-            items[key] = Item(size: Int64(data.st_size), lastUsed: Date(timeIntervalSince1970: TimeInterval(record.st_mtim.tv_sec)))
+            // Data files are sparse: what they hold is their allocated blocks.
+            items[key] = Item(size: min(Int64(data.st_size), Int64(data.st_blocks) * 512), lastUsed: Date(timeIntervalSince1970: TimeInterval(record.st_mtim.tv_sec)))
         }
         state = Mutex(State(items: items))
     }
@@ -53,9 +55,9 @@ final class CacheBudget: Sendable {
         }
     }
 
-    /// A complete item was published: count it, then make room.
-    func added(_ key: String, size: Int64) {
-        state.withLock { $0.items[key] = Item(size: size, lastUsed: Date()) }
+    /// An item's record now lists `bytes`: count them, then make room.
+    func update(_ key: String, bytes: Int64) {
+        state.withLock { $0.items[key] = Item(size: bytes, lastUsed: Date()) }
         enforce()
     }
 
@@ -79,21 +81,18 @@ final class CacheBudget: Sendable {
     }
 
     /// Evicts least recently used, closed items while over the limit or under the floor.
+    /// Choosing and deleting happen under one lock, so an item being opened is never deleted.
     func enforce() {
-        while true {
-            let victim: (String, Item)? = state.withLock { s in
-                let total = s.items.values.reduce(0) { $0 + $1.size }
-                guard total > limit || freeSpace() < freeSpaceFloor else { return nil }
-                guard let oldest = s.items.filter({ s.open[$0.key] == nil }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return nil }
+        state.withLock { s in
+            while s.items.values.reduce(0, { $0 + $1.size }) > limit || freeSpace() < freeSpaceFloor {
+                guard let oldest = s.items.filter({ s.open[$0.key] == nil }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return }
                 s.items[oldest.key] = nil
                 s.evictions += 1
                 s.evictedBytes += oldest.value.size
-                return (oldest.key, oldest.value)
+                // The record goes first: without it the data is never served.
+                unlink(objects.appendingPathComponent(oldest.key + ".json").path)
+                unlink(objects.appendingPathComponent(oldest.key + ".data").path)
             }
-            guard let (key, _) = victim else { return }
-            // The record goes first: without it the data is never served.
-            unlink(objects.appendingPathComponent(key + ".json").path)
-            unlink(objects.appendingPathComponent(key + ".data").path)
         }
     }
 

@@ -1,70 +1,45 @@
 import Foundation
 import Synchronization
 
-/// Reads one workspace file for one open handle: from the complete cached copy, or from the
-/// shared download as its bytes arrive. The source is chosen on the first read.
+/// Reads one workspace file for one open handle, through the file's shared cache item.
+/// A fetch that fails after the open fails the reads that needed its bytes; a read that
+/// fails leaves the handle failed, so every later read of it fails the same way. The next
+/// open starts afresh.
 public final class CacheReader: Sendable {
-    enum Source: @unchecked Sendable {
-        case complete(fd: Int32, size: Int64)
-        case downloading(FileDownload)
+    private struct State {
+        var readAhead = ReadAhead()
+        var failure: FSError?
     }
 
     private let cache: WorkspaceCache
-    private let file: CachedFileIdentity
-    private let source = Mutex<Source?>(nil)
+    private let item: CacheItem
+    private let state = Mutex(State())
+    private let failuresBefore: Int
 
-    init(cache: WorkspaceCache, file: CachedFileIdentity) {
+    init(cache: WorkspaceCache, item: CacheItem, failuresBefore: Int) {
         self.cache = cache
-        self.file = file
-        cache.budget.opened(file.key)
+        self.item = item
+        self.failuresBefore = failuresBefore
     }
 
     deinit {
-        if case .complete(let fd, _)? = source.withLock({ $0 }) { close(fd) }
-        cache.budget.closed(file.key)
+        cache.release(item)
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.
     public func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
-        let current = try currentSource()
-        let fd: Int32
-        let available: Int64
-        switch current {
-        case .complete(let completeFD, let size):
-            fd = completeFD
-            available = size
-        case .downloading(let download):
-            fd = download.fd
-            available = try download.waitUntilAvailable(offset + Int64(buffer.count))
+        let readAhead = try state.withLock { (s: inout State) throws(FSError) -> Int64 in
+            if let failure = s.failure { throw failure }
+            return s.readAhead.observe(offset: offset, length: Int64(buffer.count))
         }
-        let count = Int(max(0, min(Int64(buffer.count), available - offset)))
-        guard count > 0 else { return 0 }
-        var done = 0
-        while done < count {
-            let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FSError(errno: EIO, "reading the cache failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return done
-    }
-
-    /// The source chosen at the first read. A download that failed stays this handle's
-    /// source, so every later read of the handle fails too; the next open starts afresh.
-    private func currentSource() throws(FSError) -> Source {
-        if let known = source.withLock({ $0 }) { return known }
-        return try replaceSource()
-    }
-
-    private func replaceSource() throws(FSError) -> Source {
-        let fresh = try cache.source(for: file)
-        return source.withLock { s in
-            if case .complete(let fd, _)? = s { close(fd) }
-            s = fresh
-            return fresh
+        do {
+            let (count, startedReadAhead) = try item.read(at: offset, into: buffer, readAhead: readAhead,
+                                                         ranged: !cache.ignoresRange, failuresBefore: failuresBefore)
+            if startedReadAhead { state.withLock { $0.readAhead.grow() } }
+            return count
+        } catch {
+            state.withLock { $0.failure = error }
+            throw error
         }
     }
 }

@@ -1,23 +1,40 @@
 import Foundation
 
-/// Says that `<key>.data` holds the whole file for this fingerprint. It is written only
-/// after the data is complete and synced, so its presence is the proof of completeness.
+/// `<key>.json`: which remote file, in which version, `<key>.data` holds bytes of, and which
+/// byte ranges of it are on disk. It is rewritten only after the data it lists is synced, so
+/// every range it names is present even after a crash.
 struct CacheRecord: Codable, Equatable {
     var taskId: String
     var remotePath: String
     /// The listing's size and mtime the bytes belong to (nil when the listing had none).
     var listedSize: Int64?
     var listedMtime: Date?
-    /// The bytes actually stored.
-    var size: Int64
+    /// The file's whole size once known (the listing's, or the server's at the end of a transfer).
+    var size: Int64?
+    var ranges: ByteRanges
+
+    init(file: CachedFileIdentity, size: Int64?, ranges: ByteRanges) {
+        taskId = file.taskId
+        remotePath = file.remotePath
+        listedSize = file.size
+        listedMtime = file.mtime
+        self.size = size
+        self.ranges = ranges
+    }
 
     func matches(_ file: CachedFileIdentity) -> Bool {
         taskId == file.taskId && remotePath == file.remotePath
             && listedSize == file.size && listedMtime == file.mtime
     }
+
+    var isComplete: Bool {
+        guard let size else { return false }
+        return ranges.contains(0..<size)
+    }
 }
 
-/// Which remote file, in which version, a cache item stands for.
+/// Which remote file, in which version (its fingerprint: listed size and mtime), a cache
+/// item stands for.
 public struct CachedFileIdentity: Sendable, Hashable {
     public var taskId: String
     public var remotePath: String

@@ -2,13 +2,17 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Workspace files on disk: `<key>.data` plus `<key>.json` for complete items, `<key>.partial`
-/// while downloading. One download per file feeds all its readers.
+/// Workspace files on disk, one `CacheItem` per file, filled on demand by ranged fetches
+/// that all readers of the file share.
 public final class WorkspaceCache: Sendable {
     private let directory: CacheDirectory
     private let remote: any TaskRemote
     private let logger: Logger
-    private let downloads = Mutex<[String: FileDownload]>([:])
+    /// Items in use (by readers or fetches), so every reader of a file shares one.
+    private let inUse = Mutex<[String: CacheItem]>([:])
+    /// Set once the server answered a ranged request with the whole file.
+    private let serverIgnoresRange = Atomic<Bool>(false)
+    private let runningFetches = Atomic<Int>(0)
     let budget: CacheBudget
 
     public init(directory: CacheDirectory, remote: any TaskRemote, limit: Int64, freeSpaceFloor: Int64, logger: Logger) {
@@ -18,118 +22,106 @@ public final class WorkspaceCache: Sendable {
         budget = CacheBudget(objects: directory.objects, limit: limit, freeSpaceFloor: freeSpaceFloor)
     }
 
-    /// The size of the complete cached copy of `file`, if there is one for its fingerprint.
-    public func cachedSize(of file: CachedFileIdentity) -> Int64? {
-        completeRecord(for: file)?.size
-    }
-
-    /// A reader for `file`: the complete cached copy, or the download that is filling it.
-    /// Nothing is fetched until the first read.
-    public func openReader(for file: CachedFileIdentity) -> CacheReader {
-        CacheReader(cache: self, file: file)
-    }
-
-    /// The complete copy's descriptor and size, or the running download (started if needed).
-    func source(for file: CachedFileIdentity) throws(FSError) -> CacheReader.Source {
-        let key = file.key
-        return try downloads.withLock { (running: inout [String: FileDownload]) throws(FSError) -> CacheReader.Source in
-            if let download = running[key], download.isRunning { return .downloading(download) }
-            if let record = completeRecord(for: file) {
-                let fd = open(dataURL(key).path, O_RDONLY | O_CLOEXEC)
-                if fd >= 0 { return .complete(fd: fd, size: record.size) }
-            }
-            discard(key)
-            budget.removed(key)
-            let fd = open(partialURL(key).path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw FSError(errno: EIO, "cannot create cache file: \(String(cString: strerror(errno)))") }
-            let download = FileDownload(fd: fd)
-            running[key] = download
-            let thread = Thread { [self] in self.run(download, of: file) }
-            thread.name = "download"
-            thread.start()
-            return .downloading(download)
-        }
-    }
-
-    private func run(_ download: FileDownload, of file: CachedFileIdentity) {
-        let key = file.key
-        var writeError: Int32 = 0
-        let outcome: FileDownload.Phase
-        do {
-            let result = try remote.download(taskId: file.taskId, path: file.remotePath, offset: 0) { chunk in
-                guard writeAll(download.fd, chunk) else {
-                    writeError = errno
-                    return false
-                }
-                download.advance(by: Int64(chunk.count))
-                return true
-            }
-            if writeError != 0 { throw FSError(errno: EIO, "writing the cache failed: \(String(cString: strerror(writeError)))") }
-            let expected = result.totalSize ?? file.size
-            if let expected, expected != result.bytesWritten {
-                throw FSError(errno: EIO, "download of \(file.remotePath) ended after \(result.bytesWritten) of \(expected) bytes")
-            }
-            try publish(download, key: key, file: file, size: result.bytesWritten)
-            outcome = .complete(size: result.bytesWritten)
-        } catch let error as RemoteError {
-            outcome = .failed(writeError != 0
-                ? FSError(errno: EIO, "writing the cache failed: \(String(cString: strerror(writeError)))")
-                : error.fsError)
-        } catch let error as FSError {
-            outcome = .failed(error)
-        } catch {
-            outcome = .failed(FSError(errno: EIO, "\(error)"))
-        }
-        if case .failed(let error) = outcome {
-            logger.warning("download failed", metadata: ["task": "\(file.taskId)", "path": "\(file.remotePath)", "error": "\(error.message)"])
-            unlink(partialURL(key).path)
-        }
-        downloads.withLock { running in
-            if running[key] === download { running[key] = nil }
-            download.finish(outcome)
-        }
-    }
-
-    /// Makes the partial file the complete item: data synced and renamed before the record exists.
-    private func publish(_ download: FileDownload, key: String, file: CachedFileIdentity, size: Int64) throws {
-        guard fsync(download.fd) == 0, rename(partialURL(key).path, dataURL(key).path) == 0 else {
-            throw FSError(errno: EIO, "cannot store downloaded file: \(String(cString: strerror(errno)))")
-        }
-        let record = CacheRecord(taskId: file.taskId, remotePath: file.remotePath,
-                                 listedSize: file.size, listedMtime: file.mtime, size: size)
-        try writeAtomically(try CacheCoding.encoder.encode(record), to: recordURL(key))
-        budget.added(key, size: size)
-    }
-
-    private func completeRecord(for file: CachedFileIdentity) -> CacheRecord? {
-        let key = file.key
-        guard let data = try? Data(contentsOf: recordURL(key)),
+    /// The size of `file` when every byte of this version of it is cached.
+    public func completeSize(of file: CachedFileIdentity) -> Int64? {
+        if let item = inUse.withLock({ $0[file.key] }), item.identity == file { return item.completeSize }
+        guard let data = try? Data(contentsOf: directory.objects.appendingPathComponent(file.key + ".json")),
               let record = try? CacheCoding.decoder.decode(CacheRecord.self, from: data),
-              record.matches(file) else { return nil }
-        var st = stat()
-        guard stat(dataURL(key).path, &st) == 0, Int64(st.st_size) == record.size else { return nil }
-        return record
+              record.matches(file), record.isComplete else { return nil }
+        return record.size
     }
 
-    private func discard(_ key: String) {
-        unlink(recordURL(key).path)
-        unlink(dataURL(key).path)
+    /// A reader for `file`, and whether pages the kernel kept of it are still good (this
+    /// version was cached or open before). Nothing is fetched until the first read.
+    public func openReader(for file: CachedFileIdentity) throws(FSError) -> (reader: CacheReader, keepCache: Bool) {
+        let (item, shared) = try acquire(file)
+        return (CacheReader(cache: self, item: item, failuresBefore: item.failureCount), shared || item.wasCached)
     }
 
-    private func dataURL(_ key: String) -> URL { directory.objects.appendingPathComponent(key + ".data") }
-    private func recordURL(_ key: String) -> URL { directory.objects.appendingPathComponent(key + ".json") }
-    private func partialURL(_ key: String) -> URL { directory.objects.appendingPathComponent(key + ".partial") }
-}
+    var ignoresRange: Bool { serverIgnoresRange.load(ordering: .relaxed) }
 
-private func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer) -> Bool {
-    var done = 0
-    while done < chunk.count {
-        let n = write(fd, chunk.baseAddress! + done, chunk.count - done)
-        if n < 0 {
-            if errno == EINTR { continue }
-            return false
+    /// Whether any transfer is under way (read-ahead can outlive the read that started it).
+    var isFetching: Bool { runningFetches.load(ordering: .acquiring) > 0 }
+
+    // MARK: Items in use
+
+    /// The item in use for `file`, or a newly opened one; true when it was already in use.
+    private func acquire(_ file: CachedFileIdentity) throws(FSError) -> (CacheItem, Bool) {
+        try inUse.withLock { (items: inout [String: CacheItem]) throws(FSError) -> (CacheItem, Bool) in
+            let key = file.key
+            budget.opened(key)
+            if let item = items[key] {
+                if item.identity == file {
+                    item.addUser()
+                    return (item, true)
+                }
+                // The file changed on the server: readers of the old version keep their item.
+                item.retire()
+                budget.removed(key)
+                items[key] = nil
+            }
+            let item: CacheItem
+            do throws(FSError) {
+                item = try CacheItem(file, in: directory.objects)
+            } catch {
+                budget.closed(key)
+                throw error
+            }
+            item.budget = budget
+            item.launch = { [weak self] item, fetch in self?.start(fetch, of: item) }
+            item.addUser()
+            items[key] = item
+            return (item, false)
         }
-        done += n
     }
-    return true
+
+    /// A reader or fetch is done with `item`; the last one out records what arrived.
+    func release(_ item: CacheItem) {
+        let last = inUse.withLock { items in
+            let remaining = item.removeUser()
+            if remaining == 0, items[item.key] === item { items[item.key] = nil }
+            return remaining == 0
+        }
+        if last { item.persist() }
+        budget.closed(item.key)
+    }
+
+    // MARK: Fetching
+
+    /// Called under the item's lock: counts the fetch as a user, then transfers on its own thread.
+    private func start(_ fetch: RangeFetch, of item: CacheItem) {
+        budget.opened(item.key)
+        runningFetches.add(1, ordering: .relaxed)
+        let thread = Thread { [self] in
+            transfer(fetch, into: item)
+            runningFetches.subtract(1, ordering: .releasing)
+        }
+        thread.name = "fetch"
+        thread.start()
+    }
+
+    private func transfer(_ fetch: RangeFetch, into item: CacheItem) {
+        let file = item.identity
+        var total: Int64?
+        var failure: FSError?
+        do {
+            let result = try remote.download(taskId: file.taskId, path: file.remotePath, offset: fetch.start,
+                                             length: fetch.end.map { $0 - fetch.start }) { offset, chunk in
+                item.write(chunk, at: offset, for: fetch)
+            }
+            total = result.totalSize
+        } catch {
+            failure = fetch.writeError ?? error.fsError
+        }
+        logger.debug("fetched", metadata: ["path": "\(file.remotePath)", "from": "\(fetch.start)", "to": "\(fetch.cursor)",
+                                           "asked": "\(fetch.end.map(String.init) ?? "end")", "error": "\(failure?.message ?? "none")"])
+        if fetch.rangeIgnored, !serverIgnoresRange.exchange(true, ordering: .relaxed) {
+            logger.notice("the server ignores HTTP Range: files are fetched whole, front to back")
+        }
+        if let failure {
+            logger.warning("download failed", metadata: ["task": "\(file.taskId)", "path": "\(file.remotePath)", "error": "\(failure.message)"])
+        }
+        item.finish(fetch, totalSize: total, error: failure)
+        release(item)
+    }
 }

@@ -50,7 +50,8 @@ extension SynapseFilesystem {
         }
         guard let file = uploadedFiles(of: taskId)[name] else { throw .notFound(name) }
         let identity = CachedFileIdentity(taskId: taskId, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
-        return OpenedFile(handle: handles.insert(.workspace(cache.openReader(for: identity))), directIO: file.size == nil, keepCache: false)
+        let (reader, _) = try cache.openReader(for: identity)
+        return OpenedFile(handle: handles.insert(.workspace(reader)), directIO: file.size == nil, keepCache: false)
     }
 
     func createUpload(taskId: String, name: String) throws(FSError) -> (Entry, OpenedFile) {

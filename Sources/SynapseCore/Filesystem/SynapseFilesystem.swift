@@ -145,10 +145,11 @@ public final class SynapseFilesystem: Sendable {
                 throw (try? workspace(of: id).isDirectory(path)) == true ? .isDirectory(path) : .notFound(path)
             }
             let identity = CachedFileIdentity(taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
-            let cached = cache.cachedSize(of: identity) != nil
-            let reader = cache.openReader(for: identity)
-            return OpenedFile(handle: handles.insert(.workspace(reader)),
-                              directIO: file.size == nil && !cached, keepCache: cached)
+            let (reader, keepCache) = try cache.openReader(for: identity)
+            // Without a listed size the kernel cannot know where the file ends: direct I/O
+            // until a complete copy tells it.
+            let sized = file.size != nil || cache.completeSize(of: identity) != nil
+            return OpenedFile(handle: handles.insert(.workspace(reader)), directIO: !sized, keepCache: keepCache && sized)
         case .root, .tasks, .meta, .task, .uploads:
             throw .isDirectory("\(key)")
         case .scratch, .upload:
@@ -324,7 +325,7 @@ public final class SynapseFilesystem: Sendable {
             if tree.isDirectory(path) { return directoryAttributes(inode) }
             guard let file = tree.file(at: path) else { throw .notFound(path) }
             let identity = CachedFileIdentity(taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
-            let size = file.size ?? cache.cachedSize(of: identity) ?? 0
+            let size = file.size ?? cache.completeSize(of: identity) ?? 0
             return FileAttributes(inode: inode, kind: .regular, permissions: 0o444, size: size,
                                   modified: file.mtime ?? mountedAt)
         }

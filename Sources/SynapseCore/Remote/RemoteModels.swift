@@ -77,7 +77,7 @@ public struct WorkspaceEntry: Sendable, Equatable, Codable {
 /// What a finished download delivered.
 public struct DownloadResult: Sendable, Equatable {
     public var bytesWritten: Int64
-    /// The file's whole size when the server said it (Content-Length or Content-Range).
+    /// The file's whole size when the answer tells it (a whole-file or open-ended answer's length).
     public var totalSize: Int64?
 
     public init(bytesWritten: Int64, totalSize: Int64?) {

@@ -9,10 +9,11 @@ public protocol TaskRemote: Sendable {
     func taskInfo(id: String) throws(RemoteError) -> TaskSummary
     func messages(taskId: String) throws(RemoteError) -> [TaskMessage]
     func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry]
-    /// Streams the file's bytes from `offset` to its end into `sink`, chunk by chunk.
-    /// The sink returns false to abort the transfer.
-    func download(taskId: String, path: String, offset: Int64,
-                  into sink: (UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult
+    /// Streams `length` bytes of the file from `offset` (to its end when `length` is nil) into
+    /// `sink`, chunk by chunk, each with its offset in the file. A server that ignores HTTP
+    /// Range sends the whole file, from offset 0. The sink returns false to abort the transfer.
+    func download(taskId: String, path: String, offset: Int64, length: Int64?,
+                  into sink: (_ offset: Int64, _ bytes: UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult
     /// Sends a message to the agent (`POST /api/ai/message`).
     func send(_ message: OutgoingMessage) throws(RemoteError)
     /// Uploads a file from disk, streaming it; returns the server's answer as JSON text.

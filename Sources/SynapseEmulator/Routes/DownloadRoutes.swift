@@ -2,10 +2,11 @@ import Foundation
 import Hummingbird
 
 /// `downloadTaskFile` under the current and the older path: raw bytes streamed from disk,
-/// HTTP Range honoured, an error envelope when the task or file is missing.
+/// HTTP Range honoured (unless configured not to), an error envelope when the task or file is missing.
 struct DownloadRoutes {
     let store: TaskStore
     let faults: Faults
+    let honoursRange: Bool
     let fileIO = FileIO()
 
     func register(on router: Router<some RequestContext>) {
@@ -21,7 +22,7 @@ struct DownloadRoutes {
         guard let file = try store.resolve(path, in: task) else { throw APIError.notFound("file \(path) not found") }
         let name = (path as NSString).lastPathComponent.replacingOccurrences(of: "\"", with: "")
         let disposition = request.query("inline") == "1" ? "inline" : "attachment; filename=\"\(name)\""
-        var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes",
+        var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: honoursRange ? "bytes" : "none",
                                    .contentDisposition: disposition]
         guard file.size > 0 else {
             headers[.contentLength] = "0"
@@ -29,7 +30,7 @@ struct DownloadRoutes {
         }
         var range: ClosedRange<Int> = 0...Int(file.size - 1)
         var status = HTTPResponse.Status.ok
-        if let header = request.headers[.range] {
+        if honoursRange, let header = request.headers[.range] {
             guard let requested = Self.parseRange(header, size: Int(file.size)) else {
                 headers[.contentRange] = "bytes */\(file.size)"
                 return Response(status: .rangeNotSatisfiable, headers: headers)

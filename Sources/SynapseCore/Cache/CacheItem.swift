@@ -1,0 +1,288 @@
+import Foundation
+import Synchronization
+
+/// One workspace file in the cache: `<key>.data`, a sparse file holding whichever byte ranges
+/// have arrived, and `<key>.json`, the record of the ranges synced to disk. Fetches write into
+/// it; readers wait on it for exactly the bytes they asked for.
+final class CacheItem: @unchecked Sendable {
+    let identity: CachedFileIdentity
+    let key: String
+    /// Whether this version's bytes were cached before this open (so the kernel's pages of it hold).
+    let wasCached: Bool
+    private let fd: Int32
+    private let recordURL: URL
+    private let dataPath: String
+    private let planner = FetchPlanner()
+    private static let syncEvery: Int64 = 64 << 20
+    private static let maxFetches = 16
+
+    // Guards everything below; never held across I/O.
+    private let condition = NSCondition()
+    private var size: Int64?
+    private var present: ByteRanges
+    private var running: [RangeFetch] = []
+    private var failures: [(range: Range<Int64>, error: FSError, serial: Int)] = []
+    private var failureSerial = 0
+    private var unsyncedBytes: Int64 = 0
+    private var retired = false
+    /// Open readers plus running fetches.
+    private var users = 0
+    /// Starts a fetch's transfer on its own thread; called with the lock held.
+    var launch: (CacheItem, RangeFetch) -> Void = { _, _ in }
+    /// Told the byte count the record lists after each record write.
+    var budget: CacheBudget?
+
+    /// What the record on disk says; its mutex also keeps record writes in order.
+    private struct Durable: Equatable {
+        var ranges: ByteRanges
+        var size: Int64?
+    }
+    private let durable: Mutex<Durable>
+
+    /// Opens the item for `identity` in `objects`, keeping what is on disk when its record
+    /// matches this version, starting empty otherwise.
+    init(_ identity: CachedFileIdentity, in objects: URL) throws(FSError) {
+        self.identity = identity
+        key = identity.key
+        recordURL = objects.appendingPathComponent(key + ".json")
+        dataPath = objects.appendingPathComponent(key + ".data").path
+        if let record = Self.loadRecord(recordURL, for: identity), case let fd = Glibc.open(dataPath, O_RDWR | O_CLOEXEC), fd >= 0 {
+            var st = stat()
+            let onDisk: Int64 = fstat(fd, &st) == 0 ? Int64(st.st_size) : -1
+            let rangesFit = (record.ranges.ranges.last?.upperBound ?? 0) <= onDisk && (record.size == nil || record.size == onDisk)
+            if rangesFit {
+                self.fd = fd
+                size = record.size ?? identity.size
+                present = record.ranges
+                durable = Mutex(Durable(ranges: record.ranges, size: record.size))
+                wasCached = true
+                return
+            }
+            Glibc.close(fd)
+        }
+        // The record goes first: without it no byte of the data file is trusted.
+        unlink(recordURL.path)
+        let fd = Glibc.open(dataPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FSError(errno: EIO, "cannot create cache file: \(String(cString: strerror(errno)))") }
+        if let size = identity.size, ftruncate(fd, off_t(size)) != 0 {
+            Glibc.close(fd)
+            throw FSError(errno: EIO, "cannot size cache file: \(String(cString: strerror(errno)))")
+        }
+        self.fd = fd
+        size = identity.size
+        present = ByteRanges()
+        durable = Mutex(Durable(ranges: ByteRanges(), size: nil))
+        wasCached = false
+    }
+
+    deinit {
+        Glibc.close(fd)
+    }
+
+    private static func loadRecord(_ url: URL, for identity: CachedFileIdentity) -> CacheRecord? {
+        guard let data = try? Data(contentsOf: url),
+              let record = try? CacheCoding.decoder.decode(CacheRecord.self, from: data),
+              record.matches(identity) else { return nil }
+        return record
+    }
+
+    /// The whole size, when every byte of the file is present.
+    var completeSize: Int64? {
+        locked {
+            guard let size, present.contains(0..<size) else { return nil }
+            return size
+        }
+    }
+
+    var presentBytes: Int64 { locked { present.byteCount } }
+
+    /// How many fetches of this item have failed so far.
+    var failureCount: Int { locked { failureSerial } }
+
+    // MARK: Reading
+
+    /// Copies the bytes at `offset` into `buffer` once they are present, fetching what is
+    /// missing; fewer bytes only at the end of the file. `readAhead` is how far ahead this
+    /// reader wants bytes; `ranged` is false when the server ignores HTTP Range. Fetch
+    /// failures after the first `failuresBefore` fail the read where it needs their bytes.
+    /// Returns the byte count and whether a read-ahead stretch was started for the reader.
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, readAhead: Int64, ranged: Bool, failuresBefore: Int)
+        throws(FSError) -> (count: Int, startedReadAhead: Bool)
+    {
+        let (want, startedReadAhead) = try waitUntilPresent(offset..<(offset + Int64(buffer.count)), readAhead: readAhead,
+                                                            ranged: ranged, failuresBefore: failuresBefore)
+        var done = 0
+        while done < want.count {
+            let n = pread(fd, buffer.baseAddress! + done, want.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FSError(errno: EIO, "reading the cache failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return (done, startedReadAhead)
+    }
+
+    /// Waits until the part of `request` inside the file is present and returns that part.
+    private func waitUntilPresent(_ request: Range<Int64>, readAhead: Int64, ranged: Bool, failuresBefore since: Int)
+        throws(FSError) -> (Range<Int64>, Bool)
+    {
+        condition.lock()
+        defer { condition.unlock() }
+        var startedReadAhead = false
+        var planned = false
+        while true {
+            let want = request.clamped(to: 0..<(size ?? .max))
+            if let size, present.contains(0..<size) { return (want, startedReadAhead) }
+            if planned, present.contains(want) { return (want, startedReadAhead) }
+            let coverage = coverageLocked()
+            let uncovered = coverage.gaps(in: want)
+            if let failure = failures.first(where: { f in f.serial > since && uncovered.contains { $0.overlaps(f.range) } }) {
+                throw failure.error
+            }
+            // Planned once per read (for read-ahead), again whenever part of it is left uncovered.
+            if !planned || !uncovered.isEmpty, running.count < Self.maxFetches {
+                planned = true
+                if let size, ranged {
+                    let plan = planner.plan(want: want, size: size, coverage: coverage, readAhead: readAhead)
+                    plan.ranges.forEach { startLocked(RangeFetch(range: $0)) }
+                    startedReadAhead = startedReadAhead || plan.isReadAhead
+                } else if !uncovered.isEmpty, !running.contains(where: { $0.end == nil }) {
+                    // One sequential stream to the end fills the file.
+                    startLocked(RangeFetch(from: present.contiguousEnd(from: 0)))
+                }
+            }
+            if present.contains(want) { return (want, startedReadAhead) }
+            condition.wait()
+        }
+    }
+
+    /// What is present or being fetched.
+    private func coverageLocked() -> ByteRanges {
+        var coverage = present
+        for fetch in running { coverage.insert(fetch.cursor..<(fetch.end ?? size ?? .max)) }
+        return coverage
+    }
+
+    private func startLocked(_ fetch: RangeFetch) {
+        running.append(fetch)
+        users += 1
+        launch(self, fetch)
+    }
+
+    func addUser() { locked { users += 1 } }
+
+    /// Returns how many users remain.
+    func removeUser() -> Int {
+        locked {
+            users -= 1
+            return users
+        }
+    }
+
+    // MARK: Filling
+
+    /// Stores bytes a fetch received at `offset`; false when the cache file cannot take them.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64, for fetch: RangeFetch) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                fetch.writeError = FSError(errno: EIO, "writing the cache failed: \(String(cString: strerror(errno)))")
+                return false
+            }
+            done += n
+        }
+        let end = offset + Int64(bytes.count)
+        let syncNow: Bool = locked {
+            present.insert(offset..<end)
+            // Bytes outside the range asked for: the server ignored Range and sends the whole file.
+            if offset < fetch.start || (fetch.end.map { end > $0 } ?? false) {
+                fetch.end = nil
+                fetch.rangeIgnored = true
+            }
+            fetch.cursor = end
+            unsyncedBytes += Int64(bytes.count)
+            condition.broadcast()
+            return unsyncedBytes >= Self.syncEvery
+        }
+        if syncNow { persist() }
+        return true
+    }
+
+    /// Ends `fetch`: a transfer that stopped short of its range fails the readers waiting on the rest.
+    func finish(_ fetch: RangeFetch, totalSize: Int64?, error: FSError?) {
+        locked {
+            running.removeAll { $0 === fetch }
+            if size == nil, error == nil, fetch.end == nil { size = totalSize ?? fetch.cursor }
+            let end = fetch.end ?? size ?? .max
+            if let failure = error ?? fetch.writeError ?? (fetch.cursor < end ? FSError(errno: EIO, "download ended after \(fetch.cursor - fetch.start) bytes") : nil) {
+                failureSerial += 1
+                failures.append((fetch.cursor..<max(fetch.cursor + 1, end), failure, failureSerial))
+                if failures.count > 32 { failures.removeFirst() }
+            }
+            condition.broadcast()
+        }
+        persist()
+    }
+
+    // MARK: Persisting
+
+    /// Syncs the data, then records the ranges that were present before the sync.
+    func persist() {
+        let recorded: Int64? = durable.withLock { durable in
+            let (now, retired) = locked { () -> (Durable, Bool) in
+                unsyncedBytes = 0
+                return (Durable(ranges: present, size: size), self.retired)
+            }
+            guard !retired, now != durable else { return nil }
+            guard fdatasync(fd) == 0,
+                  let data = try? CacheCoding.encoder.encode(CacheRecord(file: identity, size: now.size, ranges: now.ranges)),
+                  (try? writeAtomically(data, to: recordURL)) != nil else { return nil }
+            durable = now
+            return now.ranges.byteCount
+        }
+        if let recorded { budget?.update(key, bytes: recorded) }
+    }
+
+    /// Another version of the file replaced this one: its files go, its open readers keep
+    /// their descriptor, and nothing it fetches from now on is recorded.
+    func retire() {
+        locked { retired = true }
+        durable.withLock { _ in
+            unlink(recordURL.path)
+            unlink(dataPath)
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
+}
+
+/// One transfer filling part of a cache item: `[cursor, end)` is still to come (to the end
+/// of the file when `end` is nil). Mutated under its item's lock, except `writeError`, which
+/// only the fetch's own thread touches.
+final class RangeFetch: @unchecked Sendable {
+    let start: Int64
+    var cursor: Int64
+    var end: Int64?
+    var rangeIgnored = false
+    var writeError: FSError?
+
+    init(range: Range<Int64>) {
+        start = range.lowerBound
+        cursor = range.lowerBound
+        end = range.upperBound
+    }
+
+    init(from start: Int64) {
+        self.start = start
+        cursor = start
+        end = nil
+    }
+}
