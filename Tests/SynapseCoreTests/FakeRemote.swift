@@ -226,10 +226,11 @@ struct Fixture {
         return try read(opened.handle, chunk: chunk)
     }
 
-    /// Waits (up to 10 s) until no download is under way.
+    /// Waits (up to 10 s) until no download is under way and their records are written.
     func settle() {
         let deadline = Date().addingTimeInterval(10)
         while fs.cache.isFetching, Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+        fs.cache.waitForRecords()
     }
 
     /// Writes `content` to an existing file as `echo > file` does (open with O_TRUNC, write,

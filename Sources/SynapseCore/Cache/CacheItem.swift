@@ -14,6 +14,8 @@ final class CacheItem: @unchecked Sendable {
     private let dataPath: String
     private let planner = FetchPlanner()
     private static let syncEvery: Int64 = 64 << 20
+    /// Record writes wait for `fdatasync`, so they run here, off the path of the bytes.
+    static let recorder = DispatchQueue(label: "synapsefs.cache-records", qos: .utility)
     private static let maxFetches = 16
 
     // Guards everything below; never held across I/O.
@@ -24,6 +26,7 @@ final class CacheItem: @unchecked Sendable {
     private var failures: [(range: Range<Int64>, error: FSError, serial: Int)] = []
     private var failureSerial = 0
     private var unsyncedBytes: Int64 = 0
+    private var recordScheduled = false
     private var retired = false
     /// Open readers plus running fetches.
     private var users = 0
@@ -145,7 +148,12 @@ final class CacheItem: @unchecked Sendable {
             if !planned || !uncovered.isEmpty, running.count < Self.maxFetches {
                 planned = true
                 if let size, ranged {
-                    let plan = planner.plan(want: want, size: size, coverage: coverage, readAhead: readAhead)
+                    let aheadStarted = running.contains { $0.start >= want.upperBound }
+                    // After a failure this reader fails where the bytes are missing; read-ahead
+                    // would paper over it only sometimes.
+                    let failedSinceOpen = failures.contains { $0.serial > since }
+                    let plan = planner.plan(want: want, size: size, coverage: coverage, readAhead: failedSinceOpen ? 0 : readAhead,
+                                            aheadStarted: aheadStarted)
                     plan.ranges.forEach { startLocked(RangeFetch(range: $0)) }
                     startedReadAhead = startedReadAhead || plan.isReadAhead
                 } else if !uncovered.isEmpty, !running.contains(where: { $0.end == nil }) {
@@ -173,6 +181,8 @@ final class CacheItem: @unchecked Sendable {
 
     func addUser() { locked { users += 1 } }
 
+    var userCount: Int { locked { users } }
+
     /// Returns how many users remain.
     func removeUser() -> Int {
         locked {
@@ -196,7 +206,7 @@ final class CacheItem: @unchecked Sendable {
             done += n
         }
         let end = offset + Int64(bytes.count)
-        let syncNow: Bool = locked {
+        let recordNow: Bool = locked {
             present.insert(offset..<end)
             // Bytes outside the range asked for: the server ignored Range and sends the whole file.
             if offset < fetch.start || (fetch.end.map { end > $0 } ?? false) {
@@ -208,7 +218,7 @@ final class CacheItem: @unchecked Sendable {
             condition.broadcast()
             return unsyncedBytes >= Self.syncEvery
         }
-        if syncNow { persist() }
+        if recordNow { persistSoon() }
         return true
     }
 
@@ -225,10 +235,23 @@ final class CacheItem: @unchecked Sendable {
             }
             condition.broadcast()
         }
-        persist()
+        persistSoon()
     }
 
     // MARK: Persisting
+
+    /// Schedules `persist` on the recorder queue, once however often it is asked.
+    func persistSoon() {
+        let schedule: Bool = locked {
+            defer { recordScheduled = true }
+            return !recordScheduled
+        }
+        guard schedule else { return }
+        Self.recorder.async { [self] in
+            locked { recordScheduled = false }
+            persist()
+        }
+    }
 
     /// Syncs the data, then records the ranges that were present before the sync.
     func persist() {

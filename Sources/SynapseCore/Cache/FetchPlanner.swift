@@ -7,8 +7,10 @@ struct FetchPlanner {
     /// New fetches for a read of `want` in a file of `size` bytes, given `coverage`: the bytes
     /// present or promised by running fetches. `readAhead` is how far ahead of the read the
     /// reader wants bytes (0 for random reads); the next stretch is fetched once less than
-    /// half of that is covered. `isReadAhead` says whether the last range is such a stretch.
-    func plan(want: Range<Int64>, size: Int64, coverage: ByteRanges, readAhead: Int64)
+    /// half of that is covered and no stretch already waits ahead (`aheadStarted`: a running
+    /// fetch begins past the read), so a sequential reader has one fetch feeding it and at
+    /// most one more filling ahead. `isReadAhead` says whether the last range is such a stretch.
+    func plan(want: Range<Int64>, size: Int64, coverage: ByteRanges, readAhead: Int64, aheadStarted: Bool = false)
         -> (ranges: [Range<Int64>], isReadAhead: Bool)
     {
         var coverage = coverage
@@ -18,7 +20,7 @@ struct FetchPlanner {
             ranges.append(range)
             coverage.insert(range)
         }
-        guard readAhead > 0, want.upperBound < size else { return (ranges, false) }
+        guard readAhead > 0, !aheadStarted, want.upperBound < size else { return (ranges, false) }
         let horizon = coverage.contiguousEnd(from: want.upperBound)
         guard horizon < size, horizon - want.upperBound < readAhead / 2 else { return (ranges, false) }
         ranges.append(stretch(from: horizon, length: max(minimumFetch, readAhead), size: size, coverage: coverage))
@@ -39,7 +41,7 @@ struct FetchPlanner {
 /// `maximum` (as mountpoint-s3 does), and drops to nothing on a jump.
 struct ReadAhead {
     static let initial: Int64 = 1 << 20
-    static let maximum: Int64 = 128 << 20
+    static let maximum: Int64 = 256 << 20
     // The kernel sends a sequential reader's requests a little out of order.
     private static let tolerance: Int64 = 4 << 20
 

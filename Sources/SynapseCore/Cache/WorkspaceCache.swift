@@ -43,6 +43,9 @@ public final class WorkspaceCache: Sendable {
     /// Whether any transfer is under way (read-ahead can outlive the read that started it).
     var isFetching: Bool { runningFetches.load(ordering: .acquiring) > 0 }
 
+    /// Returns once the records asked for so far are written.
+    func waitForRecords() { CacheItem.recorder.sync {} }
+
     // MARK: Items in use
 
     /// The item in use for `file`, or a newly opened one; true when it was already in use.
@@ -75,14 +78,15 @@ public final class WorkspaceCache: Sendable {
         }
     }
 
-    /// A reader or fetch is done with `item`; the last one out records what arrived.
+    /// A reader or fetch is done with `item`; the last one out records what arrived, then
+    /// lets it go (so what is asked of the disk meanwhile is already on it).
     func release(_ item: CacheItem) {
-        let last = inUse.withLock { items in
-            let remaining = item.removeUser()
-            if remaining == 0, items[item.key] === item { items[item.key] = nil }
-            return remaining == 0
+        if item.removeUser() == 0 {
+            item.persist()
+            inUse.withLock { items in
+                if item.userCount == 0, items[item.key] === item { items[item.key] = nil }
+            }
         }
-        if last { item.persist() }
         budget.closed(item.key)
     }
 
