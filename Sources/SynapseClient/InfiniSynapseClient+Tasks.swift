@@ -17,7 +17,7 @@ extension InfiniSynapseClient {
         try Decoding.messageOutcome(response)
     }
 
-    public func upload(_ file: URL, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
+    public func upload(_ body: UploadBody, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
         let path: String
         var query: [(String, String)]
         switch destination {
@@ -29,7 +29,7 @@ extension InfiniSynapseClient {
             query = [("taskId", taskId)]
         }
         var request = HTTPRequest(method: "POST", url: url(path, query: query), headers: authHeaders)
-        request.upload = (field: "file", file: file, filename: name)
+        request.upload = (field: "file", body: body, filename: name)
         let data = try send(request, what: "upload of \(name)")
         let json = (try? JSONSerialization.data(withJSONObject: data, options: [.withoutEscapingSlashes, .fragmentsAllowed])) ?? Data()
         return String(decoding: json, as: UTF8.self)

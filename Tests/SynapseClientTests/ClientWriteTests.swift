@@ -69,11 +69,26 @@ import SynapseCore
         defer { try? FileManager.default.removeItem(at: source) }
         let taskId = UUID().uuidString.lowercased()
         // Before newTask: taskUpload accepts a pre-generated id.
-        let answer = try await offPool { try client.upload(source, as: "notes v1.pdf", to: .workspace, taskId: taskId) }
+        let answer = try await offPool { try client.upload(.file(source), as: "notes v1.pdf", to: .workspace, taskId: taskId) }
         #expect(answer.contains("upload_documents/notes v1.pdf"))
         #expect(try Data(contentsOf: emulator.workspaceFile(task: taskId, path: "upload_documents/notes v1.pdf")) == bytes)
-        _ = try await offPool { try client.upload(source, as: "doc.bin", to: .sandbox, taskId: taskId) }
+        _ = try await offPool { try client.upload(.file(source), as: "doc.bin", to: .sandbox, taskId: taskId) }
         #expect(try Data(contentsOf: emulator.workspaceFile(task: taskId, path: "doc.bin")) == bytes)
+    }
+
+    @Test func aStreamedUploadArrivesWholeAndAnAbandonedOneLeavesNothing() async throws {
+        let emulator = try await LiveEmulator.start(seedTasks: 0)
+        defer { Task { await emulator.stop() } }
+        let client = emulator.client()
+        let bytes = Data((0..<(5 << 20) + 123).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 9) })
+        let taskId = UUID().uuidString.lowercased()
+        _ = try await offPool { try client.upload(.stream(PacedStream(bytes)), as: "live.bin", to: .workspace, taskId: taskId) }
+        #expect(try Data(contentsOf: emulator.workspaceFile(task: taskId, path: "upload_documents/live.bin")) == bytes)
+        let error = await #expect(throws: RemoteError.self) {
+            try await offPool { _ = try client.upload(.stream(PacedStream(bytes, abandonAfter: 2 << 20)), as: "cut.bin", to: .workspace, taskId: taskId) }
+        }
+        #expect(error != nil)
+        #expect(!FileManager.default.fileExists(atPath: emulator.workspaceFile(task: taskId, path: "upload_documents/cut.bin").path))
     }
 
     @Test func aFailedUploadIsAServerError() async throws {
@@ -84,12 +99,12 @@ import SynapseCore
         try Data("x".utf8).write(to: source)
         defer { try? FileManager.default.removeItem(at: source) }
         let error = await #expect(throws: RemoteError.self) {
-            try await offPool { _ = try client.upload(source, as: "x.txt", to: .workspace, taskId: "t-1") }
+            try await offPool { _ = try client.upload(.file(source), as: "x.txt", to: .workspace, taskId: "t-1") }
         }
         guard case .server(let status, _)? = error else { Issue.record("expected a server error, got \(String(describing: error))"); return }
         #expect(status == 500)
         // The fault was for one upload only.
-        _ = try await offPool { try client.upload(source, as: "x.txt", to: .workspace, taskId: "t-1") }
+        _ = try await offPool { try client.upload(.file(source), as: "x.txt", to: .workspace, taskId: "t-1") }
     }
 
     @Test func anUploadOverTheLimitIsRefusedWith400() async throws {
@@ -100,7 +115,7 @@ import SynapseCore
         try Data(count: 2 << 20).write(to: source)
         defer { try? FileManager.default.removeItem(at: source) }
         let error = await #expect(throws: RemoteError.self) {
-            try await offPool { _ = try client.upload(source, as: "big.bin", to: .workspace, taskId: "t-1") }
+            try await offPool { _ = try client.upload(.file(source), as: "big.bin", to: .workspace, taskId: "t-1") }
         }
         guard case .refused(let message)? = error else { Issue.record("expected refused, got \(String(describing: error))"); return }
         #expect(message.contains("too large"))
@@ -134,4 +149,26 @@ func collectEvents(_ client: InfiniSynapseClient, connId: String,
         }
     }.start()
     return events
+}
+
+/// Hands out `bytes` in uneven pieces with pauses, as a file being written does; gives up
+/// (nil) once `abandonAfter` bytes are out, when set.
+final class PacedStream: UploadStream, @unchecked Sendable {
+    private let bytes: Data
+    private let abandonAfter: Int?
+    private var sent = 0
+
+    init(_ bytes: Data, abandonAfter: Int? = nil) {
+        self.bytes = bytes
+        self.abandonAfter = abandonAfter
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        if let abandonAfter, sent >= abandonAfter { return nil }
+        if sent % 3 == 0 { usleep(2000) }
+        let n = min(buffer.count, bytes.count - sent, 300_001)
+        bytes.copyBytes(to: buffer.bindMemory(to: UInt8.self), from: sent..<(sent + n))
+        sent += n
+        return n
+    }
 }

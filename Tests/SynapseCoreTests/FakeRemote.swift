@@ -33,6 +33,8 @@ final class FakeRemote: TaskRemote {
         var deleted: [String] = []
         /// The next N sends / uploads fail with a server error.
         var failSends = 0
+        /// How many uploads arrived as a stream while their file was being written.
+        var streamedUploads = 0
         var failUploads = 0
         /// Events waiting for the open stream; `streamGeneration` bumps to drop it.
         var pendingEvents: [ServerEvent] = []
@@ -139,9 +141,25 @@ extension FakeRemote {
         if let failure { throw failure }
     }
 
-    func upload(_ file: URL, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
+    func upload(_ body: UploadBody, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
         try check()
-        guard let data = try? Data(contentsOf: file) else { throw .malformed("cannot read \(file.path)") }
+        let data: Data
+        switch body {
+        case .file(let file):
+            guard let bytes = try? Data(contentsOf: file) else { throw .malformed("cannot read \(file.path)") }
+            data = bytes
+        case .stream(let stream):
+            state.withLock { $0.streamedUploads += 1 }
+            var collected = Data()
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 8)
+            defer { buffer.deallocate() }
+            while true {
+                guard let n = stream.read(into: buffer) else { throw .unreachable("upload abandoned by the client") }
+                if n == 0 { break }
+                collected.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            }
+            data = collected
+        }
         let failure: RemoteError? = state.withLock { s in
             if s.failUploads > 0 { s.failUploads -= 1; return .server(status: 500, message: "injected") }
             s.uploads.append((destination, taskId, name, data))

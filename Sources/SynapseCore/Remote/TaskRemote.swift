@@ -16,8 +16,8 @@ public protocol TaskRemote: Sendable {
                   into sink: (_ offset: Int64, _ bytes: UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult
     /// Sends a message to the agent (`POST /api/ai/message`).
     func send(_ message: OutgoingMessage) throws(RemoteError)
-    /// Uploads a file from disk, streaming it; returns the server's answer as JSON text.
-    func upload(_ file: URL, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String
+    /// Uploads `body` as the file `name`, streaming it; returns the server's answer as JSON text.
+    func upload(_ body: UploadBody, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String
     func deleteTask(id: String) throws(RemoteError)
     /// Holds the event stream open, handing each event to `onEvent`, until the server closes it
     /// (a normal return), it fails (a throw), or `onEvent` returns false.
@@ -37,6 +37,21 @@ public enum OutgoingMessage: Sendable, Equatable {
         case .newTask(let id, _, _), .answer(let id, _, _), .cancel(let id): id
         }
     }
+}
+
+/// What an upload sends.
+public enum UploadBody: Sendable {
+    /// A finished file on disk.
+    case file(URL)
+    /// Bytes handed over while they are still being written; the size is known only at the end.
+    case stream(any UploadStream)
+}
+
+/// The bytes of an upload that is still being written.
+public protocol UploadStream: AnyObject, Sendable {
+    /// Copies the next bytes into `buffer`, waiting until there are some: their count, 0 at
+    /// the end, nil when the upload must be abandoned.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int?
 }
 
 /// The two upload endpoints, not to be mixed.

@@ -58,7 +58,7 @@ public final class Uploader: Sendable {
     private func perform(_ entry: UploadSpool.Entry) throws(FSError) {
         let destination: UploadDestination = waitsForUpload(entry.taskId) ? .sandbox : .workspace
         do throws(RemoteError) {
-            let answer = try remote.upload(spool.dataURL(entry.id), as: entry.name, to: destination, taskId: entry.taskId)
+            let answer = try remote.upload(.file(spool.dataURL(entry.id)), as: entry.name, to: destination, taskId: entry.taskId)
             if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
         } catch {
             // The spool is now the only copy: make it durable before reporting the failure.
