@@ -46,6 +46,46 @@ import Testing
         #expect(try f.list("tasks/t1/workspace/upload_documents") == ["notes.pdf"])
     }
 
+    @Test func aFileWrittenFrontToBackIsUploadedWhileItIsWritten() throws {
+        let f = try fixture()
+        let content = bytes(1_000_000)
+        let (_, opened) = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: "live.bin", exclusive: false, appending: false)
+        defer { f.fs.release(opened.handle) }
+        _ = try f.fs.write(opened.handle, at: 0, data: content.prefix(400_000))
+        // The transfer is under way before the writer is done.
+        #expect(waitFor { f.remote.state.withLock { $0.streamedUploads } == 1 })
+        _ = try f.fs.write(opened.handle, at: 400_000, data: content.suffix(from: 400_000))
+        try f.fs.flush(opened.handle)
+        #expect(uploads(f).count == 1)
+        #expect(uploads(f).first?.3 == content)
+        #expect(try f.list("tasks/t1/uploads") == ["live.bin"])
+    }
+
+    @Test func aWriterThatGoesBackIsUploadedWholeAtClose() throws {
+        let f = try fixture()
+        var content = bytes(600_000)
+        let (_, opened) = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: "patched.bin", exclusive: false, appending: false)
+        defer { f.fs.release(opened.handle) }
+        _ = try f.fs.write(opened.handle, at: 0, data: content)
+        #expect(waitFor { f.remote.state.withLock { $0.streamedUploads } == 1 })
+        Thread.sleep(forTimeInterval: 0.05)
+        // A header patched after the body (as archivers do): bytes already sent change.
+        content.replaceSubrange(0..<4, with: Data("HEAD".utf8))
+        _ = try f.fs.write(opened.handle, at: 0, data: Data("HEAD".utf8))
+        try f.fs.flush(opened.handle)
+        #expect(uploads(f).count == 1)
+        #expect(uploads(f).first?.3 == content)
+    }
+
+    @Test func aLiveUploadThatFailsFailsClose() throws {
+        let f = try fixture()
+        f.remote.state.withLock { $0.failUploads = 1 }
+        #expect(try put(f, "t1", "fails.bin", bytes(300_000))?.errno == EIO)
+        #expect(f.remote.state.withLock { $0.streamedUploads } == 1)
+        #expect(uploads(f).isEmpty)
+        #expect(try f.readAll("tasks/t1/uploads/fails.bin") == bytes(300_000))
+    }
+
     @Test func aDraftTakesUploadsBeforeItsFirstPrompt() throws {
         let f = try Fixture()
         _ = try f.fs.mkdir(parent: try f.resolve("tasks"), name: "draft")

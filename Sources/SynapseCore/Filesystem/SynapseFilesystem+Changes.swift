@@ -39,6 +39,7 @@ extension SynapseFilesystem {
             let n = pwrite(handle.file.fd, bytes.baseAddress, bytes.count, off_t(offset))
             guard n >= 0 else { throw FSError(errno: errno == ENOSPC ? ENOSPC : EIO, "writing the upload spool") }
             handle.dirty.store(true, ordering: .relaxed)
+            uploader.wrote(handle.entryId, at: offset, count: n)
             return n
         default:
             throw FSError(errno: EBADF, "handle \(fh) is not open for writing")
@@ -89,6 +90,7 @@ extension SynapseFilesystem {
             if let size {
                 guard let entry = spool.entry(id, named: name) else { throw .readOnly("\(name) is already uploaded") }
                 guard truncate(spool.dataURL(entry.id).path, off_t(size)) == 0 else { throw FSError(errno: EIO, "truncating \(name)") }
+                uploader.resized(entry.id, to: size)
                 if let handle, case .upload(let upload) = try handles.get(handle) { upload.dirty.store(true, ordering: .relaxed) }
             }
         case .task, .tasks, .uploads:

@@ -41,6 +41,7 @@ extension SynapseFilesystem {
             spool.update(id) { $0.phase = UploadSpool.isTemporary(name) ? .held : .writing }
             let fd = Glibc.open(spool.dataURL(id).path, O_RDWR | O_CLOEXEC | (truncating ? O_TRUNC : 0))
             guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name): \(String(cString: strerror(errno)))") }
+            if truncating { uploader.resized(id, to: 0) }
             return OpenedFile(handle: handles.insert(.upload(UploadHandle(fd: fd, entryId: id, dirty: truncating))), directIO: false, keepCache: false)
         }
         if let entry = spool.entry(taskId, named: name) {
@@ -76,6 +77,7 @@ extension SynapseFilesystem {
 
     func unlinkUpload(taskId: String, name: String) throws(FSError) {
         if let entry = spool.entry(taskId, named: name), entry.phase != .uploaded {
+            uploader.abandonLive(entry.id)
             spool.remove(entry.id)
             return
         }
@@ -89,7 +91,11 @@ extension SynapseFilesystem {
         guard let entry = spool.entry(taskId, named: from), entry.phase != .uploaded else {
             throw uploadedFiles(of: taskId)[from] != nil ? .readOnly("\(from) is already uploaded") : .notFound(from)
         }
-        if let replaced = spool.entry(taskId, named: to), replaced.id != entry.id { spool.remove(replaced.id) }
+        if let replaced = spool.entry(taskId, named: to), replaced.id != entry.id {
+            uploader.abandonLive(replaced.id)
+            spool.remove(replaced.id)
+        }
+        uploader.abandonLive(entry.id)
         spool.update(entry.id) { e in
             e.name = to
             // A final name releases a held file, and gives a failed one a fresh try.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Sends spooled files to the server: at the writer's close or fsync, and from a background
 /// worker that retries failures with backoff (also those left by an earlier run).
@@ -16,6 +17,8 @@ public final class Uploader: Sendable {
     private let isDraft: @Sendable (String) -> Bool
     private let logger: Logger
     private let wake = NSCondition()
+    /// Uploads running while their file is written, by spool entry.
+    private let live = Mutex<[String: LiveUpload]>([:])
 
     init(spool: UploadSpool, remote: any TaskRemote, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
          connId: String, isDraft: @escaping @Sendable (String) -> Bool, logger: Logger) {
@@ -31,8 +34,47 @@ public final class Uploader: Sendable {
 
     /// Uploads the entry now and reports the outcome (for close() and fsync()).
     func uploadNow(_ id: String) throws(FSError) {
-        guard spool.claim(id), let entry = spool.entry(id: id) else { return }
-        try perform(entry)
+        let running = live.withLock { $0.removeValue(forKey: id) }
+        guard spool.claim(id), let entry = spool.entry(id: id) else {
+            running?.abandon()
+            return
+        }
+        try perform(entry, liveOutcome: running?.finish(size: spool.size(of: id)))
+    }
+
+    // MARK: Uploading while the file is written
+
+    /// A writer stored `count` bytes at `offset` of the entry's spool file. A final name
+    /// written from its first byte starts uploading at once.
+    func wrote(_ id: String, at offset: Int64, count: Int) {
+        if let running = live.withLock({ $0[id] }) {
+            running.wrote(at: offset, count: count)
+            return
+        }
+        guard offset == 0, let entry = spool.entry(id: id), entry.phase == .writing, !UploadSpool.isTemporary(entry.name),
+              let started = LiveUpload(entryId: id, spoolFile: spool.dataURL(id), send: { [self] stream throws(RemoteError) in
+                  let destination: UploadDestination = waitsForUpload(entry.taskId) ? .sandbox : .workspace
+                  let answer = try remote.upload(.stream(stream), as: entry.name, to: destination, taskId: entry.taskId)
+                  if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
+                  return destination
+              }) else { return }
+        started.wrote(at: offset, count: count)
+        let raced = live.withLock { running in
+            if running[id] != nil { return true }
+            running[id] = started
+            return false
+        }
+        if raced { started.abandon() }
+    }
+
+    /// The entry's file was truncated or extended.
+    func resized(_ id: String, to size: Int64) {
+        live.withLock { $0[id] }?.resized(to: size)
+    }
+
+    /// The entry was renamed or removed: what is being sent no longer stands for it.
+    func abandonLive(_ id: String) {
+        live.withLock { $0.removeValue(forKey: id) }?.abandon()
     }
 
     /// Starts the worker that uploads pending files and retries failed ones when due.
@@ -55,11 +97,18 @@ public final class Uploader: Sendable {
         wake.unlock()
     }
 
-    private func perform(_ entry: UploadSpool.Entry) throws(FSError) {
-        let destination: UploadDestination = waitsForUpload(entry.taskId) ? .sandbox : .workspace
+    /// Uploads the claimed entry, or takes the outcome of the upload that ran while it was
+    /// written, and records success or failure (kept, retried with backoff, close() fails).
+    private func perform(_ entry: UploadSpool.Entry, liveOutcome: Result<UploadDestination, RemoteError>? = nil) throws(FSError) {
+        let destination: UploadDestination
         do throws(RemoteError) {
-            let answer = try remote.upload(.file(spool.dataURL(entry.id)), as: entry.name, to: destination, taskId: entry.taskId)
-            if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
+            if let liveOutcome {
+                destination = try liveOutcome.get()
+            } else {
+                destination = waitsForUpload(entry.taskId) ? .sandbox : .workspace
+                let answer = try remote.upload(.file(spool.dataURL(entry.id)), as: entry.name, to: destination, taskId: entry.taskId)
+                if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
+            }
         } catch {
             // The spool is now the only copy: make it durable before reporting the failure.
             // (On success the server has the bytes, so the happy path skips this fsync.)
