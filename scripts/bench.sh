@@ -3,6 +3,8 @@
 # `rclone mount` of the same bytes served by nginx on loopback; prints one table.
 # Installs rclone, nginx-light and fio from Debian when missing. Needs root (drops the page
 # cache before each cold run) and /dev/fuse. BENCH_FIO_SECONDS (default 30) sets the fio runs.
+# Loopback figures on a small VM swing from run to run: the cold reads, curl and uploads are
+# measured three times, interleaved, and the median is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,7 @@ drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 # MB/s of `dd` reading a whole file.
 dd_rate() { dd if="$1" of=/dev/null bs=1M 2>&1 | awk '/copied/ { printf "%.0f", $1 / $(NF-3) / 1e6 }'; }
 seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc; }
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 fio_iops() {
   fio --name=rand --filename="$1" --rw=randread --bs=4k --runtime="$fio_seconds" --time_based --readonly \
       --ioengine=psync --output-format=json 2>/dev/null | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["read"]["iops"]))'
@@ -65,12 +68,18 @@ pids+=($!)
 sleep 0.5
 
 echo "bench: sequential reads…" >&2
-drop_caches
-curl_rate=$(curl -s -o /dev/null -w '%{speed_download}' -H "Authorization: Bearer $key" \
-  "$url/api/tools/storage/downloadTaskFile/$task?path=big512.bin" | awk '{ printf "%.0f", $1 / 1e6 }')
-mount_synapsefs
-drop_caches
-sfs_cold=$(dd_rate "$work/mnt/tasks/$task/workspace/big512.bin")
+curl_runs=(); cold_runs=()
+for _ in 1 2 3; do
+  drop_caches
+  curl_runs+=("$(curl -s -o /dev/null -w '%{speed_download}' -H "Authorization: Bearer $key" \
+    "$url/api/tools/storage/downloadTaskFile/$task?path=big512.bin" | awk '{ printf "%.0f", $1 / 1e6 }')")
+  mountpoint -q "$work/mnt" && fusermount3 -u "$work/mnt"
+  mount_synapsefs
+  drop_caches
+  cold_runs+=("$(dd_rate "$work/mnt/tasks/$task/workspace/big512.bin")")
+done
+curl_rate=$(median "${curl_runs[@]}")
+sfs_cold=$(median "${cold_runs[@]}")
 sfs_warm=$(dd_rate "$work/mnt/tasks/$task/workspace/big512.bin")
 mount_rclone
 drop_caches
@@ -97,14 +106,20 @@ curl_pages=$(seconds bash -c "for p in \$(seq 1 100); do curl -s -o /dev/null -H
 
 echo "bench: uploading 256 MiB…" >&2
 mkdir "$work/mnt/tasks/bench-upload"
-cp_upload=$(seconds cp "$files/upload-src.bin" "$work/mnt/tasks/bench-upload/uploads/")
-curl_upload=$(seconds curl -s -o /dev/null -H "Authorization: Bearer $key" -F "file=@$files/upload-src.bin" \
-  "$url/api/tools/taskUpload/bench-curl?subdir=upload_documents&naming=original")
+cp_runs=(); curl_up_runs=()
+for i in 1 2 3; do
+  cp_runs+=("$(seconds cp "$files/upload-src.bin" "$work/mnt/tasks/bench-upload/uploads/copy$i.bin")")
+  curl_up_runs+=("$(seconds curl -s -o /dev/null -H "Authorization: Bearer $key" -F "file=@$files/upload-src.bin" \
+    "$url/api/tools/taskUpload/bench-curl?subdir=upload_documents&naming=original")")
+done
+cp_upload=$(median "${cp_runs[@]}")
+curl_upload=$(median "${curl_up_runs[@]}")
 daemon=$(pgrep -f "synapsefs mount $work/mnt" | head -1)
 rss_mib=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$daemon/status")
 
 ratio() { echo "scale=2; $1 / $2" | bc; }
 printf '\n%-44s %12s %12s %12s %s\n' "measure" "synapsefs" "curl" "rclone" "ratios"
+echo "(cold runs: synapsefs ${cold_runs[*]}, curl ${curl_runs[*]} MB/s; uploads: cp ${cp_runs[*]}, curl ${curl_up_runs[*]} s)"
 printf '%-44s %12s %12s %12s %s\n' "sequential read 512 MiB, cold (MB/s)" "$sfs_cold" "$curl_rate" "$rc_cold" \
   "$(ratio "$sfs_cold" "$curl_rate")x curl, $(ratio "$sfs_cold" "$rc_cold")x rclone"
 printf '%-44s %12s %12s %12s %s\n' "sequential read 512 MiB, warm (MB/s)" "$sfs_warm" "-" "$rc_warm" "$(ratio "$sfs_warm" "$rc_warm")x rclone"
