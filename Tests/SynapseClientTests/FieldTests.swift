@@ -1,0 +1,18 @@
+import Foundation
+import Testing
+@testable import SynapseClient
+
+@Suite struct FieldTests {
+    @Test func datesInEveryShapeDeploymentsSend() {
+        let whole = Date(timeIntervalSince1970: 1_704_164_645)
+        #expect(Field.date("2024-01-02T03:04:05Z") == whole)
+        #expect(Field.date("2024-01-02T03:04:05.678Z")?.timeIntervalSince1970 == 1_704_164_645.678)
+        #expect(Field.date("2024-01-02T05:04:05+02:00") == whole)
+        #expect(Field.date("2024-01-02 03:04:05") == whole)
+        #expect(Field.date(1_704_164_645) == whole)
+        #expect(Field.date(NSNumber(value: 1_704_164_645_000)) == whole)
+        #expect(Field.date("1704164645") == whole)
+        #expect(Field.date("yesterday") == nil)
+        #expect(Field.date(nil) == nil)
+    }
+}
