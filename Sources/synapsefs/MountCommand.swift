@@ -104,6 +104,7 @@ struct MountCommand: ParsableCommand {
         // Tasks driven elsewhere are followed by polling while their stream.log is open.
         filesystem.startLogFollower()
         let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
+        defer { filesystem.shutdown() }
         do {
             try adapter.run(mountpoint: mountpoint, options: options) {
                 logger.info("mounted \(description) on \(mountpoint)")

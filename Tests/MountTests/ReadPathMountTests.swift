@@ -233,6 +233,13 @@ extension MountTests { @Suite struct ReadPath {
                 #expect(try sha256(mount.path("tasks/\(seededTask)/workspace/big.bin")) == expected)
             }
             #expect(!isMounted(scene.mountpoint.path))
+            do {
+                // With the server up, the cached copy is used as it is: nothing is fetched again.
+                let mount = try scene.mount()
+                defer { mount.unmount() }
+                #expect(try sha256(mount.path("tasks/\(seededTask)/workspace/big.bin")) == expected)
+                #expect(mount.fetchedRanges(of: "big.bin").isEmpty, "\(mount.fetchedRanges(of: "big.bin"))")
+            }
             scene.emulator.stop()
             let mount = try scene.mount()
             defer { mount.unmount() }

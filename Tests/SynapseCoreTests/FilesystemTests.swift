@@ -180,6 +180,20 @@ import Testing
         #expect(remounted.fs.serverHealth.state == .offline)
     }
 
+    @Test func aRemountWithTheServerUpServesTheCacheWithoutFetching() throws {
+        let content = bytes(70_000)
+        // A listing time that a JSON round trip of the record does not keep bit for bit.
+        let mtime = try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse("2026-11-22T13:32:41.005Z")
+        let f = try fixture(files: ["m.bin": .init(bytes: content, listedSize: Int64(content.count), mtime: mtime)])
+        #expect(try f.readAll("tasks/t1/workspace/m.bin") == content)
+        let remounted = try Fixture(remote: f.remote, cacheRoot: f.cacheRoot)
+        let opened = try remounted.fs.open(try remounted.resolve("tasks/t1/workspace/m.bin"), writing: false, truncating: false)
+        #expect(opened.keepCache)
+        #expect(try remounted.read(opened.handle) == content)
+        remounted.fs.release(opened.handle)
+        #expect(f.remote.state.withLock { $0.downloads } == 1)
+    }
+
     @Test func aFingerprintChangeRefetches() throws {
         let f = try fixture(files: ["v.txt": .init(bytes: Data("one".utf8), listedSize: 3, mtime: Date(timeIntervalSince1970: 1))])
         #expect(try f.readAll("tasks/t1/workspace/v.txt") == Data("one".utf8))

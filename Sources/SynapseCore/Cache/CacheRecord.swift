@@ -24,7 +24,12 @@ struct CacheRecord: Codable, Equatable {
 
     func matches(_ file: CachedFileIdentity) -> Bool {
         taskId == file.taskId && remotePath == file.remotePath
-            && listedSize == file.size && listedMtime == file.mtime
+            && listedSize == file.size && Self.milliseconds(listedMtime) == Self.milliseconds(file.mtime)
+    }
+
+    /// Times compare to the millisecond: a `Date` does not survive a JSON round trip bit for bit.
+    static func milliseconds(_ date: Date?) -> Int64? {
+        date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
     }
 
     var isComplete: Bool {

@@ -190,6 +190,12 @@ public final class SynapseFilesystem: Sendable {
         }
     }
 
+    /// Called once the mount is gone: writes the cache records still queued, so the next
+    /// mount finds every byte this one fetched.
+    public func shutdown() {
+        cache.waitForRecords()
+    }
+
     static func pread(_ fd: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
         let n = Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
         guard n >= 0 else { throw FSError(errno: errno, "reading a local file") }
