@@ -178,3 +178,47 @@ import Testing
         #expect(try CacheItem(file, in: objects).presentBytes == 0)
     }
 }
+
+@Suite struct ChunkCoalescerTests {
+    final class Sink {
+        var writes: [(offset: Int64, bytes: Data)] = []
+    }
+
+    @Test func smallPiecesBecomeLargeWritesInPlace() {
+        let sink = Sink()
+        let coalescer = ChunkCoalescer(capacity: 1000, maxDelayMilliseconds: 10_000) { bytes, offset in
+            sink.writes.append((offset, Data(bytes)))
+            return true
+        }
+        let content = bytes(2500)
+        for start in stride(from: 0, to: 2500, by: 300) {
+            let piece = content.subdata(in: start..<min(start + 300, 2500))
+            #expect(piece.withUnsafeBytes { coalescer.add($0, at: Int64(start)) })
+        }
+        #expect(sink.writes.map(\.bytes.count) == [1000, 1000])
+        coalescer.flush()
+        #expect(sink.writes.map(\.offset) == [0, 1000, 2000])
+        #expect(sink.writes.reduce(Data()) { $0 + $1.bytes } == content)
+    }
+
+    @Test func aJumpOrADelayWritesWhatIsHeld() {
+        let sink = Sink()
+        let coalescer = ChunkCoalescer(capacity: 1000, maxDelayMilliseconds: 1) { bytes, offset in
+            sink.writes.append((offset, Data(bytes)))
+            return true
+        }
+        _ = Data(count: 10).withUnsafeBytes { coalescer.add($0, at: 0) }
+        // A server that ignores Range starts over at 0 after bytes for elsewhere.
+        _ = Data(count: 10).withUnsafeBytes { coalescer.add($0, at: 500) }
+        #expect(sink.writes.map(\.offset) == [0])
+        Thread.sleep(forTimeInterval: 0.01)
+        _ = Data(count: 10).withUnsafeBytes { coalescer.add($0, at: 510) }
+        #expect(sink.writes.map(\.offset) == [0, 500])
+        #expect(sink.writes.last?.bytes.count == 20)
+    }
+
+    @Test func aFailedWriteIsReported() {
+        let coalescer = ChunkCoalescer(capacity: 10) { _, _ in false }
+        #expect(!Data(count: 25).withUnsafeBytes { coalescer.add($0, at: 0) })
+    }
+}

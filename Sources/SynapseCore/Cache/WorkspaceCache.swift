@@ -108,13 +108,17 @@ public final class WorkspaceCache: Sendable {
         let file = item.identity
         var total: Int64?
         var failure: FSError?
+        let gathered = ChunkCoalescer { bytes, offset in item.write(bytes, at: offset, for: fetch) }
         do {
             let result = try remote.download(taskId: file.taskId, path: file.remotePath, offset: fetch.start,
                                              length: fetch.end.map { $0 - fetch.start }) { offset, chunk in
-                item.write(chunk, at: offset, for: fetch)
+                gathered.add(chunk, at: offset)
             }
+            gathered.flush()
             total = result.totalSize
         } catch {
+            // What arrived before the failure is good: it is kept.
+            gathered.flush()
             failure = fetch.writeError ?? error.fsError
         }
         logger.debug("fetched", metadata: ["path": "\(file.remotePath)", "from": "\(fetch.start)", "to": "\(fetch.cursor)",
