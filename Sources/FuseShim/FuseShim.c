@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <stddef.h>
 #include "FuseShim.h"
 
@@ -13,4 +14,8 @@ int sfs_session_loop_mt(struct fuse_session *se, unsigned int max_threads) {
     int rc = fuse_session_loop_mt(se, config);
     fuse_loop_cfg_destroy(config);
     return rc;
+}
+
+int sfs_malloc_arena_max(int n) {
+    return mallopt(M_ARENA_MAX, n);
 }

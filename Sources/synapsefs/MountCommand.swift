@@ -60,6 +60,7 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
+        FuseAdapter.limitMallocArenas()
         FuseAdapter.blockStopSignals()
         let settings: MountSettings
         let mountpoint = URL(fileURLWithPath: self.mountpoint).standardizedFileURL.path
