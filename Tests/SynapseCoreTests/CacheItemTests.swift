@@ -222,3 +222,27 @@ import Testing
         #expect(!Data(count: 25).withUnsafeBytes { coalescer.add($0, at: 0) })
     }
 }
+
+@Suite struct ExpiringTests {
+    @Test func atMostCapacityValuesAreKeptLeastRecentlyUsedGoFirst() throws {
+        let cache = Expiring<String, Int>(ttl: 60, capacity: 3)
+        var fetches = 0
+        func get(_ key: String) throws -> Int {
+            try cache.value(for: key) { () throws(FSError) -> Int in
+                fetches += 1
+                return key.count
+            }
+        }
+        for key in ["a", "bb", "ccc"] {
+            _ = try get(key)
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        Thread.sleep(forTimeInterval: 0.002)
+        _ = try get("a")
+        _ = try get("dddd")
+        #expect(cache.count == 3)
+        #expect(cache.last(for: "bb") == nil)
+        #expect(cache.last(for: "a") == 1)
+        #expect(fetches == 4)
+    }
+}
