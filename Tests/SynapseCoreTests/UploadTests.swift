@@ -21,6 +21,14 @@ import Testing
         return nil
     }
 
+    /// Creates `name` in t1's uploads/ and returns its handle (the caller releases it).
+    func createInT1(_ f: Fixture, _ name: String) throws -> UInt64 {
+        try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: name, exclusive: false, appending: false).1.handle
+    }
+
+    /// How many uploads began while their file was still being written.
+    func streamsStarted(_ f: Fixture) -> Int { f.remote.state.withLock { $0.streamedUploads } }
+
     func waitFor(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
@@ -49,13 +57,13 @@ import Testing
     @Test func aFileWrittenFrontToBackIsUploadedWhileItIsWritten() throws {
         let f = try fixture()
         let content = bytes(1_000_000)
-        let (_, opened) = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: "live.bin", exclusive: false, appending: false)
-        defer { f.fs.release(opened.handle) }
-        _ = try f.fs.write(opened.handle, at: 0, data: content.prefix(400_000))
+        let fh = try createInT1(f, "live.bin")
+        defer { f.fs.release(fh) }
+        _ = try f.fs.write(fh, at: 0, data: content.prefix(400_000))
         // The transfer is under way before the writer is done.
-        #expect(waitFor { f.remote.state.withLock { $0.streamedUploads } == 1 })
-        _ = try f.fs.write(opened.handle, at: 400_000, data: content.suffix(from: 400_000))
-        try f.fs.flush(opened.handle)
+        #expect(waitFor { streamsStarted(f) == 1 })
+        _ = try f.fs.write(fh, at: 400_000, data: content.suffix(from: 400_000))
+        try f.fs.flush(fh)
         #expect(uploads(f).count == 1)
         #expect(uploads(f).first?.3 == content)
         #expect(try f.list("tasks/t1/uploads") == ["live.bin"])
@@ -64,15 +72,15 @@ import Testing
     @Test func aWriterThatGoesBackIsUploadedWholeAtClose() throws {
         let f = try fixture()
         var content = bytes(600_000)
-        let (_, opened) = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: "patched.bin", exclusive: false, appending: false)
-        defer { f.fs.release(opened.handle) }
-        _ = try f.fs.write(opened.handle, at: 0, data: content)
-        #expect(waitFor { f.remote.state.withLock { $0.streamedUploads } == 1 })
+        let fh = try createInT1(f, "patched.bin")
+        defer { f.fs.release(fh) }
+        _ = try f.fs.write(fh, at: 0, data: content)
+        #expect(waitFor { streamsStarted(f) == 1 })
         Thread.sleep(forTimeInterval: 0.05)
         // A header patched after the body (as archivers do): bytes already sent change.
         content.replaceSubrange(0..<4, with: Data("HEAD".utf8))
-        _ = try f.fs.write(opened.handle, at: 0, data: Data("HEAD".utf8))
-        try f.fs.flush(opened.handle)
+        _ = try f.fs.write(fh, at: 0, data: Data("HEAD".utf8))
+        try f.fs.flush(fh)
         #expect(uploads(f).count == 1)
         #expect(uploads(f).first?.3 == content)
     }
@@ -81,7 +89,7 @@ import Testing
         let f = try fixture()
         f.remote.state.withLock { $0.failUploads = 1 }
         #expect(try put(f, "t1", "fails.bin", bytes(300_000))?.errno == EIO)
-        #expect(f.remote.state.withLock { $0.streamedUploads } == 1)
+        #expect(streamsStarted(f) == 1)
         #expect(uploads(f).isEmpty)
         #expect(try f.readAll("tasks/t1/uploads/fails.bin") == bytes(300_000))
     }
