@@ -43,7 +43,7 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "Uploads larger than this many bytes answer HTTP 400 (default 1 GiB).")
     var maxUploadBytes: Int64 = 1 << 30
 
-    @Option(help: "Fault: the next N uploads answer HTTP 500.")
+    @Option(help: "Fault: the next N uploads answer HTTP 500 (once their body has arrived).")
     var failUploads = 0
 
     @Option(help: "Fault: the next N /api/ai/message posts answer HTTP 500.")

@@ -35,6 +35,8 @@ final class FakeRemote: TaskRemote {
         var failSends = 0
         /// How many uploads arrived as a stream while their file was being written.
         var streamedUploads = 0
+        /// The next streamed upload times out at once (a writer that paused too long).
+        var timeOutStreamsAtOnce = false
         var failUploads = 0
         /// Events waiting for the open stream; `streamGeneration` bumps to drop it.
         var pendingEvents: [ServerEvent] = []
@@ -149,7 +151,12 @@ extension FakeRemote {
             guard let bytes = try? Data(contentsOf: file) else { throw .malformed("cannot read \(file.path)") }
             data = bytes
         case .stream(let stream):
-            state.withLock { $0.streamedUploads += 1 }
+            let timeOut = state.withLock { s in
+                s.streamedUploads += 1
+                defer { s.timeOutStreamsAtOnce = false }
+                return s.timeOutStreamsAtOnce
+            }
+            if timeOut { throw .timedOut("no bytes for 30 s") }
             var collected = Data()
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 8)
             defer { buffer.deallocate() }

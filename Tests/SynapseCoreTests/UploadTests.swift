@@ -85,6 +85,21 @@ import Testing
         #expect(uploads(f).first?.3 == content)
     }
 
+    @Test func aLiveUploadThatTimesOutWhileTheWriterPausesIsSentWholeAtClose() throws {
+        let f = try fixture()
+        f.remote.state.withLock { $0.timeOutStreamsAtOnce = true }
+        let content = bytes(200_000)
+        let fh = try createInT1(f, "slow.txt")
+        defer { f.fs.release(fh) }
+        _ = try f.fs.write(fh, at: 0, data: content.prefix(1000))
+        #expect(waitFor { streamsStarted(f) == 1 })
+        Thread.sleep(forTimeInterval: 0.05)
+        _ = try f.fs.write(fh, at: 1000, data: content.suffix(from: 1000))
+        try f.fs.flush(fh)
+        #expect(uploads(f).count == 1)
+        #expect(uploads(f).first?.3 == content)
+    }
+
     @Test func aLiveUploadThatFailsFailsClose() throws {
         let f = try fixture()
         f.remote.state.withLock { $0.failUploads = 1 }

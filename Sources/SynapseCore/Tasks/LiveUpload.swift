@@ -3,8 +3,9 @@ import Foundation
 /// An upload that runs while its spool file is still being written: it sends the file's
 /// bytes in order as the writer adds them and ends when the writer closes the file, so a
 /// `cp` into `uploads/` costs about the time of the slower of the two, not their sum.
-/// A write over bytes already sent, a write past a hole, or a truncate below what was sent
-/// abandons it; the file is then uploaded whole at close, as if it had never started.
+/// A write over bytes already sent, a write past a hole, a truncate below what was sent, or a
+/// transfer that fails before the writer is done abandons it; the file is then uploaded whole
+/// at close, as if it had never started.
 final class LiveUpload: UploadStream, @unchecked Sendable {
     let entryId: String
     private let fd: Int32
@@ -19,6 +20,9 @@ final class LiveUpload: UploadStream, @unchecked Sendable {
     private var end: Int64?
     private var abandoned = false
     private var outcome: Result<UploadDestination, RemoteError>?
+    /// The transfer failed before the writer was done (say, timed out while the writer
+    /// paused): that says nothing about the file, which then goes whole at close.
+    private var failedWhileWriting = false
 
     /// Starts uploading `spoolFile` with `send` (which calls the remote with this stream) on
     /// its own thread; nil when the file cannot be opened.
@@ -31,6 +35,7 @@ final class LiveUpload: UploadStream, @unchecked Sendable {
             do throws(RemoteError) { result = .success(try send(self)) } catch { result = .failure(error) }
             condition.lock()
             outcome = result
+            if case .failure = result, end == nil { failedWhileWriting = true }
             condition.broadcast()
             condition.unlock()
         }
@@ -68,7 +73,7 @@ final class LiveUpload: UploadStream, @unchecked Sendable {
         end = size
         condition.broadcast()
         while outcome == nil { condition.wait() }
-        return abandoned ? nil : outcome
+        return abandoned || failedWhileWriting ? nil : outcome
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {

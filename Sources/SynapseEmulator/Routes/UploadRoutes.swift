@@ -16,8 +16,8 @@ struct UploadRoutes {
         }
         router.post("/api/ai/upload") { request, _ in
             let taskId = try request.requireQuery("taskId")
-            try failIfAsked()
             let received = try await UploadStore.receive(request, into: store.workspaceDirectory(of: taskId), maxBytes: maxBytes)
+            try failIfAsked(discarding: received)
             let name = UploadStore.safeName(received.originalName)
             try UploadStore.place(received, at: store.workspaceDirectory(of: taskId).appendingPathComponent(name))
             return APIResponse.ok(["filename": name, "name": received.originalName, "size": received.size, "path": name])
@@ -29,10 +29,10 @@ struct UploadRoutes {
 
     private func taskUpload(_ request: Request, taskId: String) async throws -> Response {
         guard TaskIDs.isValid(taskId) else { throw APIError.invalid("taskId is not valid") }
-        try failIfAsked()
         let subdir = request.query("subdir").map(UploadStore.safeName) ?? "upload_documents"
         let workspace = store.workspaceDirectory(of: taskId)
         let received = try await UploadStore.receive(request, into: workspace, maxBytes: maxBytes)
+        try failIfAsked(discarding: received)
         let original = UploadStore.safeName(received.originalName)
         let ext = (original as NSString).pathExtension
         let name = request.query("naming") == "hash" ? received.sha256 + (ext.isEmpty ? "" : "." + ext) : original
@@ -42,8 +42,12 @@ struct UploadRoutes {
                                "name": received.originalName, "size": received.size])
     }
 
-    private func failIfAsked() throws {
-        if faults.takeUploadFailure() { throw APIError(status: .internalServerError, code: 500, message: "upload failed (injected fault)") }
+    /// The `failUploads` fault strikes once the whole body has arrived, as a storage failure on
+    /// the server would: the client has sent everything and still gets 500.
+    private func failIfAsked(discarding received: UploadStore.Received) throws {
+        guard faults.takeUploadFailure() else { return }
+        try? FileManager.default.removeItem(at: received.temporary)
+        throw APIError(status: .internalServerError, code: 500, message: "upload failed (injected fault)")
     }
 }
 
