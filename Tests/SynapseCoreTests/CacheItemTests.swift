@@ -168,6 +168,21 @@ import Testing
         #expect(!reopened.wasCached)
     }
 
+    @Test func aVersionIsItsSizeAndItsTimeToTheMillisecond() throws {
+        let parsed = try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse("2026-11-22T13:32:41.005Z")
+        let roundTripped = try CacheCoding.decoder.decode([Date].self, from: CacheCoding.encoder.encode([parsed]))[0]
+        #expect(roundTripped != parsed)
+        let listed = CachedFileIdentity(taskId: "t", remotePath: "a", size: 1, mtime: parsed)
+        var saved = listed
+        saved.mtime = roundTripped
+        #expect(listed.isSameVersion(as: saved))
+        saved.mtime = parsed.addingTimeInterval(0.001)
+        #expect(!listed.isSameVersion(as: saved))
+        saved = listed
+        saved.size = 2
+        #expect(!listed.isSameVersion(as: saved))
+    }
+
     @Test func aCorruptRecordIsDiscarded() throws {
         do {
             let item = try CacheItem(file, in: objects)

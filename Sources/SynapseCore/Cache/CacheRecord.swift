@@ -23,13 +23,7 @@ struct CacheRecord: Codable, Equatable {
     }
 
     func matches(_ file: CachedFileIdentity) -> Bool {
-        taskId == file.taskId && remotePath == file.remotePath
-            && listedSize == file.size && Self.milliseconds(listedMtime) == Self.milliseconds(file.mtime)
-    }
-
-    /// Times compare to the millisecond: a `Date` does not survive a JSON round trip bit for bit.
-    static func milliseconds(_ date: Date?) -> Int64? {
-        date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        file.isSameVersion(as: CachedFileIdentity(taskId: taskId, remotePath: remotePath, size: listedSize, mtime: listedMtime))
     }
 
     var isComplete: Bool {
@@ -54,4 +48,15 @@ public struct CachedFileIdentity: Sendable, Hashable {
     }
 
     var key: String { CacheDirectory.key(taskId, remotePath) }
+
+    /// Same file, same fingerprint. Times compare to the millisecond: a `Date` does not
+    /// survive a JSON round trip (saved listings, cache records) bit for bit.
+    func isSameVersion(as other: CachedFileIdentity) -> Bool {
+        taskId == other.taskId && remotePath == other.remotePath && size == other.size
+            && Self.milliseconds(mtime) == Self.milliseconds(other.mtime)
+    }
+
+    private static func milliseconds(_ date: Date?) -> Int64? {
+        date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
 }

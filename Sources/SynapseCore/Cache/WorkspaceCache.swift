@@ -24,7 +24,7 @@ public final class WorkspaceCache: Sendable {
 
     /// The size of `file` when every byte of this version of it is cached.
     public func completeSize(of file: CachedFileIdentity) -> Int64? {
-        if let item = inUse.withLock({ $0[file.key] }), item.identity == file { return item.completeSize }
+        if let item = inUse.withLock({ $0[file.key] }), item.identity.isSameVersion(as: file) { return item.completeSize }
         guard let data = try? Data(contentsOf: directory.objects.appendingPathComponent(file.key + ".json")),
               let record = try? CacheCoding.decoder.decode(CacheRecord.self, from: data),
               record.matches(file), record.isComplete else { return nil }
@@ -54,7 +54,7 @@ public final class WorkspaceCache: Sendable {
             let key = file.key
             budget.opened(key)
             if let item = items[key] {
-                if item.identity == file {
+                if item.identity.isSameVersion(as: file) {
                     item.addUser()
                     return (item, true)
                 }
