@@ -145,6 +145,19 @@ import Testing
         #expect(requests <= 6, "\(requests) requests")
     }
 
+    @Test func bytesAReaderWaitsForAreNotHeldBackToBeWrittenWithMore() throws {
+        let content = bytes(128 << 10)
+        let f = try fixture(files: ["slow.bin": .init(bytes: content, listedSize: Int64(content.count))])
+        // A slow server: a 64 KiB piece a second.
+        f.remote.state.withLock { $0.chunkDelay = 1 }
+        let opened = try f.fs.open(try f.resolve("tasks/t1/workspace/slow.bin"), writing: false, truncating: false)
+        defer { f.fs.release(opened.handle) }
+        let start = Date()
+        #expect(try f.fs.read(opened.handle, at: 0, size: 4096) == content.prefix(4096))
+        // The first piece serves the read; it is not kept back until the next one arrives.
+        #expect(Date().timeIntervalSince(start) < 1.8)
+    }
+
     @Test func aReadFarAheadFetchesThereAndNotWhatLiesBefore() throws {
         let content = bytes(32 << 20)
         let f = try fixture(files: ["r.bin": .init(bytes: content, listedSize: Int64(content.count))])

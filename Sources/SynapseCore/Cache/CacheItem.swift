@@ -30,6 +30,8 @@ final class CacheItem: @unchecked Sendable {
     private var retired = false
     /// Open readers plus running fetches.
     private var users = 0
+    /// The ranges readers are waiting for right now.
+    private var awaited: [Range<Int64>] = []
     /// Starts a fetch's transfer on its own thread; called with the lock held.
     var launch: (CacheItem, RangeFetch) -> Void = { _, _ in }
     /// Told the byte count the record lists after each record write.
@@ -162,7 +164,9 @@ final class CacheItem: @unchecked Sendable {
                 }
             }
             if present.contains(want) { return (want, startedReadAhead) }
+            awaited.append(want)
             condition.wait()
+            if let i = awaited.firstIndex(of: want) { awaited.remove(at: i) }
         }
     }
 
@@ -192,6 +196,17 @@ final class CacheItem: @unchecked Sendable {
     }
 
     // MARK: Filling
+
+    /// Whether the bytes `held` (arrived, not yet stored) would let a waiting reader go, so
+    /// they should be stored now rather than gathered with more.
+    func completesAWait(_ held: Range<Int64>) -> Bool {
+        locked {
+            awaited.contains { w in
+                held.lowerBound < w.upperBound && w.upperBound <= held.upperBound
+                    && present.contains(w.lowerBound..<max(w.lowerBound, min(held.lowerBound, w.upperBound)))
+            }
+        }
+    }
 
     /// Stores bytes a fetch received at `offset`; false when the cache file cannot take them.
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64, for fetch: RangeFetch) -> Bool {

@@ -2,22 +2,26 @@ import Foundation
 
 /// Gathers the small pieces a transfer delivers (libcurl hands over 16 KiB at a time) into
 /// larger writes, so the cache takes one write, and its readers one wake-up, per 256 KiB
-/// instead of sixteen. Gathered bytes wait at most `maxDelay` once more bytes arrive; the
-/// rest goes out at `flush()`, which the transfer calls when it ends, however it ends.
-/// Used by one transfer thread at a time.
+/// instead of sixteen. Gathered bytes go out at once when `isAwaited` says a reader waits for
+/// exactly them, else after at most `maxDelay` once more bytes arrive; the rest at `flush()`,
+/// which the transfer calls when it ends, however it ends. Used by one thread at a time.
 final class ChunkCoalescer {
     typealias Write = (_ bytes: UnsafeRawBufferPointer, _ offset: Int64) -> Bool
+    typealias Awaited = (_ held: Range<Int64>) -> Bool
 
     private let buffer: UnsafeMutableRawBufferPointer
     private let maxDelay: UInt64
     private let write: Write
+    private let isAwaited: Awaited
     private var start: Int64 = 0
     private var count = 0
     private var firstHeldAt: UInt64 = 0
 
-    init(capacity: Int = 256 << 10, maxDelayMilliseconds: UInt64 = 2, write: @escaping Write) {
+    init(capacity: Int = 256 << 10, maxDelayMilliseconds: UInt64 = 2, isAwaited: @escaping Awaited = { _ in false },
+         write: @escaping Write) {
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         maxDelay = maxDelayMilliseconds * 1_000_000
+        self.isAwaited = isAwaited
         self.write = write
     }
 
@@ -38,7 +42,10 @@ final class ChunkCoalescer {
             done += n
             if count == buffer.count, !flush() { return false }
         }
-        if count > 0, DispatchTime.now().uptimeNanoseconds - firstHeldAt > maxDelay { return flush() }
+        guard count > 0 else { return true }
+        if DispatchTime.now().uptimeNanoseconds - firstHeldAt > maxDelay || isAwaited(start..<(start + Int64(count))) {
+            return flush()
+        }
         return true
     }
 

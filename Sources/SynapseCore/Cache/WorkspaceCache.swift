@@ -108,7 +108,9 @@ public final class WorkspaceCache: Sendable {
         let file = item.identity
         var total: Int64?
         var failure: FSError?
-        let gathered = ChunkCoalescer { bytes, offset in item.write(bytes, at: offset, for: fetch) }
+        let gathered = ChunkCoalescer(isAwaited: { item.completesAWait($0) }) { bytes, offset in
+            item.write(bytes, at: offset, for: fetch)
+        }
         do {
             let result = try remote.download(taskId: file.taskId, path: file.remotePath, offset: fetch.start,
                                              length: fetch.end.map { $0 - fetch.start }) { offset, chunk in
