@@ -51,7 +51,7 @@ public final class InfiniSynapseClient: TaskRemote {
     }
 
     public func download(taskId: String, path: String, offset: Int64, length: Int64?,
-                         into sink: (Int64, UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+                         into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
         let legacy = legacyDownloadPath.load(ordering: .relaxed)
         do {
             return try download(taskId: taskId, path: path, offset: offset, length: length, legacy: legacy, into: sink)
@@ -67,7 +67,7 @@ public final class InfiniSynapseClient: TaskRemote {
     private static let routeMissing = "(route missing)"
 
     private func download(taskId: String, path: String, offset: Int64, length: Int64?, legacy: Bool,
-                          into sink: (Int64, UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+                          into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
         let prefix = legacy ? "/api/storage/downloadTaskFile/" : "/api/tools/storage/downloadTaskFile/"
         var request = HTTPRequest(url: url(prefix + URLEncoding.segment(taskId), query: [("path", path)]),
                                   headers: authHeaders)
@@ -76,11 +76,11 @@ public final class InfiniSynapseClient: TaskRemote {
         }
         var written: Int64 = 0
         let outcome = withoutActuallyEscaping(sink) { sink in
-            transport.stream(request) { status, chunk in
+            transport.stream(request) { head, chunk in
                 // A 200 answer to a ranged request is the whole file.
-                let position = (status == 206 ? offset : 0) + written
+                let position = (head.status == 206 ? offset : 0) + written
                 written += Int64(chunk.count)
-                return sink(position, chunk)
+                return sink(DownloadChunk(offset: position, bytes: chunk, fileSize: head.fileSize))
             }
         }
         switch outcome {

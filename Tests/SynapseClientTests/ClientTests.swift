@@ -80,17 +80,21 @@ import SynapseCore
     }
 
     /// Downloads `length` bytes from `offset`, keeping each chunk at the offset it came with.
-    private func fetch(_ client: InfiniSynapseClient, offset: Int64, length: Int64?) async throws -> (Data, start: Int64?, DownloadResult) {
-        try await offPool { () -> (Data, Int64?, DownloadResult) in
+    private func fetch(_ client: InfiniSynapseClient, offset: Int64, length: Int64?) async throws
+        -> (Data, start: Int64?, fileSize: Int64?, DownloadResult)
+    {
+        try await offPool { () -> (Data, Int64?, Int64?, DownloadResult) in
             var data = Data()
             var start: Int64?
-            let result = try client.download(taskId: firstTask, path: "data/big.bin", offset: offset, length: length) { at, chunk in
-                if start == nil { start = at }
-                guard at == start! + Int64(data.count) else { return false }
-                data.append(contentsOf: chunk)
+            var fileSize: Int64?
+            let result = try client.download(taskId: firstTask, path: "data/big.bin", offset: offset, length: length) { chunk in
+                if start == nil { start = chunk.offset }
+                fileSize = chunk.fileSize
+                guard chunk.offset == start! + Int64(data.count) else { return false }
+                data.append(contentsOf: chunk.bytes)
                 return true
             }
-            return (data, start, result)
+            return (data, start, fileSize, result)
         }
     }
 
@@ -99,23 +103,26 @@ import SynapseCore
         defer { Task { await emulator.stop() } }
         let client = emulator.client()
         let expected = try Data(contentsOf: emulator.workspaceFile(task: firstTask, path: "data/big.bin"))
-        let (whole, _, result) = try await fetch(client, offset: 0, length: nil)
+        let (whole, _, wholeSize, result) = try await fetch(client, offset: 0, length: nil)
         #expect(whole == expected)
         #expect(result.totalSize == Int64(expected.count))
-        let (tail, tailStart, tailResult) = try await fetch(client, offset: 1_000_000, length: nil)
+        #expect(wholeSize == Int64(expected.count))
+        let (tail, tailStart, _, tailResult) = try await fetch(client, offset: 1_000_000, length: nil)
         #expect(tailStart == 1_000_000)
         #expect(tail == expected.subdata(in: 1_000_000..<expected.count))
         #expect(tailResult.totalSize == Int64(expected.count))
-        let (middle, middleStart, _) = try await fetch(client, offset: 2_000_000, length: 300_000)
+        // A bounded range still tells the whole size (Content-Range).
+        let (middle, middleStart, middleSize, _) = try await fetch(client, offset: 2_000_000, length: 300_000)
         #expect(middleStart == 2_000_000)
         #expect(middle == expected.subdata(in: 2_000_000..<2_300_000))
+        #expect(middleSize == Int64(expected.count))
     }
 
     @Test func aServerWithoutRangeSendsTheWholeFileFromOffsetZero() async throws {
         let emulator = try await LiveEmulator.start(seedFiles: [.init(path: "data/big.bin", size: 1 << 20)], honoursRange: false)
         defer { Task { await emulator.stop() } }
         let expected = try Data(contentsOf: emulator.workspaceFile(task: firstTask, path: "data/big.bin"))
-        let (data, start, result) = try await fetch(emulator.client(), offset: 500_000, length: 1000)
+        let (data, start, _, result) = try await fetch(emulator.client(), offset: 500_000, length: 1000)
         #expect(start == 0)
         #expect(data == expected)
         #expect(result.totalSize == Int64(expected.count))
@@ -126,7 +133,7 @@ import SynapseCore
         defer { Task { await emulator.stop() } }
         let client = emulator.client()
         let error = await #expect(throws: RemoteError.self) {
-            try await offPool { _ = try client.download(taskId: firstTask, path: "nope.txt", offset: 0, length: nil) { _, _ in true } }
+            try await offPool { _ = try client.download(taskId: firstTask, path: "nope.txt", offset: 0, length: nil) { _ in true } }
         }
         guard case .notFound? = error else { Issue.record("expected notFound, got \(String(describing: error))"); return }
     }

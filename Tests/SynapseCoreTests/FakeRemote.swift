@@ -95,7 +95,7 @@ final class FakeRemote: TaskRemote {
     }
 
     func download(taskId: String, path: String, offset: Int64, length: Int64?,
-                  into sink: (Int64, UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult {
+                  into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
         try check()
         let (file, cut, delay, honoursRange) = state.withLock { s in
             s.downloads += 1
@@ -110,7 +110,9 @@ final class FakeRemote: TaskRemote {
         while sent < end {
             let n = min(64 << 10, end - sent)
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-            let keepGoing = file.bytes[sent..<(sent + n)].withUnsafeBytes { sink(Int64(sent), $0) }
+            let keepGoing = file.bytes[sent..<(sent + n)].withUnsafeBytes {
+                sink(DownloadChunk(offset: Int64(sent), bytes: $0, fileSize: Int64(file.bytes.count)))
+            }
             guard keepGoing else { throw .unreachable("aborted") }
             state.withLock { $0.downloadedBytes += Int64(n) }
             sent += n

@@ -117,6 +117,19 @@ import Testing
         #expect(f.remote.state.withLock { $0.downloadedBytes } == Int64(content.count))
     }
 
+    @Test func aFileThatChangedSinceItWasListedFailsAndCachesNothing() throws {
+        // The listing says 300,000 bytes; the server now has 400,000 (the agent rewrote it).
+        let f = try fixture(files: ["grew.csv": .init(bytes: bytes(400_000), listedSize: 300_000)])
+        let error = #expect(throws: FSError.self) { _ = try f.readAll("tasks/t1/workspace/grew.csv") }
+        #expect(error?.errno == EIO)
+        #expect(error?.message.contains("changed on the server") == true)
+        // Nothing of the other version is recorded as present.
+        let record = f.cacheRoot.appendingPathComponent("objects/\(CacheDirectory.key("t1", "grew.csv")).json")
+        if let data = try? Data(contentsOf: record) {
+            #expect(try CacheCoding.decoder.decode(CacheRecord.self, from: data).ranges.isEmpty)
+        }
+    }
+
     @Test func concurrentReadersShareOneDownload() throws {
         let content = bytes(3_000_000)
         let f = try fixture(files: ["c.bin": .init(bytes: content, listedSize: Int64(content.count))])

@@ -48,6 +48,14 @@ final class CurlEasy {
         return length >= 0 ? Int64(length) : nil
     }
 
+    /// A header of the response received so far (the last one of that name).
+    func header(_ name: String) -> String? {
+        var found: UnsafeMutablePointer<curl_header>?
+        guard curl_easy_header(handle, name, 0, UInt32(CURLH_HEADER), -1, &found) == CURLHE_OK,
+              let value = found?.pointee.value else { return nil }
+        return String(cString: value)
+    }
+
     func perform() -> CURLcode { curl_easy_perform(handle) }
 
     static func describe(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }

@@ -60,7 +60,7 @@ final class CurlTransport: Sendable {
 
     /// Performs `request`, handing a 2xx body to `stream` chunk by chunk; other bodies are
     /// collected (bounded) so their error envelope can be read.
-    func stream(_ request: HTTPRequest, idleTimeout: Double? = nil, into stream: @escaping (_ status: Int, _ bytes: UnsafeRawBufferPointer) -> Bool)
+    func stream(_ request: HTTPRequest, idleTimeout: Double? = nil, into stream: @escaping (ResponseHead, _ bytes: UnsafeRawBufferPointer) -> Bool)
         -> Result<(response: HTTPResponse, contentLength: Int64?), TransportFailure>
     {
         let sink = BodySink(limit: 64 << 10, stream: stream)
@@ -156,6 +156,28 @@ final class CurlTransport: Sendable {
     }
 }
 
+/// What the status line and headers of a streamed answer say.
+struct ResponseHead {
+    var status: Int
+    /// The whole file's size: the total of `Content-Range: bytes a-b/total` in a 206, the
+    /// length of a 200.
+    var fileSize: Int64?
+
+    init(status: Int, fileSize: Int64?) {
+        self.status = status
+        self.fileSize = fileSize
+    }
+
+    init(_ easy: CurlEasy) {
+        status = easy.responseCode()
+        if status == 206 {
+            fileSize = easy.header("Content-Range")?.split(separator: "/").last.flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        } else {
+            fileSize = easy.contentLength()
+        }
+    }
+}
+
 /// Why a transfer did not complete.
 enum TransportFailure: Error {
     case unreachable(String)
@@ -177,26 +199,26 @@ private struct CurlEasyBox: @unchecked Sendable {
 /// Receives a response body: streams 2xx bodies to the caller, collects the rest.
 private final class BodySink {
     let limit: Int
-    let stream: ((Int, UnsafeRawBufferPointer) -> Bool)?
+    let stream: ((ResponseHead, UnsafeRawBufferPointer) -> Bool)?
     var easy: CurlEasy?
     var collected = Data()
     var abortedByCaller = false
     var overflowed = false
     private var streaming: Bool?
-    private var status = 0
+    private var head = ResponseHead(status: 0, fileSize: nil)
 
-    init(limit: Int, stream: ((Int, UnsafeRawBufferPointer) -> Bool)?) {
+    init(limit: Int, stream: ((ResponseHead, UnsafeRawBufferPointer) -> Bool)?) {
         self.limit = limit
         self.stream = stream
     }
 
     func accept(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if streaming == nil {
-            status = easy?.responseCode() ?? 0
-            streaming = stream != nil && (200..<300).contains(status)
+            head = easy.map(ResponseHead.init) ?? head
+            streaming = stream != nil && (200..<300).contains(head.status)
         }
         if streaming == true {
-            let keepGoing = stream!(status, bytes)
+            let keepGoing = stream!(head, bytes)
             if !keepGoing { abortedByCaller = true }
             return keepGoing
         }

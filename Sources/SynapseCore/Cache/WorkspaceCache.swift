@@ -113,8 +113,13 @@ public final class WorkspaceCache: Sendable {
         }
         do {
             let result = try remote.download(taskId: file.taskId, path: file.remotePath, offset: fetch.start,
-                                             length: fetch.end.map { $0 - fetch.start }) { offset, chunk in
-                gathered.add(chunk, at: offset)
+                                             length: fetch.end.map { $0 - fetch.start }) { chunk in
+                // A size other than the listed one: the bytes are of another version of the file.
+                if let told = chunk.fileSize, let listed = file.size, told != listed {
+                    fetch.writeError = FSError(errno: EIO, "\(file.remotePath) changed on the server: \(told) bytes, listed as \(listed)")
+                    return false
+                }
+                return gathered.add(chunk.bytes, at: chunk.offset)
             }
             gathered.flush()
             total = result.totalSize

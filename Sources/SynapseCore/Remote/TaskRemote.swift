@@ -13,7 +13,7 @@ public protocol TaskRemote: Sendable {
     /// `sink`, chunk by chunk, each with its offset in the file. A server that ignores HTTP
     /// Range sends the whole file, from offset 0. The sink returns false to abort the transfer.
     func download(taskId: String, path: String, offset: Int64, length: Int64?,
-                  into sink: (_ offset: Int64, _ bytes: UnsafeRawBufferPointer) -> Bool) throws(RemoteError) -> DownloadResult
+                  into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult
     /// Sends a message to the agent (`POST /api/ai/message`).
     func send(_ message: OutgoingMessage) throws(RemoteError)
     /// Uploads `body` as the file `name`, streaming it; returns the server's answer as JSON text.
@@ -22,6 +22,20 @@ public protocol TaskRemote: Sendable {
     /// Holds the event stream open, handing each event to `onEvent`, until the server closes it
     /// (a normal return), it fails (a throw), or `onEvent` returns false.
     func streamEvents(connId: String, onEvent: (ServerEvent) -> Bool) throws(RemoteError)
+}
+
+/// A piece of a download: where it belongs in the file and, when the server said so
+/// (Content-Range, or the length of a whole-file answer), the file's whole size.
+public struct DownloadChunk {
+    public var offset: Int64
+    public var bytes: UnsafeRawBufferPointer
+    public var fileSize: Int64?
+
+    public init(offset: Int64, bytes: UnsafeRawBufferPointer, fileSize: Int64?) {
+        self.offset = offset
+        self.bytes = bytes
+        self.fileSize = fileSize
+    }
 }
 
 /// What the mount sends to the agent.
