@@ -84,7 +84,8 @@ final class CacheItem: @unchecked Sendable {
         Glibc.close(fd)
     }
 
-    private static func loadRecord(_ url: URL, for identity: CachedFileIdentity) -> CacheRecord? {
+    /// The record at `url` when it decodes and stands for this version of the file.
+    static func loadRecord(_ url: URL, for identity: CachedFileIdentity) -> CacheRecord? {
         guard let data = try? Data(contentsOf: url),
               let record = try? CacheCoding.decoder.decode(CacheRecord.self, from: data),
               record.matches(identity) else { return nil }
@@ -116,17 +117,10 @@ final class CacheItem: @unchecked Sendable {
     {
         let (want, startedReadAhead) = try waitUntilPresent(offset..<(offset + Int64(buffer.count)), readAhead: readAhead,
                                                             ranged: ranged, failuresBefore: failuresBefore)
-        var done = 0
-        while done < want.count {
-            let n = pread(fd, buffer.baseAddress! + done, want.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FSError(errno: EIO, "reading the cache failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            done += n
+        guard let count = PositionalIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want.count]), at: want.lowerBound) else {
+            throw FSError(errno: EIO, "reading the cache failed: \(String(cString: strerror(errno)))")
         }
-        return (done, startedReadAhead)
+        return (count, startedReadAhead)
     }
 
     /// Waits until the part of `request` inside the file is present and returns that part.
@@ -210,15 +204,9 @@ final class CacheItem: @unchecked Sendable {
 
     /// Stores bytes a fetch received at `offset`; false when the cache file cannot take them.
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64, for fetch: RangeFetch) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                fetch.writeError = FSError(errno: EIO, "writing the cache failed: \(String(cString: strerror(errno)))")
-                return false
-            }
-            done += n
+        guard PositionalIO.write(fd, bytes, at: offset) else {
+            fetch.writeError = FSError(errno: EIO, "writing the cache failed: \(String(cString: strerror(errno)))")
+            return false
         }
         let end = offset + Int64(bytes.count)
         let recordNow: Bool = locked {

@@ -25,9 +25,8 @@ public final class WorkspaceCache: Sendable {
     /// The size of `file` when every byte of this version of it is cached.
     public func completeSize(of file: CachedFileIdentity) -> Int64? {
         if let item = inUse.withLock({ $0[file.key] }), item.identity.isSameVersion(as: file) { return item.completeSize }
-        guard let data = try? Data(contentsOf: directory.objects.appendingPathComponent(file.key + ".json")),
-              let record = try? CacheCoding.decoder.decode(CacheRecord.self, from: data),
-              record.matches(file), record.isComplete else { return nil }
+        guard let record = CacheItem.loadRecord(directory.objects.appendingPathComponent(file.key + ".json"), for: file),
+              record.isComplete else { return nil }
         return record.size
     }
 

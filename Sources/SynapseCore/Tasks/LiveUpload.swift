@@ -89,15 +89,10 @@ final class LiveUpload: UploadStream, @unchecked Sendable {
         sent += Int64(count)
         condition.unlock()
         guard count > 0 else { return 0 }
-        var done = 0
-        while done < count {
-            let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(start) + off_t(done))
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else {
-                abandon()
-                return nil
-            }
-            done += n
+        // Bytes counted as written are on disk: reading fewer means the file changed under us.
+        guard PositionalIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: start) == count else {
+            abandon()
+            return nil
         }
         return count
     }
