@@ -39,6 +39,7 @@ extension SynapseFilesystem {
             let n = pwrite(handle.file.fd, bytes.baseAddress, bytes.count, off_t(offset))
             guard n >= 0 else { throw FSError(errno: errno == ENOSPC ? ENOSPC : EIO, "writing the upload spool") }
             handle.dirty.store(true, ordering: .relaxed)
+            spool.contentChanged(handle.entryId)
             uploader.wrote(handle.entryId, at: offset, count: n)
             return n
         default:
@@ -88,8 +89,11 @@ extension SynapseFilesystem {
             }
         case .upload(let id, let name):
             if let size {
-                guard let entry = spool.entry(id, named: name) else { throw .readOnly("\(name) is already uploaded") }
+                guard let entry = spool.entry(id, named: name), entry.phase != .uploaded else {
+                    throw .readOnly("\(name) is already uploaded; uploaded files cannot be changed")
+                }
                 guard truncate(spool.dataURL(entry.id).path, off_t(size)) == 0 else { throw FSError(errno: EIO, "truncating \(name)") }
+                spool.contentChanged(entry.id)
                 uploader.resized(entry.id, to: size)
                 if let handle, case .upload(let upload) = try handles.get(handle) { upload.dirty.store(true, ordering: .relaxed) }
             }

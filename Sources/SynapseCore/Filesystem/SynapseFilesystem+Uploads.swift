@@ -34,14 +34,21 @@ extension SynapseFilesystem {
     }
 
     func openUpload(taskId: String, name: String, writing: Bool, truncating: Bool) throws(FSError) -> OpenedFile {
-        if writing {
-            var entry = spool.entry(taskId, named: name)
-            if entry == nil || entry?.phase == .uploading || entry?.phase == .uploaded { entry = try spool.create(taskId: taskId, name: name) }
-            let id = entry!.id
-            spool.update(id) { $0.phase = UploadSpool.isTemporary(name) ? .held : .writing }
-            let fd = Glibc.open(spool.dataURL(id).path, O_RDWR | O_CLOEXEC | (truncating ? O_TRUNC : 0))
+        if writing || truncating {
+            // The server's copy cannot be edited, and the seed does not say that uploading a
+            // name again replaces it: an uploaded file is read-only, like its mode says.
+            guard let entry = spool.entry(taskId, named: name), entry.phase != .uploaded else {
+                throw .readOnly("\(name) is already uploaded; uploaded files cannot be changed")
+            }
+            let id = entry.id
+            if entry.phase != .uploading { spool.update(id) { $0.phase = UploadSpool.isTemporary(name) ? .held : .writing } }
+            let fd = Glibc.open(spool.dataURL(id).path, (writing ? O_RDWR : O_RDONLY) | O_CLOEXEC | (truncating ? O_TRUNC : 0))
             guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name): \(String(cString: strerror(errno)))") }
-            if truncating { uploader.resized(id, to: 0) }
+            spool.writerOpened(id)
+            if truncating {
+                spool.contentChanged(id)
+                uploader.resized(id, to: 0)
+            }
             return OpenedFile(handle: handles.insert(.upload(UploadHandle(fd: fd, entryId: id, dirty: truncating))), directIO: false, keepCache: false)
         }
         if let entry = spool.entry(taskId, named: name) {
@@ -60,8 +67,11 @@ extension SynapseFilesystem {
         if UploadSpool.isTemporary(name) { spool.update(entry.id) { $0.phase = .held } }
         let fd = Glibc.open(spool.dataURL(entry.id).path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name)") }
-        // A created file is new content even if nothing is written (`touch`).
-        let opened = OpenedFile(handle: handles.insert(.upload(UploadHandle(fd: fd, entryId: entry.id, dirty: true))),
+        spool.writerOpened(entry.id)
+        // Not dirty: a close before any write (the shell's `> file` closes its first descriptor
+        // before writing through the dup) must not upload an empty file and call it done. A
+        // file closed without a write (`touch`) is queued when its last handle is released.
+        let opened = OpenedFile(handle: handles.insert(.upload(UploadHandle(fd: fd, entryId: entry.id, dirty: false))),
                                 directIO: false, keepCache: false)
         let ino = inodes.lookup(.upload(taskId, name))
         return (Entry(attributes: try getattr(ino), timeout: configuration.kernelTimeout), opened)
@@ -91,7 +101,11 @@ extension SynapseFilesystem {
         guard let entry = spool.entry(taskId, named: from), entry.phase != .uploaded else {
             throw uploadedFiles(of: taskId)[from] != nil ? .readOnly("\(from) is already uploaded") : .notFound(from)
         }
-        if let replaced = spool.entry(taskId, named: to), replaced.id != entry.id {
+        let replaced = spool.entry(taskId, named: to)
+        if replaced?.phase == .uploaded || (replaced == nil && uploadedFiles(of: taskId)[to] != nil) {
+            throw .readOnly("\(to) is already uploaded; uploaded files cannot be replaced")
+        }
+        if let replaced, replaced.id != entry.id {
             uploader.abandonLive(replaced.id)
             spool.remove(replaced.id)
         }

@@ -203,10 +203,11 @@ public final class SynapseFilesystem: Sendable {
     }
 
     public func release(_ fh: UInt64) {
-        // An upload whose writer wrote nothing new is still queued, not left open forever.
         switch try? handles.get(fh) {
         case .upload(let handle)?:
-            if spool.update(handle.entryId, { if $0.phase == .writing { $0.phase = .pending } }) != nil { uploader.wakeUp() }
+            // The last writer gone, what no close uploaded (`touch`, writes after the last
+            // flush) is queued, not left open forever.
+            if spool.writerReleased(handle.entryId) { uploader.wakeUp() }
         case .log(let reader)?:
             logs.readerClosed(reader.log.taskId)
         default:

@@ -3,6 +3,15 @@ import Synchronization
 
 /// Files written into `uploads/`, kept on disk until the server has them: `<id>.data` holds the
 /// bytes, `<id>.json` the record. Survives unmount, restart and crash; nothing written is lost.
+///
+/// Besides the record, each entry has in-memory activity: how many handles have it open for
+/// writing, and a revision that every write bumps. An upload remembers the revision it
+/// claimed; if the file changed meanwhile, the entry is not marked uploaded but queued again,
+/// so whatever order writes, flushes and closes come in (dup'ed descriptors, writes after a
+/// flush), the last upload carries the file's last bytes.
+///
+/// Lock order: `uploadEnded`'s lock, then `entries`, then `activity`; neither mutex is held
+/// across I/O other than writing a record.
 public final class UploadSpool: Sendable {
     public enum Phase: String, Codable, Sendable {
         /// Open for writing; uploaded when its writer closes it.
@@ -30,8 +39,27 @@ public final class UploadSpool: Sendable {
         public var createdAt = Date()
     }
 
+    /// What is happening to an entry now; not persisted (a restart has no open writers).
+    struct Activity {
+        var revision = 0
+        var writers = 0
+    }
+
+    /// The outcome of asking to upload an entry now.
+    public enum Claim: Equatable, Sendable {
+        /// The caller uploads the entry's bytes as of this revision.
+        case claimed(revision: Int)
+        /// Another upload of it is in flight.
+        case busy
+        /// Nothing to upload: held under a temporary name, already uploaded, or gone.
+        case nothingToDo
+    }
+
     let directory: URL
     private let entries: Mutex<[String: Entry]>
+    private let activity = Mutex<[String: Activity]>([:])
+    /// Signalled whenever an upload ends, for writers waiting to upload the same entry.
+    private let uploadEnded = NSCondition()
 
     public init(stateDirectory: URL) {
         directory = stateDirectory.appendingPathComponent("spool", isDirectory: true)
@@ -94,41 +122,119 @@ public final class UploadSpool: Sendable {
         return updated
     }
 
-    /// Moves `pending`/`failed` entries that are due to `uploading`; the caller uploads them.
-    public func claimDue(now: Date = Date()) -> [Entry] {
-        let claimed = entries.withLock { e -> [Entry] in
-            var due: [Entry] = []
+    /// Moves `pending`/`failed` entries that are due to `uploading`; the caller uploads them,
+    /// each as of the revision given.
+    public func claimDue(now: Date = Date()) -> [(entry: Entry, revision: Int)] {
+        let claimed = entries.withLock { e -> [(entry: Entry, revision: Int)] in
+            var due: [(entry: Entry, revision: Int)] = []
             for (id, entry) in e where entry.phase == .pending || (entry.phase == .failed && (entry.nextAttemptAt ?? now) <= now) {
                 e[id]?.phase = .uploading
-                due.append(e[id]!)
+                due.append((e[id]!, revision(of: id)))
             }
             return due
         }
-        claimed.forEach(persist)
+        claimed.forEach { persist($0.entry) }
         return claimed
     }
 
-    /// Claims one entry for an upload now (the writer's close or fsync); false if it is busy.
-    public func claim(_ id: String) -> Bool {
-        let claimed = entries.withLock { e -> Entry? in
-            guard let entry = e[id], ![.uploading, .held, .uploaded].contains(entry.phase) else { return nil }
-            e[id]?.phase = .uploading
-            return e[id]
+    /// Claims one entry for an upload now (a writer's close or fsync).
+    public func claim(_ id: String) -> Claim {
+        let claimed = entries.withLock { e -> Claim in
+            guard let entry = e[id] else { return .nothingToDo }
+            switch entry.phase {
+            case .uploading: return .busy
+            case .held, .uploaded: return .nothingToDo
+            case .writing, .pending, .failed:
+                e[id]?.phase = .uploading
+                return .claimed(revision: revision(of: id))
+            }
         }
-        if let claimed { persist(claimed) }
-        return claimed != nil
+        if case .claimed = claimed, let entry = entry(id: id) { persist(entry) }
+        return claimed
     }
 
-    public func markUploaded(_ id: String) {
-        update(id) { e in
-            e.phase = .uploaded
-            e.reason = nil
-            e.nextAttemptAt = nil
+    /// Claims the entry for an upload now, waiting while another upload of it is in flight;
+    /// nil when there is nothing to upload.
+    public func claimWaiting(_ id: String) -> Int? {
+        uploadEnded.lock()
+        defer { uploadEnded.unlock() }
+        while true {
+            switch claim(id) {
+            case .claimed(let revision): return revision
+            case .nothingToDo: return nil
+            // Re-checked every second as well: a signal may come between claim and wait.
+            case .busy: _ = uploadEnded.wait(until: Date().addingTimeInterval(1))
+            }
         }
     }
+
+    /// The upload of `revision` succeeded: the entry is uploaded, unless it was written
+    /// meanwhile; then it waits for its writer's close, or is queued if nobody writes it now.
+    public func finishUpload(_ id: String, revision: Int) {
+        let (current, writers) = activity.withLock { ($0[id]?.revision ?? 0, $0[id]?.writers ?? 0) }
+        update(id) { e in
+            e.reason = nil
+            e.nextAttemptAt = nil
+            e.phase = current != revision ? (writers > 0 ? .writing : .pending) : .uploaded
+        }
+        signalUploadEnded()
+    }
+
+    /// The upload failed: kept, and retried at `nextAttempt` (or by a writer's next close).
+    public func failUpload(_ id: String, reason: String, attempts: Int, nextAttempt: Date) {
+        update(id) { e in
+            e.phase = .failed
+            e.reason = reason
+            e.attempts = attempts
+            e.nextAttemptAt = nextAttempt
+        }
+        signalUploadEnded()
+    }
+
+    private func signalUploadEnded() {
+        uploadEnded.lock()
+        uploadEnded.broadcast()
+        uploadEnded.unlock()
+    }
+
+    // MARK: Writers and revisions
+
+    /// A handle opened the entry for writing.
+    public func writerOpened(_ id: String) {
+        activity.withLock { $0[id, default: Activity()].writers += 1 }
+    }
+
+    /// A writing handle was released; true when that was the last one and the entry, still
+    /// unsent, is now queued for the uploader.
+    @discardableResult
+    public func writerReleased(_ id: String) -> Bool {
+        let last = activity.withLock { a -> Bool in
+            guard a[id] != nil else { return false }
+            a[id]!.writers = max(0, a[id]!.writers - 1)
+            return a[id]!.writers == 0
+        }
+        guard last else { return false }
+        return update(id) { if $0.phase == .writing { $0.phase = .pending } }?.phase == .pending
+    }
+
+    /// The entry's bytes changed (a write or a truncate): an upload in flight no longer
+    /// carries them, and a finished, queued or failed one must be made again, at the writer's
+    /// close, or by the uploader if nobody has the file open (`truncate(1)`).
+    public func contentChanged(_ id: String) {
+        let writers = activity.withLock { a -> Int in
+            a[id, default: Activity()].revision += 1
+            return a[id]!.writers
+        }
+        let target: Phase = writers > 0 ? .writing : .pending
+        guard let phase = entry(id: id)?.phase, phase != target, [.uploaded, .pending, .failed, .writing].contains(phase) else { return }
+        update(id) { if [.uploaded, .pending, .failed, .writing].contains($0.phase) { $0.phase = target } }
+    }
+
+    public func revision(of id: String) -> Int { activity.withLock { $0[id]?.revision ?? 0 } }
 
     public func remove(_ id: String) {
         _ = entries.withLock { $0.removeValue(forKey: id) }
+        _ = activity.withLock { $0.removeValue(forKey: id) }
         unlink(recordURL(id).path)
         unlink(dataURL(id).path)
     }

@@ -32,14 +32,15 @@ public final class Uploader: Sendable {
         self.logger = logger
     }
 
-    /// Uploads the entry now and reports the outcome (for close() and fsync()).
+    /// Uploads the entry now and reports the outcome (for close() and fsync()). An upload of
+    /// the same entry already in flight is waited for first: this one carries newer bytes.
     func uploadNow(_ id: String) throws(FSError) {
         let running = live.withLock { $0.removeValue(forKey: id) }
-        guard spool.claim(id), let entry = spool.entry(id: id) else {
+        guard let revision = spool.claimWaiting(id), let entry = spool.entry(id: id) else {
             running?.abandon()
             return
         }
-        try perform(entry, liveOutcome: running?.finish(size: spool.size(of: id)))
+        try perform(entry, revision: revision, liveOutcome: running?.finish(size: spool.size(of: id)))
     }
 
     // MARK: Uploading while the file is written
@@ -84,7 +85,7 @@ public final class Uploader: Sendable {
                 wake.lock()
                 _ = wake.wait(until: Date().addingTimeInterval(1))
                 wake.unlock()
-                for entry in spool.claimDue() { try? perform(entry) }
+                for (entry, revision) in spool.claimDue() { try? perform(entry, revision: revision) }
             }
         }
         thread.name = "uploads"
@@ -99,7 +100,7 @@ public final class Uploader: Sendable {
 
     /// Uploads the claimed entry, or takes the outcome of the upload that ran while it was
     /// written, and records success or failure (kept, retried with backoff, close() fails).
-    private func perform(_ entry: UploadSpool.Entry, liveOutcome: Result<UploadDestination, RemoteError>? = nil) throws(FSError) {
+    private func perform(_ entry: UploadSpool.Entry, revision: Int, liveOutcome: Result<UploadDestination, RemoteError>? = nil) throws(FSError) {
         let destination: UploadDestination
         do throws(RemoteError) {
             if let liveOutcome {
@@ -122,12 +123,8 @@ public final class Uploader: Sendable {
             case .refused, .invalidRequest: true
             default: false
             }
-            spool.update(entry.id) { e in
-                e.phase = .failed
-                e.reason = error.description
-                e.attempts = attempts
-                e.nextAttemptAt = refused ? .distantFuture : Date().addingTimeInterval(delay)
-            }
+            spool.failUpload(entry.id, reason: error.description, attempts: attempts,
+                             nextAttempt: refused ? .distantFuture : Date().addingTimeInterval(delay))
             notices.add(refused ? "upload of \(entry.name) refused (\(error)); not retried: delete or rename it"
                                 : "upload of \(entry.name) failed (\(error)); retrying in \(Int(delay)) s", taskId: entry.taskId)
             logger.warning("upload failed", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)", "error": "\(error)",
@@ -135,7 +132,7 @@ public final class Uploader: Sendable {
             throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "upload of \(entry.name) failed: \(error)")
         }
         health.recordSuccess()
-        spool.markUploaded(entry.id)
+        spool.finishUpload(entry.id, revision: revision)
         details.invalidate(entry.taskId)
         logger.info("uploaded", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)",
                                            "to": "\(destination == .sandbox ? "sandbox (answering the agent)" : "workspace")"])
