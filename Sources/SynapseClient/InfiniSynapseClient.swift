@@ -50,15 +50,15 @@ public final class InfiniSynapseClient: TaskRemote {
                                        what: "workspace of \(taskId)"))
     }
 
-    public func download(taskId: String, path: String, offset: Int64, length: Int64?,
+    public func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
                          into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
         let legacy = legacyDownloadPath.load(ordering: .relaxed)
         do {
-            return try download(taskId: taskId, path: path, offset: offset, length: length, legacy: legacy, into: sink)
+            return try download(taskId: taskId, path: path, offset: offset, length: length, ifRange: ifRange, legacy: legacy, into: sink)
         } catch .notFound(let message) where !legacy {
             // A 404 that is not an envelope means the route is missing: try the older path once.
             guard message.hasSuffix(Self.routeMissing) else { throw .notFound(message) }
-            let result = try download(taskId: taskId, path: path, offset: offset, length: length, legacy: true, into: sink)
+            let result = try download(taskId: taskId, path: path, offset: offset, length: length, ifRange: ifRange, legacy: true, into: sink)
             legacyDownloadPath.store(true, ordering: .relaxed)
             return result
         }
@@ -66,23 +66,43 @@ public final class InfiniSynapseClient: TaskRemote {
 
     private static let routeMissing = "(route missing)"
 
-    private func download(taskId: String, path: String, offset: Int64, length: Int64?, legacy: Bool,
+    private func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?, legacy: Bool,
                           into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
         let prefix = legacy ? "/api/storage/downloadTaskFile/" : "/api/tools/storage/downloadTaskFile/"
         var request = HTTPRequest(url: url(prefix + URLEncoding.segment(taskId), query: [("path", path)]),
                                   headers: authHeaders)
-        if offset > 0 || length != nil {
+        let ranged = offset > 0 || length != nil
+        if ranged {
             request.headers.append("Range: bytes=\(offset)-" + (length.map { "\(offset + max(1, $0) - 1)" } ?? ""))
+            // Bytes of another version would be mixed with those cached: the server sends the
+            // whole (new) file instead of a range when the version changed.
+            if let ifRange { request.headers.append("If-Range: \(ifRange)") }
         }
         var written: Int64 = 0
+        var refusal: RemoteError?
         let outcome = withoutActuallyEscaping(sink) { sink in
             transport.stream(request) { head, chunk in
-                // A 200 answer to a ranged request is the whole file.
-                let position = (head.status == 206 ? offset : 0) + written
+                // A 200 answer is the whole file; a 206 must be the range asked for, else its
+                // bytes would be stored where they do not belong.
+                var start: Int64 = 0
+                if head.status == 206 {
+                    guard let range = head.range, range.lowerBound == offset else {
+                        refusal = .malformed("download of \(path): asked for bytes from \(offset), the server sent "
+                                             + (head.range.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "no Content-Range"))
+                        return false
+                    }
+                    guard range.lowerBound + written + Int64(chunk.count) <= range.upperBound + 1 else {
+                        refusal = .malformed("download of \(path): more bytes than its Content-Range \(range.lowerBound)-\(range.upperBound)")
+                        return false
+                    }
+                    start = range.lowerBound
+                }
+                let position = start + written
                 written += Int64(chunk.count)
-                return sink(DownloadChunk(offset: position, bytes: chunk, fileSize: head.fileSize))
+                return sink(DownloadChunk(offset: position, bytes: chunk, fileSize: head.fileSize, validator: head.validator))
             }
         }
+        if let refusal { throw refusal }
         switch outcome {
         case .failure(let failure):
             throw Self.remoteError(failure, what: "download of \(path)")

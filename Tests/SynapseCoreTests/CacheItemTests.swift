@@ -90,7 +90,7 @@ import Testing
     /// Stores `range` of `content` as a fetch would.
     func fill(_ item: CacheItem, _ range: Range<Int>) {
         let fetch = RangeFetch(range: Int64(range.lowerBound)..<Int64(range.upperBound))
-        let ok = content[range].withUnsafeBytes { item.write($0, at: Int64(range.lowerBound), for: fetch) }
+        let ok = content[range].withUnsafeBytes { item.write($0, at: Int64(range.lowerBound), for: fetch, cap: .max) }
         #expect(ok)
     }
 

@@ -8,6 +8,10 @@ final class FakeRemote: TaskRemote {
         var bytes: Data
         var listedSize: Int64?
         var mtime: Date?
+        /// The file's ETag; a ranged request whose If-Range differs gets the whole file.
+        var version: String?
+        /// After its bytes, the body goes on with zeros for ever (a server that does not stop).
+        var endless = false
     }
 
     struct State {
@@ -24,6 +28,8 @@ final class FakeRemote: TaskRemote {
         var ignoresRange = false
         var downloads = 0
         var downloadedBytes: Int64 = 0
+        /// The If-Range of every download, in order.
+        var ifRanges: [String?] = []
         var listCalls = 0
         var infoCalls = 0
         /// Every message sent, in order.
@@ -94,15 +100,29 @@ final class FakeRemote: TaskRemote {
         return files.map { WorkspaceEntry(path: $0.key, size: $0.value.listedSize, mtime: $0.value.mtime) }
     }
 
-    func download(taskId: String, path: String, offset: Int64, length: Int64?,
+    func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
                   into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
         try check()
-        let (file, cut, delay, honoursRange) = state.withLock { s in
+        let (file, cut, delay, ignoresRange) = state.withLock { s in
             s.downloads += 1
+            s.ifRanges.append(ifRange)
             defer { s.truncateNextDownloadAt = nil }
-            return (s.workspaces[taskId]?[path], s.truncateNextDownloadAt, s.chunkDelay, !s.ignoresRange)
+            return (s.workspaces[taskId]?[path], s.truncateNextDownloadAt, s.chunkDelay, s.ignoresRange)
         }
         guard let file else { throw .notFound(path) }
+        // If-Range naming another version: the whole (current) file instead of the range.
+        let honoursRange = !ignoresRange && (ifRange == nil || ifRange == file.version)
+        if file.endless {
+            let zeros = Data(count: 64 << 10)
+            var sent = file.bytes.count
+            _ = file.bytes.withUnsafeBytes { sink(DownloadChunk(offset: 0, bytes: $0, fileSize: nil, validator: file.version)) }
+            while zeros.withUnsafeBytes({ sink(DownloadChunk(offset: Int64(sent), bytes: $0, fileSize: nil, validator: file.version)) }) {
+                state.withLock { $0.downloadedBytes += Int64(zeros.count) }
+                sent += zeros.count
+                if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            }
+            throw .unreachable("aborted")
+        }
         let start = honoursRange ? Int(offset) : 0
         let whole = honoursRange ? min(file.bytes.count, length.map { start + Int($0) } ?? file.bytes.count) : file.bytes.count
         let end = cut.map { min(whole, start + Int($0)) } ?? whole
@@ -111,7 +131,7 @@ final class FakeRemote: TaskRemote {
             let n = min(64 << 10, end - sent)
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
             let keepGoing = file.bytes[sent..<(sent + n)].withUnsafeBytes {
-                sink(DownloadChunk(offset: Int64(sent), bytes: $0, fileSize: Int64(file.bytes.count)))
+                sink(DownloadChunk(offset: Int64(sent), bytes: $0, fileSize: Int64(file.bytes.count), validator: file.version))
             }
             guard keepGoing else { throw .unreachable("aborted") }
             state.withLock { $0.downloadedBytes += Int64(n) }

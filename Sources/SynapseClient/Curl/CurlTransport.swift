@@ -162,19 +162,44 @@ struct ResponseHead {
     /// The whole file's size: the total of `Content-Range: bytes a-b/total` in a 206, the
     /// length of a 200.
     var fileSize: Int64?
+    /// The bytes a 206 carries, from `Content-Range` (nil when it is missing or unreadable).
+    var range: ClosedRange<Int64>?
+    /// What identifies this version of the file: a strong `ETag`, else `Last-Modified`.
+    var validator: String?
 
-    init(status: Int, fileSize: Int64?) {
+    init(status: Int, fileSize: Int64?, range: ClosedRange<Int64>? = nil, validator: String? = nil) {
         self.status = status
         self.fileSize = fileSize
+        self.range = range
+        self.validator = validator
     }
 
     init(_ easy: CurlEasy) {
         status = easy.responseCode()
-        if status == 206 {
-            fileSize = easy.header("Content-Range")?.split(separator: "/").last.flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-        } else {
+        if status == 206, let contentRange = easy.header("Content-Range").flatMap(Self.parseContentRange) {
+            range = contentRange.range
+            fileSize = contentRange.total
+        } else if status != 206 {
             fileSize = easy.contentLength()
         }
+        if let etag = easy.header("ETag"), !etag.hasPrefix("W/") {
+            validator = etag
+        } else {
+            validator = easy.header("Last-Modified")
+        }
+    }
+
+    /// `bytes a-b/total` (total may be `*`); nil for anything else, or a range that is not one.
+    static func parseContentRange(_ value: String) -> (range: ClosedRange<Int64>, total: Int64?)? {
+        let value = value.trimmingCharacters(in: .whitespaces)
+        guard value.hasPrefix("bytes ") else { return nil }
+        let parts = value.dropFirst(6).split(separator: "/", maxSplits: 1)
+        guard parts.count == 2 else { return nil }
+        let bounds = parts[0].split(separator: "-", maxSplits: 1)
+        guard bounds.count == 2, let first = Int64(bounds[0]), let last = Int64(bounds[1]), first >= 0, last >= first else { return nil }
+        let total = parts[1] == "*" ? nil : Int64(parts[1])
+        if parts[1] != "*" { guard let total, total > last else { return nil } }
+        return (first...last, total)
     }
 }
 

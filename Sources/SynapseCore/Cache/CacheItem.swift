@@ -21,6 +21,9 @@ final class CacheItem: @unchecked Sendable {
     // Guards everything below; never held across I/O.
     private let condition = NSCondition()
     private var size: Int64?
+    /// The version of the file the present bytes are of, as the server names it (ETag or
+    /// Last-Modified); bytes of any other version are never stored beside them.
+    private var validator: String?
     private var present: ByteRanges
     private var running: [RangeFetch] = []
     private var failures: [(range: Range<Int64>, error: FSError, serial: Int)] = []
@@ -30,6 +33,8 @@ final class CacheItem: @unchecked Sendable {
     private var retired = false
     /// Open readers plus running fetches.
     private var users = 0
+    /// Open readers alone: a fetch to the end of the file stops when none is left.
+    private var readers = 0
     /// The ranges readers are waiting for right now.
     private var awaited: [Range<Int64>] = []
     /// Starts a fetch's transfer on its own thread; called with the lock held.
@@ -41,6 +46,7 @@ final class CacheItem: @unchecked Sendable {
     private struct Durable: Equatable {
         var ranges: ByteRanges
         var size: Int64?
+        var validator: String?
     }
     private let durable: Mutex<Durable>
 
@@ -58,8 +64,9 @@ final class CacheItem: @unchecked Sendable {
             if rangesFit {
                 self.fd = fd
                 size = record.size ?? identity.size
+                validator = record.validator
                 present = record.ranges
-                durable = Mutex(Durable(ranges: record.ranges, size: record.size))
+                durable = Mutex(Durable(ranges: record.ranges, size: record.size, validator: record.validator))
                 wasCached = true
                 return
             }
@@ -76,7 +83,7 @@ final class CacheItem: @unchecked Sendable {
         self.fd = fd
         size = identity.size
         present = ByteRanges()
-        durable = Mutex(Durable(ranges: ByteRanges(), size: nil))
+        durable = Mutex(Durable(ranges: ByteRanges(), size: nil, validator: nil))
         wasCached = false
     }
 
@@ -179,6 +186,27 @@ final class CacheItem: @unchecked Sendable {
 
     func addUser() { locked { users += 1 } }
 
+    func addReader() {
+        locked {
+            users += 1
+            readers += 1
+        }
+    }
+
+    /// A reader closed. With none left, a fetch running to the end of the file stops unless
+    /// what remains is within the longest read-ahead: nobody needs those bytes (`head -c` of a
+    /// file of unknown size, or of a large one from a server without Range, must not pull it all).
+    func removeReader() {
+        locked {
+            readers -= 1
+            guard readers == 0 else { return }
+            for fetch in running where fetch.end == nil {
+                if let size, size - fetch.cursor <= ReadAhead.maximum { continue }
+                fetch.cancelled.store(true, ordering: .relaxed)
+            }
+        }
+    }
+
     var userCount: Int { locked { users } }
 
     /// Returns how many users remain.
@@ -202,13 +230,38 @@ final class CacheItem: @unchecked Sendable {
         }
     }
 
-    /// Stores bytes a fetch received at `offset`; false when the cache file cannot take them.
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64, for fetch: RangeFetch) -> Bool {
+    /// The validator of the version the present bytes are of (for `If-Range`).
+    var version: String? { locked { validator } }
+
+    /// Whether bytes the server says are of version `told` may join those present: the first
+    /// version seen is adopted, another one is refused.
+    func accepts(version told: String?) -> Bool {
+        guard let told else { return true }
+        return locked {
+            if validator == nil { validator = told }
+            return validator == told
+        }
+    }
+
+    /// Stores bytes a fetch received at `offset`; false when they cannot be stored: beyond the
+    /// file's known size (another version, or a server that does not stop), beyond `cap` for
+    /// a file of unknown size, or the cache file cannot take them.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64, for fetch: RangeFetch, cap: Int64) -> Bool {
+        let end = offset + Int64(bytes.count)
+        let bound: Int64? = locked { size }
+        if let bound, end > bound {
+            fetch.writeError = FSError(errno: EIO, "\(identity.remotePath): the server sent bytes past its size of \(bound)")
+            fetch.wrongVersion = true
+            return false
+        }
+        if bound == nil, end > cap {
+            fetch.writeError = FSError(errno: EFBIG, "\(identity.remotePath): no size listed and over \(cap) bytes, the most one file may take")
+            return false
+        }
         guard PositionalIO.write(fd, bytes, at: offset) else {
             fetch.writeError = FSError(errno: EIO, "writing the cache failed: \(String(cString: strerror(errno)))")
             return false
         }
-        let end = offset + Int64(bytes.count)
         let recordNow: Bool = locked {
             present.insert(offset..<end)
             // Bytes outside the range asked for: the server ignored Range and sends the whole file.
@@ -261,11 +314,11 @@ final class CacheItem: @unchecked Sendable {
         let recorded: Int64? = durable.withLock { durable in
             let (now, retired) = locked { () -> (Durable, Bool) in
                 unsyncedBytes = 0
-                return (Durable(ranges: present, size: size), self.retired)
+                return (Durable(ranges: present, size: size, validator: validator), self.retired)
             }
             guard !retired, now != durable else { return nil }
             guard fdatasync(fd) == 0,
-                  let data = try? CacheCoding.encoder.encode(CacheRecord(file: identity, size: now.size, ranges: now.ranges)),
+                  let data = try? CacheCoding.encoder.encode(CacheRecord(file: identity, size: now.size, ranges: now.ranges, validator: now.validator)),
                   (try? writeAtomically(data, to: recordURL)) != nil else { return nil }
             durable = now
             return now.ranges.byteCount
@@ -298,7 +351,11 @@ final class RangeFetch: @unchecked Sendable {
     var cursor: Int64
     var end: Int64?
     var rangeIgnored = false
+    /// Set (by the fetch's own thread) when the answer is of another version of the file.
+    var wrongVersion = false
     var writeError: FSError?
+    /// Set when no reader is left for the bytes of a fetch to the end of the file.
+    let cancelled = Atomic<Bool>(false)
 
     init(range: Range<Int64>) {
         start = range.lowerBound

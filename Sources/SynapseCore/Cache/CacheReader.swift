@@ -23,7 +23,7 @@ public final class CacheReader: Sendable {
     }
 
     deinit {
-        cache.release(item)
+        cache.releaseReader(item)
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at the end of the file.

@@ -12,14 +12,17 @@ struct CacheRecord: Codable, Equatable {
     /// The file's whole size once known (the listing's, or the server's at the end of a transfer).
     var size: Int64?
     var ranges: ByteRanges
+    /// The server's name for the version the ranges are of (ETag or Last-Modified), if it gave one.
+    var validator: String?
 
-    init(file: CachedFileIdentity, size: Int64?, ranges: ByteRanges) {
+    init(file: CachedFileIdentity, size: Int64?, ranges: ByteRanges, validator: String? = nil) {
         taskId = file.taskId
         remotePath = file.remotePath
         listedSize = file.size
         listedMtime = file.mtime
         self.size = size
         self.ranges = ranges
+        self.validator = validator
     }
 
     func matches(_ file: CachedFileIdentity) -> Bool {

@@ -54,7 +54,7 @@ public final class WorkspaceCache: Sendable {
             budget.opened(key)
             if let item = items[key] {
                 if item.identity.isSameVersion(as: file) {
-                    item.addUser()
+                    item.addReader()
                     return (item, true)
                 }
                 // The file changed on the server: readers of the old version keep their item.
@@ -71,10 +71,16 @@ public final class WorkspaceCache: Sendable {
             }
             item.budget = budget
             item.launch = { [weak self] item, fetch in self?.start(fetch, of: item) }
-            item.addUser()
+            item.addReader()
             items[key] = item
             return (item, false)
         }
+    }
+
+    /// A reader closed its handle on `item`.
+    func releaseReader(_ item: CacheItem) {
+        item.removeReader()
+        release(item)
     }
 
     /// A reader or fetch is done with `item`; the last one out records what arrived, then
@@ -107,15 +113,27 @@ public final class WorkspaceCache: Sendable {
         let file = item.identity
         var total: Int64?
         var failure: FSError?
+        let cap = budget.limit
         let gathered = ChunkCoalescer(isAwaited: { item.completesAWait($0) }) { bytes, offset in
-            item.write(bytes, at: offset, for: fetch)
+            item.write(bytes, at: offset, for: fetch, cap: cap)
         }
         do {
             let result = try remote.download(taskId: file.taskId, path: file.remotePath, offset: fetch.start,
-                                             length: fetch.end.map { $0 - fetch.start }) { chunk in
-                // A size other than the listed one: the bytes are of another version of the file.
+                                             length: fetch.end.map { $0 - fetch.start }, ifRange: item.version) { chunk in
+                // A size other than the listed one, or another validator: the bytes are of
+                // another version of the file.
                 if let told = chunk.fileSize, let listed = file.size, told != listed {
                     fetch.writeError = FSError(errno: EIO, "\(file.remotePath) changed on the server: \(told) bytes, listed as \(listed)")
+                    fetch.wrongVersion = true
+                    return false
+                }
+                guard item.accepts(version: chunk.validator) else {
+                    fetch.writeError = FSError(errno: EIO, "\(file.remotePath) changed on the server: now \(chunk.validator ?? "?")")
+                    fetch.wrongVersion = true
+                    return false
+                }
+                if fetch.cancelled.load(ordering: .relaxed) {
+                    fetch.writeError = FSError(errno: EIO, "\(file.remotePath): download stopped, no reader left")
                     return false
                 }
                 return gathered.add(chunk.bytes, at: chunk.offset)
@@ -136,6 +154,15 @@ public final class WorkspaceCache: Sendable {
             logger.warning("download failed", metadata: ["task": "\(file.taskId)", "path": "\(file.remotePath)", "error": "\(failure.message)"])
         }
         item.finish(fetch, totalSize: total, error: failure)
+        // Bytes of two versions are never mixed: what was cached of this one goes.
+        if fetch.wrongVersion { discard(item) }
         release(item)
+    }
+
+    /// Drops `item` and its files: the next open starts afresh; open readers keep failing.
+    private func discard(_ item: CacheItem) {
+        item.retire()
+        inUse.withLock { items in if items[item.key] === item { items[item.key] = nil } }
+        budget.removed(item.key)
     }
 }

@@ -12,7 +12,9 @@ public protocol TaskRemote: Sendable {
     /// Streams `length` bytes of the file from `offset` (to its end when `length` is nil) into
     /// `sink`, chunk by chunk, each with its offset in the file. A server that ignores HTTP
     /// Range sends the whole file, from offset 0. The sink returns false to abort the transfer.
-    func download(taskId: String, path: String, offset: Int64, length: Int64?,
+    /// `ifRange` is the validator of the version cached so far: a server that has another
+    /// version now sends that whole file (with its own validator) instead of the range.
+    func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
                   into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult
     /// Sends a message to the agent (`POST /api/ai/message`).
     func send(_ message: OutgoingMessage) throws(RemoteError)
@@ -30,11 +32,22 @@ public struct DownloadChunk {
     public var offset: Int64
     public var bytes: UnsafeRawBufferPointer
     public var fileSize: Int64?
+    /// The version the server says the bytes are of (a strong ETag, or Last-Modified).
+    public var validator: String?
 
-    public init(offset: Int64, bytes: UnsafeRawBufferPointer, fileSize: Int64?) {
+    public init(offset: Int64, bytes: UnsafeRawBufferPointer, fileSize: Int64?, validator: String? = nil) {
         self.offset = offset
         self.bytes = bytes
         self.fileSize = fileSize
+        self.validator = validator
+    }
+}
+
+extension TaskRemote {
+    /// A download with no version to match (a first fetch, or tests).
+    public func download(taskId: String, path: String, offset: Int64, length: Int64?,
+                         into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
+        try download(taskId: taskId, path: path, offset: offset, length: length, ifRange: nil, into: sink)
     }
 }
 

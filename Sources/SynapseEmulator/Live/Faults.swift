@@ -14,6 +14,12 @@ final class Faults: Sendable {
         var stallSeconds: Double = 0
         /// Download bodies are cut after this many bytes (0: never).
         var truncateDownloadsAt: Int64 = 0
+        /// Ranged downloads answer 206 with the file's bytes from 0, saying so in Content-Range
+        /// (a server that mishandles ranges).
+        var misplacedRanges = false
+        /// Download bodies go on with zeros after the file's bytes, with no length, until the
+        /// client hangs up (a server that never stops).
+        var endlessDownloads = false
 
         init() {}
 
@@ -25,6 +31,8 @@ final class Faults: Sendable {
             dropSSEEvery = try c.decodeIfPresent(Double.self, forKey: .dropSSEEvery) ?? 0
             stallSeconds = try c.decodeIfPresent(Double.self, forKey: .stallSeconds) ?? 0
             truncateDownloadsAt = try c.decodeIfPresent(Int64.self, forKey: .truncateDownloadsAt) ?? 0
+            misplacedRanges = try c.decodeIfPresent(Bool.self, forKey: .misplacedRanges) ?? false
+            endlessDownloads = try c.decodeIfPresent(Bool.self, forKey: .endlessDownloads) ?? false
         }
     }
 

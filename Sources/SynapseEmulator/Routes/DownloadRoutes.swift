@@ -24,23 +24,31 @@ struct DownloadRoutes {
         let disposition = request.query("inline") == "1" ? "inline" : "attachment; filename=\"\(name)\""
         var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: honoursRange ? "bytes" : "none",
                                    .contentDisposition: disposition]
+        // A strong validator of this version; If-Range naming another one gets the whole file.
+        let etag = Self.etag(of: file.blob)
+        headers[.eTag] = etag
+        let settings = faults.current
+        if settings.endlessDownloads {
+            return Response(status: .ok, headers: headers, body: Self.endlessBody(file.blob))
+        }
         guard file.size > 0 else {
             headers[.contentLength] = "0"
             return Response(status: .ok, headers: headers)
         }
         var range: ClosedRange<Int> = 0...Int(file.size - 1)
         var status = HTTPResponse.Status.ok
-        if honoursRange, let header = request.headers[.range] {
-            guard let requested = Self.parseRange(header, size: Int(file.size)) else {
+        if honoursRange, let header = request.headers[.range], request.headers[.ifRange].map({ $0 == etag }) ?? true {
+            guard var requested = Self.parseRange(header, size: Int(file.size)) else {
                 headers[.contentRange] = "bytes */\(file.size)"
                 return Response(status: .rangeNotSatisfiable, headers: headers)
             }
+            if settings.misplacedRanges { requested = 0...(requested.upperBound - requested.lowerBound) }
             range = requested
             status = .partialContent
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)"
         }
         headers[.contentLength] = "\(range.count)"
-        let cut = faults.current.truncateDownloadsAt
+        let cut = settings.truncateDownloadsAt
         if cut > 0, cut < range.count {
             return Response(status: status, headers: headers, body: Self.truncatedBody(file.blob, range: range, after: Int(cut)))
         }
@@ -61,6 +69,22 @@ struct DownloadRoutes {
             }
             throw SSEDropped()
         }
+    }
+
+    /// The file's bytes, then zeros until the client hangs up (the `endlessDownloads` fault).
+    static func endlessBody(_ url: URL) -> ResponseBody {
+        ResponseBody { writer in
+            if let bytes = FileManager.default.contents(atPath: url.path), !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+            let zeros = ByteBuffer(repeating: 0, count: 1 << 16)
+            while true { try await writer.write(zeros) }
+        }
+    }
+
+    /// Size and modification time, to the nanosecond: another version has another tag.
+    static func etag(of url: URL) -> String {
+        var st = stat()
+        guard stat(url.path, &st) == 0 else { return "\"0\"" }
+        return "\"\(st.st_size)-\(st.st_mtim.tv_sec)-\(st.st_mtim.tv_nsec)\""
     }
 
     /// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range; nil when it cannot be satisfied.

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// A server that answers downloads wrongly: the mount refuses what is not the file, serves no
+/// wrong byte and keeps its disk use within the file's size.
+extension MountTests { @Suite struct HostileServer {
+    let helper = TaskWrites()
+
+    /// Bytes the cache directory takes on disk (its data files are sparse).
+    func cacheBytes(_ mount: MountProcess) throws -> Int64 {
+        let du = try run(["du", "-s", "--block-size=1", mount.cacheDirectory.appendingPathComponent("objects").path])
+        return Int64(du.stdout.split(separator: "\t").first ?? "") ?? -1
+    }
+
+    @Test func aRangeAnswerThatStartsElsewhereIsRefusedNeverStored() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "doc.bin:4M"]) { emulator, mount in
+            let file = mount.path("tasks/\(seededTask)/workspace/doc.bin")
+            try helper.setFaults(emulator, #"{"misplacedRanges": true}"#)
+            // The second MiB, asked for alone: the server sends the first one and says so.
+            let dd = try run(["dd", "if=\(file)", "of=/dev/null", "bs=1M", "skip=2", "count=1", "iflag=direct", "status=none"])
+            #expect(dd.status != 0)
+            #expect(dd.stderr.contains("Input/output error"), "\(dd.stderr)")
+            // Fixed server, fresh open: every byte is the file's.
+            try helper.setFaults(emulator, #"{"misplacedRanges": false}"#)
+            #expect(try sha256(file) == (try sha256(emulator.workspaceFile(seededTask, "doc.bin"))))
+        }
+    }
+
+    @Test func aBodyThatNeverEndsIsCutAtTheFilesSize() throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "small.txt:100"]) { emulator, mount in
+            try helper.setFaults(emulator, #"{"endlessDownloads": true}"#)
+            let expected = try #require(FileManager.default.contents(atPath: emulator.workspaceFile(seededTask, "small.txt")))
+            let cat = try run(["timeout", "20", "cat", mount.path("tasks/\(seededTask)/workspace/small.txt")])
+            // The bytes that came before the body overran are the file's; nothing past them is
+            // served (the reader may get them, or EIO if the overrun came in the same piece).
+            #expect(cat.status == 0 || cat.stderr.contains("Input/output error"), "\(cat.status) \(cat.stderr)")
+            #expect(expected.starts(with: cat.stdoutData) && cat.stdoutData.count <= 100)
+            #expect(try cacheBytes(mount) < 1 << 20)
+            try helper.setFaults(emulator, #"{"endlessDownloads": false}"#)
+            let again = try run(["cat", mount.path("tasks/\(seededTask)/workspace/small.txt")])
+            #expect(again.stdoutData == expected)
+        }
+    }
+}}

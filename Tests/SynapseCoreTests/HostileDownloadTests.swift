@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import SynapseCore
+
+/// Downloads from a server that changes files between ranges, sends bodies that never end,
+/// or keeps sending after the reader left: wrong bytes are never stored, the disk never fills.
+@Suite struct HostileDownloadTests {
+    func fixture(files: [String: FakeRemote.File], cacheLimit: Int64 = 10 << 30) throws -> Fixture {
+        let remote = FakeRemote()
+        remote.addTask("t1", files: files)
+        return try Fixture(remote: remote, cacheLimit: cacheLimit)
+    }
+
+    func dataFile(_ f: Fixture, _ path: String) -> URL {
+        f.cacheRoot.appendingPathComponent("objects/\(CacheDirectory.key("t1", path)).data")
+    }
+
+    /// On-disk blocks of the (sparse) cache file: what it really takes.
+    func allocated(_ url: URL) -> Int64 {
+        var st = stat()
+        return stat(url.path, &st) == 0 ? Int64(st.st_blocks) * 512 : 0
+    }
+
+    @Test func aRangeOfAnotherVersionIsNeverMixedWithTheCachedOne() throws {
+        let old = bytes(4 << 20, seed: 1)
+        let new = bytes(4 << 20, seed: 2)
+        // Same size, no mtime: only the server's validator tells the versions apart.
+        let f = try fixture(files: ["doc.bin": .init(bytes: old, listedSize: Int64(old.count), version: "\"v1\"")])
+        let fh = try f.fs.open(try f.resolve("tasks/t1/workspace/doc.bin"), writing: false, truncating: false).handle
+        #expect(try f.fs.read(fh, at: 0, size: 65536) == old.prefix(65536))
+        f.settle()
+        f.remote.state.withLock { $0.workspaces["t1"]!["doc.bin"] = .init(bytes: new, listedSize: Int64(new.count), version: "\"v2\"") }
+        // The next range asks If-Range "v1"; the server answers with the whole of v2: refused.
+        let error = #expect(throws: FSError.self) { _ = try f.fs.read(fh, at: 3 << 20, size: 65536) }
+        #expect(error?.errno == EIO)
+        #expect(error?.message.contains("changed on the server") == true)
+        #expect(f.remote.state.withLock { $0.ifRanges }.contains("\"v1\""))
+        f.fs.release(fh)
+        f.settle()
+        // The next open starts afresh and reads v2 whole and exact.
+        #expect(try f.readAll("tasks/t1/workspace/doc.bin") == new)
+    }
+
+    @Test func aBodyThatDoesNotStopAtTheListedSizeIsRefusedAndNothingBeyondIsStored() throws {
+        let f = try fixture(files: ["small.txt": .init(bytes: Data("hundred".utf8), listedSize: 100, endless: true)])
+        let error = #expect(throws: FSError.self) { _ = try f.readAll("tasks/t1/workspace/small.txt") }
+        #expect(error?.errno == EIO)
+        #expect(allocated(dataFile(f, "small.txt")) <= 64 << 10)
+        // A few chunks at most were taken from the server before the transfer was cut.
+        #expect(f.remote.state.withLock { $0.downloadedBytes } < 1 << 20)
+    }
+
+    @Test func aFileOfUnknownSizeStopsDownloadingWhenItsLastReaderCloses() throws {
+        let f = try fixture(files: ["stream.log": .init(bytes: Data(), listedSize: nil, endless: true)])
+        f.remote.state.withLock { $0.chunkDelay = 0.002 }
+        let fh = try f.fs.open(try f.resolve("tasks/t1/workspace/stream.log"), writing: false, truncating: false).handle
+        #expect(try f.fs.read(fh, at: 0, size: 100_000).count == 100_000)
+        f.fs.release(fh)
+        f.settle()
+        let after = f.remote.state.withLock { $0.downloadedBytes }
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(f.remote.state.withLock { $0.downloadedBytes } == after)
+        #expect(!f.fs.cache.isFetching)
+    }
+
+    @Test func aFileOfUnknownSizeIsBoundedByTheCacheSize() throws {
+        let f = try fixture(files: ["huge.bin": .init(bytes: Data(), listedSize: nil, endless: true)], cacheLimit: 2 << 20)
+        let error = #expect(throws: FSError.self) { _ = try f.readAll("tasks/t1/workspace/huge.bin", chunk: 1 << 20) }
+        #expect(error?.errno == EFBIG)
+        #expect(allocated(dataFile(f, "huge.bin")) <= 2 << 20)
+        #expect(!f.fs.cache.isFetching)
+    }
+}
