@@ -30,6 +30,12 @@ final class FakeRemote: TaskRemote {
         var downloadedBytes: Int64 = 0
         /// The If-Range of every download, in order.
         var ifRanges: [String?] = []
+        /// The task list only: thrown while set, answered after this delay, with this page count.
+        var listFailure: RemoteError?
+        var listDelay: Double = 0
+        var claimedTotalPages: Int?
+        /// Every page is full of new tasks, however far one reads.
+        var endlessPages = false
         var listCalls = 0
         var infoCalls = 0
         /// Every message sent, in order.
@@ -69,12 +75,21 @@ final class FakeRemote: TaskRemote {
 
     func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage {
         try check()
-        return state.withLock { s in
+        let (failure, delay) = state.withLock { s in
             s.listCalls += 1
+            return (s.listFailure, s.listDelay)
+        }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+        if let failure { throw failure }
+        return state.withLock { s in
+            if s.endlessPages {
+                let items = (0..<pageSize).map { TaskSummary(id: "p\(page)-\($0)", name: "t", serverStatus: "completed") }
+                return TaskPage(items: items, totalItems: Int.max, totalPages: Int.max, currentPage: page)
+            }
             let start = min((page - 1) * pageSize, s.tasks.count)
             let items = Array(s.tasks[start..<min(start + pageSize, s.tasks.count)])
             return TaskPage(items: items, totalItems: s.tasks.count,
-                            totalPages: (s.tasks.count + pageSize - 1) / pageSize, currentPage: page)
+                            totalPages: s.claimedTotalPages ?? (s.tasks.count + pageSize - 1) / pageSize, currentPage: page)
         }
     }
 

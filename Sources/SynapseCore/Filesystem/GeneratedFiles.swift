@@ -33,8 +33,11 @@ enum GeneratedFiles {
         var stream: [String: Any] = ["state": events.phase.rawValue, "connId": events.connId, "reconnects": events.reconnects]
         stream["lastEventAt"] = events.lastEventAt.map(iso8601)
         stream["lastError"] = events.lastError
-        var connection: [String: Any] = ["state": health.state.rawValue]
+        // Reachable, but the task list cannot be read: "degraded", and why.
+        let degraded = health.state == .online && health.listingError != nil
+        var connection: [String: Any] = ["state": degraded ? "degraded" : health.state.rawValue]
         connection["lastError"] = health.lastError
+        connection["listingError"] = health.listingError
         connection["lastErrorAt"] = health.lastErrorAt.map(iso8601)
         connection["lastSuccessAt"] = health.lastSuccessAt.map(iso8601)
         return json([

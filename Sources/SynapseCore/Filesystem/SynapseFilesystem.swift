@@ -347,7 +347,7 @@ public final class SynapseFilesystem: Sendable {
         switch kind {
         case .info:
             guard let task = catalog.knownTask(id: taskId) else { throw .notFound(taskId) }
-            let folder = try catalog.listing().folderByID[taskId] ?? SafeName.component(taskId)
+            let folder = catalog.knownFolder(of: taskId) ?? SafeName.component(taskId)
             return GeneratedFiles.info(task: task, folder: folder, status: status(of: taskId))
         case .status:
             return GeneratedFiles.status(status(of: taskId))

@@ -12,6 +12,9 @@ public final class ServerHealth: Sendable {
         public var lastError: String?
         public var lastErrorAt: Date?
         public var lastSuccessAt: Date?
+        /// Why the task list cannot be read now while the server otherwise answers (a missing
+        /// route, an answer that is not the documented JSON): `tasks/` shows what is known.
+        public var listingError: String?
     }
 
     private let logger: Logger
@@ -29,6 +32,25 @@ public final class ServerHealth: Sendable {
             return s.state
         }
         if previous == .offline || previous == .rejectedKey { logger.notice("server reachable again") }
+    }
+
+    /// The task list failed for a reason other than reaching the server or the key.
+    public func listingFailed(_ error: RemoteError) {
+        if case .rejectedKey = error { return }
+        guard !error.isConnectivity else { return }
+        let changed = snapshot.withLock { s in
+            defer { s.listingError = error.description }
+            return s.listingError != error.description
+        }
+        if changed { logger.warning("the task list cannot be read; tasks/ shows what the mount knows", metadata: ["error": "\(error)"]) }
+    }
+
+    public func listingRecovered() {
+        let was = snapshot.withLock { s in
+            defer { s.listingError = nil }
+            return s.listingError
+        }
+        if was != nil { logger.notice("the task list can be read again") }
     }
 
     /// Notes a failure; connectivity problems and rejected keys are logged once per change.

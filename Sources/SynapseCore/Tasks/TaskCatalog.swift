@@ -4,10 +4,22 @@ import Synchronization
 
 /// The account's tasks as folders: the full task list (all pages), each task's safe, unique
 /// folder name, and tasks found by looking up an id the list did not show.
+///
+/// The list is refreshed by one background fetch at a time; callers never hold a lock across
+/// it. A listing older than the TTL is served while its refresh runs (a listing call waits for
+/// the refresh at most `staleWait`, a lookup of a known name not at all), and after a failed
+/// refresh the next one waits out a backoff, so a slow or failing server never blocks the
+/// tasks the mount already knows.
 public final class TaskCatalog: Sendable {
     public static let pageSize = 100
-    /// Pages fetched at once after the first one told how many there are.
+    /// Pages fetched at once.
     static let parallelPages = 4
+    /// The most pages read, whatever the server says there are (100,000 tasks).
+    public static let maxPages = 1000
+    /// How long a listing call waits for a running refresh before serving what it has.
+    static let staleWait = 2.0
+    static let firstRetry = 1.0
+    static let maxRetry = 60.0
 
     public struct Listing: Sendable {
         /// Folder name → task, in folder-name order.
@@ -55,10 +67,17 @@ public final class TaskCatalog: Sendable {
         var fetchedAt: Date?
         /// Tasks found by id lookup, kept until the list shows them.
         var extra: [String: TaskSummary] = [:]
+        var refreshRunning = false
+        /// Bumped when a refresh ends, so waiters know theirs is done.
+        var refreshesEnded = 0
+        var lastError: RemoteError?
+        var failures = 0
+        var retryAt: Date?
     }
+    // Lock order: `changed`'s lock, then `state`. Neither is held across a request.
     private let state = Mutex(State())
-    // Serialises refreshes so concurrent `ls` calls share one fetch.
-    private let refreshing = Mutex(())
+    /// Signalled when a refresh ends.
+    private let changed = NSCondition()
 
     public init(remote: any TaskRemote, store: ListingStore, local: LocalTasks, health: ServerHealth, ttl: Double, logger: Logger) {
         self.remote = remote
@@ -69,28 +88,88 @@ public final class TaskCatalog: Sendable {
         self.logger = logger
     }
 
-    /// The current listing, refreshed from the server when older than the TTL. When the
-    /// server cannot list, the last listing (also from a previous mount) is served.
+    /// The current listing: refreshed from the server when older than the TTL, waiting for that
+    /// refresh at most `staleWait`. When the server cannot list, the last listing (also from a
+    /// previous mount) and the mount's own tasks are served; only a rejected key with nothing
+    /// to show fails.
     public func listing() throws(FSError) -> Listing {
         if let fresh = freshListing() { return fresh }
-        return try refreshing.withLock { _ throws(FSError) -> Listing in
-            if let fresh = freshListing() { return fresh }
-            do throws(RemoteError) {
-                let tasks = try fetchAllTasks()
-                health.recordSuccess()
-                store.saveTasks(tasks)
-                return install(tasks)
-            } catch {
-                health.record(error)
-                if let last = state.withLock({ $0.listing }) { return last }
-                if error.isConnectivity { return install(store.loadTasks() ?? [], fresh: false) }
-                throw error.fsError
-            }
+        let ticket = startRefreshIfDue()
+        waitForRefresh(after: ticket, until: Date().addingTimeInterval(Self.staleWait))
+        let (current, error) = state.withLock { ($0.listing, $0.lastError) }
+        if let current { return current }
+        if case .rejectedKey = error { throw error!.fsError }
+        // Nothing fetched yet: what the last mount saw and this mount made, until the fetch lands.
+        return installIfEmpty(store.loadTasks() ?? [])
+    }
+
+    /// Starts a background refresh unless one runs or a failure's backoff is not over; returns
+    /// the count of refreshes ended so far, to wait for the next one.
+    @discardableResult
+    private func startRefreshIfDue() -> Int {
+        let (start, ticket) = state.withLock { s -> (Bool, Int) in
+            let due = s.retryAt.map { Date() >= $0 } ?? true
+            guard !s.refreshRunning, due else { return (false, s.refreshesEnded) }
+            s.refreshRunning = true
+            return (true, s.refreshesEnded)
+        }
+        if start {
+            let thread = Thread { [self] in refresh() }
+            thread.name = "task-list"
+            thread.start()
+        }
+        return ticket
+    }
+
+    /// Waits until a refresh that ends after `ticket` has ended, or `deadline`, or at once when
+    /// none is running.
+    private func waitForRefresh(after ticket: Int, until deadline: Date) {
+        changed.lock()
+        defer { changed.unlock() }
+        while state.withLock({ $0.refreshRunning && $0.refreshesEnded == ticket }) {
+            guard changed.wait(until: deadline) else { return }
         }
     }
 
+    private func refresh() {
+        let outcome = Result { () throws(RemoteError) -> [TaskSummary] in try fetchAllTasks() }
+        switch outcome {
+        case .success(let tasks):
+            health.recordSuccess()
+            health.listingRecovered()
+            store.saveTasks(tasks)
+            install(tasks)
+        case .failure(let error):
+            health.record(error)
+            health.listingFailed(error)
+            logger.warning("task list refresh failed", metadata: ["error": "\(error)"])
+        }
+        changed.lock()
+        state.withLock { s in
+            s.refreshRunning = false
+            s.refreshesEnded += 1
+            switch outcome {
+            case .success:
+                s.lastError = nil
+                s.failures = 0
+                s.retryAt = nil
+            case .failure(let error):
+                s.lastError = error
+                s.failures += 1
+                s.retryAt = Date().addingTimeInterval(min(Self.maxRetry, Self.firstRetry * pow(2, Double(s.failures - 1))))
+            }
+        }
+        changed.broadcast()
+        changed.unlock()
+    }
+
     /// The task whose folder is `name`; an id the list does not show is asked of the server.
+    /// A name the current listing has is answered at once, stale or not (its refresh starts).
     public func task(inFolder name: String) throws(FSError) -> TaskSummary {
+        if let known = state.withLock({ $0.listing?.taskByFolder[name] }) {
+            if freshListing() == nil { startRefreshIfDue() }
+            return known
+        }
         if let task = try listing().taskByFolder[name] { return task }
         if let known = state.withLock({ $0.extra[name] }) { return known }
         guard SafeName.component(name) == name else { throw .notFound(name) }
@@ -109,6 +188,9 @@ public final class TaskCatalog: Sendable {
         }
     }
 
+    /// The folder of task `id` in the current listing, without waiting for a refresh.
+    public func knownFolder(of id: String) -> String? { state.withLock { $0.listing?.folderByID[id] } }
+
     /// The task with this id if the mount knows it, without asking the server.
     public func knownTask(id: String) -> TaskSummary? {
         state.withLock { s in
@@ -116,8 +198,12 @@ public final class TaskCatalog: Sendable {
         }
     }
 
+    /// The list is fetched again at its next use, even in a failure's backoff (`refresh` in ctl).
     public func invalidate() {
-        state.withLock { $0.fetchedAt = nil }
+        state.withLock { s in
+            s.fetchedAt = nil
+            s.retryAt = nil
+        }
     }
 
     private func freshListing() -> Listing? {
@@ -146,6 +232,18 @@ public final class TaskCatalog: Sendable {
         return TaskSummary(id: record.taskId, name: name, createdAt: record.createdAt)
     }
 
+    /// Installs `tasks` as a stale listing unless a listing arrived meanwhile.
+    private func installIfEmpty(_ tasks: [TaskSummary]) -> Listing {
+        let listing = Listing(tasks: tasks, local: local.all)
+        return state.withLock { s in
+            if let current = s.listing { return current }
+            s.listing = listing
+            s.serverTasks = tasks
+            return listing
+        }
+    }
+
+    @discardableResult
     private func install(_ tasks: [TaskSummary], fresh: Bool = true) -> Listing {
         let listing = Listing(tasks: tasks, local: local.all)
         state.withLock { s in
@@ -157,27 +255,34 @@ public final class TaskCatalog: Sendable {
         return listing
     }
 
-    /// Page 1 tells how many pages there are; the rest are fetched a few at a time.
+    /// Every page, a few at a time. The server's page count is a hint, never a size: reading
+    /// stops at the first empty or short page, at the count the server gave, or at `maxPages`
+    /// (with a log line), whichever comes first.
     private func fetchAllTasks() throws(RemoteError) -> [TaskSummary] {
         let first = try remote.listTasks(page: 1, pageSize: Self.pageSize)
-        guard first.totalPages > 1 else { return first.items }
-        let pages = Array(2...first.totalPages)
-        let results = Mutex<[Int: Result<TaskPage, RemoteError>]>([:])
-        let next = Atomic<Int>(0)
-        let remote = self.remote
-        DispatchQueue.concurrentPerform(iterations: min(Self.parallelPages, pages.count)) { _ in
-            while true {
-                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard i < pages.count else { return }
-                let result = Result { () throws(RemoteError) -> TaskPage in
-                    try remote.listTasks(page: pages[i], pageSize: Self.pageSize)
-                }
-                results.withLock { $0[pages[i]] = result }
-            }
-        }
         var tasks = first.items
-        for page in pages {
-            tasks += try results.withLock { $0[page]! }.get().items
+        var seen = Set(tasks.map(\.id))
+        let lastPage = min(max(first.totalPages, 1), Self.maxPages)
+        var page = 2
+        var ended = first.items.count < Self.pageSize
+        while !ended, page <= lastPage {
+            let batch = Array(page...min(lastPage, page + Self.parallelPages - 1))
+            let results = Mutex<[Int: Result<TaskPage, RemoteError>]>([:])
+            let remote = self.remote
+            DispatchQueue.concurrentPerform(iterations: batch.count) { i in
+                let result = Result { () throws(RemoteError) -> TaskPage in try remote.listTasks(page: batch[i], pageSize: Self.pageSize) }
+                results.withLock { $0[batch[i]] = result }
+            }
+            for number in batch {
+                let items = try results.withLock { $0[number]! }.get().items
+                // A server that repeats pages adds nothing twice.
+                for task in items where seen.insert(task.id).inserted { tasks.append(task) }
+                if items.count < Self.pageSize { ended = true; break }
+            }
+            page += batch.count
+        }
+        if !ended, page > Self.maxPages {
+            logger.warning("task list cut at \(Self.maxPages) pages (\(tasks.count) tasks); the server says there are \(first.totalPages)")
         }
         return tasks
     }

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import SynapseCore
+
+/// Task lists from a server that lies about its page count, answers slowly, or cannot list:
+/// no number from the server sizes a loop, and the tasks the mount knows stay reachable.
+@Suite struct HostileListingTests {
+    func fixture(tasks: Int = 3, ttl: Double = 10) throws -> Fixture {
+        let remote = FakeRemote()
+        for i in 0..<tasks { remote.addTask("t\(i)") }
+        return try Fixture(remote: remote, ttl: ttl)
+    }
+
+    func elapsed(_ body: () throws -> Void) rethrows -> Double {
+        let start = Date()
+        try body()
+        return Date().timeIntervalSince(start)
+    }
+
+    @Test func aHugePageCountIsAHintNotASize() throws {
+        let f = try fixture()
+        f.remote.state.withLock { $0.claimedTotalPages = 1_000_000_000_000_000 }
+        #expect(try f.list("tasks") == ["t0", "t1", "t2"])
+        // Page 1 was short: nothing more was asked.
+        #expect(f.remote.state.withLock { $0.listCalls } == 1)
+    }
+
+    @Test func pagesThatNeverEndStopAtTheCap() throws {
+        let f = try fixture(tasks: 0)
+        f.remote.state.withLock { $0.endlessPages = true }
+        #expect(try f.list("tasks").count == TaskCatalog.maxPages * TaskCatalog.pageSize)
+        #expect(f.remote.state.withLock { $0.listCalls } == TaskCatalog.maxPages)
+    }
+
+    @Test func aSlowListingNeverBlocksTheTasksTheMountKnows() throws {
+        let f = try fixture(ttl: 0.2)
+        #expect(try f.list("tasks") == ["t0", "t1", "t2"])
+        f.remote.state.withLock { $0.listDelay = 5 }
+        Thread.sleep(forTimeInterval: 0.3)
+        // A known task answers at once though its listing is stale and the refresh hangs.
+        #expect(try elapsed { _ = try f.text("tasks/t1/status") } < 0.5)
+        #expect(try elapsed { _ = try f.resolve("tasks/t2") } < 0.5)
+        // Listing the folder waits for the refresh a bounded time, then serves what it has.
+        var names: [String] = []
+        let waited = try elapsed { names = try f.list("tasks") }
+        #expect(names == ["t0", "t1", "t2"])
+        #expect(waited < TaskCatalog.staleWait + 0.5)
+    }
+
+    @Test func aListingThatFailsServesWhatIsKnownBacksOffAndSaysWhy() throws {
+        let f = try fixture(ttl: 0)
+        f.remote.state.withLock { $0.listFailure = .notFound("Cannot GET /api/ai_task/list") }
+        // Nothing listed yet: the mount's own tasks are there, and a draft can be made.
+        #expect(try f.list("tasks") == [])
+        _ = try f.fs.mkdir(parent: try f.resolve("tasks"), name: "mine")
+        #expect(try f.list("tasks") == ["mine"])
+        #expect(try f.text("tasks/mine/status") == "draft\n")
+        // A task the server has is still reachable by id.
+        #expect(try f.text("tasks/t1/status").isEmpty == false)
+        let status = try f.text(".synapsefs/status.json")
+        #expect(status.contains("\"state\" : \"degraded\""), "\(status)")
+        #expect(status.contains("Cannot GET /api/ai_task/list"))
+        // Failures back off: listing again at once asks the server nothing more.
+        let calls = f.remote.state.withLock { $0.listCalls }
+        _ = try f.list("tasks")
+        _ = try f.list("tasks")
+        #expect(f.remote.state.withLock { $0.listCalls } == calls)
+        // Recovered (and asked for by `refresh`): the server's tasks come back, degraded goes.
+        f.remote.state.withLock { $0.listFailure = nil }
+        f.fs.catalog.invalidate()
+        #expect(try f.list("tasks") == ["mine", "t0", "t1", "t2"])
+        #expect(!(try f.text(".synapsefs/status.json").contains("degraded")))
+    }
+
+    @Test func aRejectedKeyWithNothingToShowIsEACCES() throws {
+        let f = try fixture()
+        f.remote.state.withLock { $0.listFailure = .rejectedKey("code 1101") }
+        let error = #expect(throws: FSError.self) { _ = try f.list("tasks") }
+        #expect(error?.errno == EACCES)
+    }
+}
