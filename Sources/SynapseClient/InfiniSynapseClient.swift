@@ -151,6 +151,7 @@ public final class InfiniSynapseClient: TaskRemote {
         case .unreachable(let m): .unreachable("\(what): \(m)")
         case .timedOut(let m): .timedOut("\(what): \(m)")
         case .aborted: .unreachable("\(what): transfer aborted")
+        case .interrupted: .interrupted(what)
         case .other(let m): .malformed("\(what): \(m)")
         }
     }

@@ -10,6 +10,7 @@ public final class FuseAdapter: Sendable {
     public let filesystem: SynapseFilesystem
     let logger: Logger
     let pollWaiters = PollWaiters()
+    let operations = InFlightOperations()
     /// Worker threads: reads may wait on downloads, so there are more than cores.
     static let maxThreads: UInt32 = 32
 
@@ -69,9 +70,11 @@ public final class FuseAdapter: Sendable {
         var set = sigset_t()
         sigemptyset(&set)
         for s in Self.stopSignals { sigaddset(&set, s) }
+        let watcher = ShutdownWatcher(session: session, operations: operations)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         let rc = sfs_session_loop_mt(session, Self.maxThreads)
         pthread_sigmask(SIG_BLOCK, &set, nil)
+        watcher.stop()
         fuse_session_unmount(session)
         logger.info("unmounted \(mountpoint)")
         if rc < 0 { logger.warning("FUSE loop ended with error \(-rc)") }

@@ -197,14 +197,18 @@ enum FuseOperations {
         Unmanaged<FuseAdapter>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
     }
 
-    /// Runs `body`; a thrown `FSError` becomes the one reply, with a log line for real faults.
+    /// Runs `body` as a cancellable operation (the kernel's interrupt of `req` cancels it); a
+    /// thrown `FSError` becomes the one reply, with a log line for real faults.
     static func reply(_ req: fuse_req_t?, _ body: (SynapseFilesystem) throws(FSError) -> Void) {
         let adapter = adapter(req)
+        let (number, cancellation) = adapter.operations.begin()
+        defer { adapter.operations.end(number) }
+        InFlightOperations.cancelOnInterrupt(req, number: number)
         do {
-            try body(adapter.filesystem)
+            try Cancellation.run(cancellation) { () throws(FSError) in try body(adapter.filesystem) }
         } catch {
             switch error.errno {
-            case ENOENT, EISDIR, ENOTDIR: adapter.logger.debug("\(error.message)")
+            case ENOENT, EISDIR, ENOTDIR, EINTR: adapter.logger.debug("\(error.message)")
             case EIO, EACCES: adapter.logger.warning("\(error.message)")
             default: adapter.logger.info("\(error.message)")
             }

@@ -96,6 +96,7 @@ struct MountCommand: ParsableCommand {
         fsConfiguration.allowDelete = allowDelete
         fsConfiguration.cacheLimit = cacheSize.bytes
         fsConfiguration.freeSpaceFloor = minFreeSpace.bytes
+        fsConfiguration.operationTimeLimit = 2 * idleTimeout
         let filesystem = SynapseFilesystem(remote: client, configuration: fsConfiguration, logger: logger)
         // Open the event stream before anything can send a prompt.
         filesystem.events.start()
@@ -121,7 +122,8 @@ struct MountCommand: ParsableCommand {
     private func connect(_ settings: MountSettings, cache: CacheDirectory, logger: Logger) throws
         -> (InfiniSynapseClient, String, EmulatorServer?)
     {
-        let timeouts = Timeouts(connect: connectTimeout, idle: idleTimeout)
+        // A whole request may take twice the idle timeout: no operation outlasts that.
+        let timeouts = Timeouts(connect: connectTimeout, idle: idleTimeout, request: 2 * idleTimeout)
         switch settings.server {
         case .builtInEmulator:
             var configuration = EmulatorConfiguration(dataDirectory: cache.root.appendingPathComponent("emulator-data"),

@@ -42,3 +42,47 @@ extension MountTests { @Suite struct HostileServer {
         }
     }
 }}
+
+/// A server that stops answering: a killed caller is released at once (FUSE interrupts), and
+/// SIGTERM unmounts a daemon whose workers all wait on the server.
+extension MountTests { @Suite struct StalledServer {
+    let helper = TaskWrites()
+
+    @Test func aCallerKilledWhileTheServerStallsReturnsAtOnce() throws {
+        try withScene(["--seed-tasks", "1", "--seed-file", "cold.bin:4M"]) { scene in
+            // An idle timeout far beyond the test's bound: only the interrupt can end the waits.
+            let mount = try scene.mount(idleTimeout: 60)
+            defer { mount.unmount() }
+            #expect(try run(["ls", mount.path("tasks")]).stdout.contains(seededTask))
+            #expect(try run(["ls", mount.path("tasks/\(seededTask)/workspace")]).status == 0)
+            try helper.setFaults(scene.emulator, #"{"stallSeconds": 120}"#)
+            defer { try? helper.setFaults(scene.emulator, #"{"stallSeconds": 0}"#) }
+            for path in ["tasks/\(seededTask)/messages.json", "tasks/\(seededTask)/workspace/cold.bin"] {
+                let start = Date()
+                let result = try run(["timeout", "2", "cat", mount.path(path)], timeout: 30)
+                #expect(result.status == 124, "\(path): \(result.status) \(result.stderr)")
+                #expect(Date().timeIntervalSince(start) < 5, "\(path) held its caller \(Date().timeIntervalSince(start)) s")
+            }
+            // The mount still answers what it knows.
+            #expect(try run(["timeout", "5", "ls", mount.path("tasks")]).status == 0)
+        }
+    }
+
+    @Test func sigtermUnmountsADaemonWhoseWorkersWaitOnTheServer() throws {
+        try withScene(["--seed-tasks", "1"]) { scene in
+            let mount = try scene.mount(idleTimeout: 60)
+            defer { mount.unmount() }
+            #expect(try run(["ls", mount.path("tasks")]).stdout.contains(seededTask))
+            try helper.setFaults(scene.emulator, #"{"stallSeconds": 120}"#)
+            defer { try? helper.setFaults(scene.emulator, #"{"stallSeconds": 0}"#) }
+            let readers = try (0..<4).map { _ in try ChildProcess(["cat", mount.path("tasks/\(seededTask)/messages.json")]) }
+            defer { readers.forEach { $0.stop() } }
+            Thread.sleep(forTimeInterval: 1)
+            let start = Date()
+            mount.process.signal(SIGTERM)
+            #expect(mount.process.wait(timeout: 10))
+            #expect(Date().timeIntervalSince(start) < 5, "unmounting took \(Date().timeIntervalSince(start)) s")
+            #expect(!isMounted(mount.mountpoint.path))
+        }
+    }
+}}

@@ -39,7 +39,9 @@ final class MountProcess {
         }
     }
 
-    func path(_ relative: String) -> String { mountpoint.appendingPathComponent(relative).path }
+    /// A path below the mountpoint, joined as text: URL's appendingPathComponent stats the
+    /// path, which would make the test itself wait on the mount.
+    func path(_ relative: String) -> String { mountpoint.path + "/" + relative }
 
     /// Unmounts and waits for the daemon to exit; escalates to a lazy unmount and SIGKILL.
     func unmount() {

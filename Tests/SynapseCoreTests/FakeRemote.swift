@@ -251,7 +251,7 @@ struct Fixture {
     let cacheRoot: URL
 
     init(remote: FakeRemote = FakeRemote(), cacheRoot: URL? = nil, ttl: Double = 10, allowDelete: Bool = false,
-         cacheLimit: Int64 = 10 << 30) throws {
+         cacheLimit: Int64 = 10 << 30, operationTimeLimit: Double = 30) throws {
         self.remote = remote
         let root = cacheRoot ?? FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-core-\(UUID().uuidString)")
         self.cacheRoot = root
@@ -262,6 +262,7 @@ struct Fixture {
         configuration.cacheLimit = cacheLimit
         configuration.freeSpaceFloor = 0
         configuration.connId = "test-conn"
+        configuration.operationTimeLimit = operationTimeLimit
         fs = SynapseFilesystem(remote: remote, configuration: configuration, logger: .init(label: "test"))
     }
 

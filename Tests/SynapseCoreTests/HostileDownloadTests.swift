@@ -5,10 +5,10 @@ import Testing
 /// Downloads from a server that changes files between ranges, sends bodies that never end,
 /// or keeps sending after the reader left: wrong bytes are never stored, the disk never fills.
 @Suite struct HostileDownloadTests {
-    func fixture(files: [String: FakeRemote.File], cacheLimit: Int64 = 10 << 30) throws -> Fixture {
+    func fixture(files: [String: FakeRemote.File], cacheLimit: Int64 = 10 << 30, operationTimeLimit: Double = 30) throws -> Fixture {
         let remote = FakeRemote()
         remote.addTask("t1", files: files)
-        return try Fixture(remote: remote, cacheLimit: cacheLimit)
+        return try Fixture(remote: remote, cacheLimit: cacheLimit, operationTimeLimit: operationTimeLimit)
     }
 
     func dataFile(_ f: Fixture, _ path: String) -> URL {
@@ -69,5 +69,31 @@ import Testing
         #expect(error?.errno == EFBIG)
         #expect(allocated(dataFile(f, "huge.bin")) <= 2 << 20)
         #expect(!f.fs.cache.isFetching)
+    }
+
+    @Test func aReadWaitingForBytesEndsWhenItsOperationIsCancelled() throws {
+        let f = try fixture(files: ["slow.bin": .init(bytes: bytes(1 << 20), listedSize: 1 << 20)])
+        f.remote.state.withLock { $0.chunkDelay = 3 }
+        let fh = try f.fs.open(try f.resolve("tasks/t1/workspace/slow.bin"), writing: false, truncating: false).handle
+        defer { f.fs.release(fh) }
+        let cancellation = Cancellation()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { cancellation.cancel() }
+        let start = Date()
+        let error = #expect(throws: FSError.self) {
+            try Cancellation.run(cancellation) { () throws(FSError) in _ = try f.fs.read(fh, at: 0, size: 4096) }
+        }
+        #expect(error?.errno == EINTR)
+        #expect(Date().timeIntervalSince(start) < 1)
+    }
+
+    @Test func aReadWaitsForItsBytesAtMostTheOperationTimeLimit() throws {
+        let f = try fixture(files: ["trickle.bin": .init(bytes: bytes(1 << 20), listedSize: 1 << 20)], operationTimeLimit: 0.5)
+        f.remote.state.withLock { $0.chunkDelay = 3 }
+        let fh = try f.fs.open(try f.resolve("tasks/t1/workspace/trickle.bin"), writing: false, truncating: false).handle
+        defer { f.fs.release(fh) }
+        let start = Date()
+        let error = #expect(throws: FSError.self) { _ = try f.fs.read(fh, at: 0, size: 4096) }
+        #expect(error?.errno == EIO)
+        #expect(Date().timeIntervalSince(start) < 2)
     }
 }

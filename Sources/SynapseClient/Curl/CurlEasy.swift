@@ -32,6 +32,10 @@ final class CurlEasy {
         _ = sfs_curl_setopt_ptr(handle, option, pointer)
     }
 
+    func setProgress(_ callback: sfs_curl_xferinfo_callback) {
+        _ = sfs_curl_setopt_xferinfo(handle, callback)
+    }
+
     func set(_ option: CURLoption, callback: sfs_curl_data_callback) {
         _ = sfs_curl_setopt_data_callback(handle, option, callback)
     }

@@ -72,9 +72,22 @@ final class CurlTransport: Sendable {
     private func run(_ request: HTTPRequest, sink: BodySink, totalTimeout: Double?, idleTimeout: Double)
         -> Result<(Int, Int64?), TransportFailure>
     {
+        // The operation this request serves may be cancelled (its caller was killed): then the
+        // transfer stops at libcurl's next progress call.
+        let cancellation = Cancellation.current
+        if cancellation?.isCancelled == true { return .failure(.interrupted) }
         let easy = pool.withLock { $0.popLast() }?.easy ?? CurlEasy()
         defer { pool.withLock { $0.append(CurlEasyBox(easy: easy)) } }
         easy.reset()
+        let cancellationBox = cancellation.map { Unmanaged.passRetained($0) }
+        defer { cancellationBox?.release() }
+        if let cancellationBox {
+            easy.set(CURLOPT_NOPROGRESS, 0)
+            easy.set(CURLOPT_XFERINFODATA, pointer: cancellationBox.toOpaque())
+            easy.setProgress { data, _, _, _, _ in
+                Unmanaged<Cancellation>.fromOpaque(data!).takeUnretainedValue().isCancelled ? 1 : 0
+            }
+        }
         easy.set(CURLOPT_URL, request.url)
         easy.set(CURLOPT_NOSIGNAL, 1)
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect * 1000))
@@ -146,6 +159,8 @@ final class CurlTransport: Sendable {
             return .success((easy.responseCode(), easy.contentLength()))
         case CURLE_WRITE_ERROR where sink.abortedByCaller:
             return .failure(.aborted)
+        case CURLE_ABORTED_BY_CALLBACK:
+            return .failure(.interrupted)
         case CURLE_WRITE_ERROR where sink.overflowed:
             return .failure(.other("answer larger than \(Self.maxBodyBytes) bytes"))
         case CURLE_OPERATION_TIMEDOUT:
@@ -209,6 +224,8 @@ enum TransportFailure: Error {
     case timedOut(String)
     /// The caller's stream asked to stop.
     case aborted
+    /// The operation the request served was cancelled.
+    case interrupted
     case other(String)
 }
 

@@ -119,11 +119,14 @@ final class CacheItem: @unchecked Sendable {
     /// reader wants bytes; `ranged` is false when the server ignores HTTP Range. Fetch
     /// failures after the first `failuresBefore` fail the read where it needs their bytes.
     /// Returns the byte count and whether a read-ahead stretch was started for the reader.
-    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, readAhead: Int64, ranged: Bool, failuresBefore: Int)
-        throws(FSError) -> (count: Int, startedReadAhead: Bool)
+    /// A read waits at most `waitLimit` seconds for its bytes, and gives up at once when its
+    /// operation is cancelled.
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, readAhead: Int64, ranged: Bool, failuresBefore: Int,
+              waitLimit: Double = .infinity) throws(FSError) -> (count: Int, startedReadAhead: Bool)
     {
         let (want, startedReadAhead) = try waitUntilPresent(offset..<(offset + Int64(buffer.count)), readAhead: readAhead,
-                                                            ranged: ranged, failuresBefore: failuresBefore)
+                                                            ranged: ranged, failuresBefore: failuresBefore,
+                                                            deadline: Date().addingTimeInterval(waitLimit))
         guard let count = PositionalIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want.count]), at: want.lowerBound) else {
             throw FSError(errno: EIO, "reading the cache failed: \(String(cString: strerror(errno)))")
         }
@@ -131,9 +134,10 @@ final class CacheItem: @unchecked Sendable {
     }
 
     /// Waits until the part of `request` inside the file is present and returns that part.
-    private func waitUntilPresent(_ request: Range<Int64>, readAhead: Int64, ranged: Bool, failuresBefore since: Int)
+    private func waitUntilPresent(_ request: Range<Int64>, readAhead: Int64, ranged: Bool, failuresBefore since: Int, deadline: Date)
         throws(FSError) -> (Range<Int64>, Bool)
     {
+        let cancellation = Cancellation.current
         condition.lock()
         defer { condition.unlock() }
         var startedReadAhead = false
@@ -165,8 +169,14 @@ final class CacheItem: @unchecked Sendable {
                 }
             }
             if present.contains(want) { return (want, startedReadAhead) }
+            if cancellation?.isCancelled == true { throw Cancellation.interrupted }
+            let now = Date()
+            guard now < deadline else {
+                throw FSError(errno: EIO, "\(identity.remotePath): bytes \(want.lowerBound)-\(want.upperBound) did not arrive within the read time limit (twice the idle timeout)")
+            }
             awaited.append(want)
-            condition.wait()
+            // Woken by arriving bytes; every 100 ms as well, to notice a cancellation.
+            _ = condition.wait(until: min(deadline, now.addingTimeInterval(0.1)))
             if let i = awaited.firstIndex(of: want) { awaited.remove(at: i) }
         }
     }

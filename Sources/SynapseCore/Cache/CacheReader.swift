@@ -34,11 +34,13 @@ public final class CacheReader: Sendable {
         }
         do {
             let (count, startedReadAhead) = try item.read(at: offset, into: buffer, readAhead: readAhead,
-                                                         ranged: !cache.ignoresRange, failuresBefore: failuresBefore)
+                                                         ranged: !cache.ignoresRange, failuresBefore: failuresBefore,
+                                                         waitLimit: cache.readWaitLimit)
             if startedReadAhead { state.withLock { $0.readAhead.grow() } }
             return count
         } catch {
-            state.withLock { $0.failure = error }
+            // An interrupted read says nothing about the file: the handle stays usable.
+            if error.errno != EINTR { state.withLock { $0.failure = error } }
             throw error
         }
     }

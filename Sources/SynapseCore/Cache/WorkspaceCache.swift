@@ -14,10 +14,14 @@ public final class WorkspaceCache: Sendable {
     private let serverIgnoresRange = Atomic<Bool>(false)
     private let runningFetches = Atomic<Int>(0)
     let budget: CacheBudget
+    /// The longest a read waits for its bytes.
+    let readWaitLimit: Double
 
-    public init(directory: CacheDirectory, remote: any TaskRemote, limit: Int64, freeSpaceFloor: Int64, logger: Logger) {
+    public init(directory: CacheDirectory, remote: any TaskRemote, limit: Int64, freeSpaceFloor: Int64, readWaitLimit: Double = .infinity,
+                logger: Logger) {
         self.directory = directory
         self.remote = remote
+        self.readWaitLimit = readWaitLimit
         self.logger = logger
         budget = CacheBudget(objects: directory.objects, limit: limit, freeSpaceFloor: freeSpaceFloor)
     }

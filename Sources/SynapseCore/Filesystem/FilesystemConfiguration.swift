@@ -15,6 +15,9 @@ public struct FilesystemConfiguration: Sendable {
     /// The file cache's size limit (`--cache-size`), and the free space it always leaves.
     public var cacheLimit: Int64 = 10 << 30
     public var freeSpaceFloor: Int64 = 1 << 30
+    /// The longest an operation waits on the network for what it needs (twice the idle
+    /// timeout): a read for its bytes, an upload for one already running.
+    public var operationTimeLimit: Double = 30
     /// `echo delete > ctl` deletes the task only when set (`--allow-delete`).
     public var allowDelete = false
 

@@ -38,7 +38,7 @@ public final class SynapseFilesystem: Sendable {
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL)
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
-                               freeSpaceFloor: configuration.freeSpaceFloor, logger: logger)
+                               freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, logger: logger)
         actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
                               connId: configuration.connId, allowDelete: configuration.allowDelete, logger: logger)
         spool = UploadSpool(stateDirectory: configuration.cacheDirectory.state)

@@ -153,17 +153,19 @@ public final class UploadSpool: Sendable {
         return claimed
     }
 
-    /// Claims the entry for an upload now, waiting while another upload of it is in flight;
-    /// nil when there is nothing to upload.
-    public func claimWaiting(_ id: String) -> Int? {
+    /// Claims the entry for an upload now, waiting while another upload of it is in flight
+    /// (unless the operation is cancelled); nil when there is nothing to upload.
+    public func claimWaiting(_ id: String) throws(FSError) -> Int? {
         uploadEnded.lock()
         defer { uploadEnded.unlock() }
         while true {
             switch claim(id) {
             case .claimed(let revision): return revision
             case .nothingToDo: return nil
-            // Re-checked every second as well: a signal may come between claim and wait.
-            case .busy: _ = uploadEnded.wait(until: Date().addingTimeInterval(1))
+            case .busy:
+                try Cancellation.check()
+                // Re-checked every 100 ms as well: a signal may come between claim and wait.
+                _ = uploadEnded.wait(until: Date().addingTimeInterval(0.1))
             }
         }
     }

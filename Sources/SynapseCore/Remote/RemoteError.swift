@@ -18,6 +18,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     case timedOut(String)
     /// The answer did not have the documented shape.
     case malformed(String)
+    /// The operation waiting for the answer was cancelled (its caller was interrupted).
+    case interrupted(String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .unreachable(let m): "server unreachable: \(m)"
         case .timedOut(let m): "server timed out: \(m)"
         case .malformed(let m): "malformed answer from the server: \(m)"
+        case .interrupted(let m): "interrupted: \(m)"
         }
     }
 
@@ -48,6 +51,7 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .notFound: ENOENT
         case .invalidRequest, .refused: EINVAL
         case .server, .unreachable, .timedOut, .malformed: EIO
+        case .interrupted: EINTR
         }
     }
 

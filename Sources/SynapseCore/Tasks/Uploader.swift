@@ -36,7 +36,13 @@ public final class Uploader: Sendable {
     /// the same entry already in flight is waited for first: this one carries newer bytes.
     func uploadNow(_ id: String) throws(FSError) {
         let running = live.withLock { $0.removeValue(forKey: id) }
-        guard let revision = spool.claimWaiting(id), let entry = spool.entry(id: id) else {
+        let claimed: Int?
+        do throws(FSError) { claimed = try spool.claimWaiting(id) } catch {
+            // Interrupted while another upload of it ran: the last release queues it.
+            running?.abandon()
+            throw error
+        }
+        guard let revision = claimed, let entry = spool.entry(id: id) else {
             running?.abandon()
             return
         }
