@@ -164,5 +164,7 @@ enum URLEncoding {
         s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
 
-    static func segment(_ s: String) -> String { value(s) }
+    /// One path segment: dots too are encoded, so an id of `.` or `..` can never be taken
+    /// for a path step (by libcurl or a proxy) and reach another route.
+    static func segment(_ s: String) -> String { value(s).replacingOccurrences(of: ".", with: "%2E") }
 }

@@ -58,6 +58,19 @@ enum FuseOperations {
                 throw FSError(errno: EPERM, "special files are not supported (\(name) in \(parent))")
             }
         }
+        // Links have no counterpart on the server: refused, not "not implemented".
+        ops.symlink = { req, _, _, name in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (_) throws(FSError) in
+                throw FSError(errno: EPERM, "symbolic links are not supported (\(name)): copy the file instead")
+            }
+        }
+        ops.link = { req, _, _, name in
+            let name = String(cString: name!)
+            FuseOperations.reply(req) { (_) throws(FSError) in
+                throw FSError(errno: EPERM, "hard links are not supported (\(name)): copy the file instead")
+            }
+        }
         ops.mkdir = { req, parent, name, _ in
             let name = String(cString: name!)
             FuseOperations.reply(req) { (fs) throws(FSError) in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SynapseCore
 
 enum LogSetup {
     /// Logs go to stderr: the terminal with `-f`, the log file in the background.
@@ -8,7 +9,8 @@ enum LogSetup {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            // Names from the server reach log lines: none may break one.
+            return EscapingLogHandler(handler)
         }
     }
 }

@@ -62,6 +62,13 @@ extension MountTests { @Suite struct UploadIdioms {
             #expect(append.stderr.contains("Read-only file system"), "\(append.stderr)")
             #expect(openErrno("\(uploads)/echo.txt", O_WRONLY | O_TRUNC) == EROFS)
             #expect(serverBytes(emulator, id, "echo.txt") == Data("one\n".utf8))
+
+            // Links have no meaning on the server: refused with EPERM, not ENOSYS.
+            for link in [["ln", "-s", "/etc/hosts", "\(uploads)/link"], ["ln", "\(uploads)/echo.txt", "\(uploads)/hard"]] {
+                let result = try run(link)
+                #expect(result.status != 0)
+                #expect(result.stderr.contains("Operation not permitted"), "\(link): \(result.stderr)")
+            }
         }
     }
 }}

@@ -44,4 +44,22 @@ import Testing
         #expect(SafeName.component("..") != "..")
         #expect(SafeName.component("") != "")
     }
+
+    /// Whatever the name, a collision suffix keeps it within NAME_MAX.
+    @Test(arguments: [
+        "a." + String(repeating: "x", count: 253),       // 255 bytes, almost all extension
+        String(repeating: "é", count: 127) + ".txt",     // multi-byte, at the limit
+        String(repeating: "y", count: 255),
+        "z." + String(repeating: "界", count: 84),        // 254 bytes of extension
+    ])
+    func collisionSuffixesStayWithin255Bytes(name: String) {
+        let component = SafeName.component(name)
+        var taken: Set<String> = [component]
+        for _ in 0..<12 {
+            let next = SafeName.unique(component, in: taken)
+            #expect(next.utf8.count <= SafeName.maxBytes, "\(next.utf8.count) bytes")
+            #expect(!taken.contains(next))
+            taken.insert(next)
+        }
+    }
 }

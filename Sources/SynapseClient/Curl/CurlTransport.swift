@@ -89,6 +89,8 @@ final class CurlTransport: Sendable {
             }
         }
         easy.set(CURLOPT_URL, request.url)
+        // The path is sent as built (ids are encoded): libcurl never squashes a `..` in it.
+        easy.set(CURLOPT_PATH_AS_IS, 1)
         easy.set(CURLOPT_NOSIGNAL, 1)
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect * 1000))
         easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
@@ -210,7 +212,7 @@ struct ResponseHead {
         guard value.hasPrefix("bytes ") else { return nil }
         let parts = value.dropFirst(6).split(separator: "/", maxSplits: 1)
         guard parts.count == 2 else { return nil }
-        let bounds = parts[0].split(separator: "-", maxSplits: 1)
+        let bounds = parts[0].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard bounds.count == 2, let first = Int64(bounds[0]), let last = Int64(bounds[1]), first >= 0, last >= first else { return nil }
         let total = parts[1] == "*" ? nil : Int64(parts[1])
         if parts[1] != "*" { guard let total, total > last else { return nil } }

@@ -39,7 +39,8 @@ public enum SafeName {
     }
 
     private static func suffixed(_ name: String, avoiding taken: some Collection<String>) -> String {
-        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
+        // An "extension" too long to keep beside a suffix is no extension: the suffix goes at the end.
+        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex || name[$0...].utf8.count > 32 ? nil : $0 }
         let stem = dot.map { String(name[..<$0]) } ?? name
         let ext = dot.map { String(name[$0...]) } ?? ""
         var n = 2
