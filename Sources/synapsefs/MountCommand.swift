@@ -46,6 +46,9 @@ struct MountCommand: ParsableCommand {
     @Flag(help: "Let `echo delete > tasks/ID/ctl` delete tasks on the server.")
     var allowDelete = false
 
+    @Flag(help: "With -o allow_other, let other users also write: send prompts, upload, make drafts (with your API key).")
+    var allowOtherWrites = false
+
     @Option(help: "Seconds to wait for a connection to the server.")
     var connectTimeout: Double = 5
 
@@ -94,6 +97,7 @@ struct MountCommand: ParsableCommand {
 
         var fsConfiguration = FilesystemConfiguration(serverDescription: description, cacheDirectory: cache)
         fsConfiguration.allowDelete = allowDelete
+        fsConfiguration.othersMayWrite = allowOtherWrites
         fsConfiguration.cacheLimit = cacheSize.bytes
         fsConfiguration.freeSpaceFloor = minFreeSpace.bytes
         fsConfiguration.operationTimeLimit = 2 * idleTimeout
@@ -108,7 +112,7 @@ struct MountCommand: ParsableCommand {
         let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
         defer { filesystem.shutdown() }
         do {
-            try adapter.run(mountpoint: mountpoint, options: options) {
+            try adapter.run(mountpoint: mountpoint, options: Self.fuseOptions(options, logger: logger)) {
                 logger.info("mounted \(description) on \(mountpoint)")
                 Daemon.report("ready")
             }
@@ -116,6 +120,17 @@ struct MountCommand: ParsableCommand {
             Daemon.report("error: \(error.description)")
             throw failure(error.description)
         }
+    }
+
+    /// `-o` options as given, one per element, with `default_permissions` added whenever other
+    /// users may enter the mount: the kernel then enforces the modes, so they act with the
+    /// owner's API key only where a mode lets them.
+    static func fuseOptions(_ given: [String], logger: Logger) -> [String] {
+        let options = given.flatMap { $0.split(separator: ",").map(String.init) }
+        let shared = options.contains("allow_other") || options.contains("allow_root")
+        guard shared, !options.contains("default_permissions") else { return options }
+        logger.info("other users may enter the mount: permissions are enforced (default_permissions), so they get what the modes give them")
+        return options + ["default_permissions"]
     }
 
     /// The client for the configured server (or a started emulator), checked with one ping.

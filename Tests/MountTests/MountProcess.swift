@@ -65,8 +65,9 @@ struct MountScene {
     let cache: URL
 
     /// Mounts the scene's emulator on its mountpoint with its cache (the caller unmounts).
-    func mount(idleTimeout: Double = 5) throws -> MountProcess {
-        try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache, idleTimeout: idleTimeout)
+    func mount(idleTimeout: Double = 5, extraArguments: [String] = []) throws -> MountProcess {
+        try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache, idleTimeout: idleTimeout,
+                         extraArguments: extraArguments)
     }
 }
 

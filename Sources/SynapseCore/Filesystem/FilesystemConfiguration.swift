@@ -18,6 +18,9 @@ public struct FilesystemConfiguration: Sendable {
     /// The longest an operation waits on the network for what it needs (twice the idle
     /// timeout): a read for its bytes, an upload for one already running.
     public var operationTimeLimit: Double = 30
+    /// Other users may write what the owner may (`--allow-other-writes`, with `-o allow_other`):
+    /// send prompts, run ctl commands, upload, make drafts, all with the owner's API key.
+    public var othersMayWrite = false
     /// `echo delete > ctl` deletes the task only when set (`--allow-delete`).
     public var allowDelete = false
 

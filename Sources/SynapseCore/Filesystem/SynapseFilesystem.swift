@@ -294,7 +294,16 @@ public final class SynapseFilesystem: Sendable {
         }
     }
 
+    /// A node's attributes. Writable nodes are writable by their owner only (with
+    /// `default_permissions` the kernel enforces it for other users), unless the mount was
+    /// started with `--allow-other-writes`.
     private func attributes(of key: NodeKey, inode: UInt64) throws(FSError) -> FileAttributes {
+        var attributes = try ownerAttributes(of: key, inode: inode)
+        if configuration.othersMayWrite, attributes.permissions & 0o200 != 0 { attributes.permissions |= 0o022 }
+        return attributes
+    }
+
+    private func ownerAttributes(of key: NodeKey, inode: UInt64) throws(FSError) -> FileAttributes {
         switch key {
         case .root, .meta:
             return directoryAttributes(inode)
