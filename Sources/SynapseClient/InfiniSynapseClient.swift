@@ -14,10 +14,12 @@ public final class InfiniSynapseClient: TaskRemote {
     /// Older deployments serve downloads under `/api/storage`; remembered once seen.
     private let legacyDownloadPath = Atomic<Bool>(false)
 
-    public init(baseURL: String, apiKey: String, timeouts: Timeouts = Timeouts(), logger: Logger) {
+    /// `caFile` is the CA bundle the server's certificate must chain to (libcurl's system
+    /// bundle when nil).
+    public init(baseURL: String, apiKey: String, timeouts: Timeouts = Timeouts(), caFile: String? = nil, logger: Logger) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
-        self.transport = CurlTransport(timeouts: timeouts)
+        self.transport = CurlTransport(timeouts: timeouts, caFile: caFile)
         self.eventIdleTimeout = max(45, timeouts.idle)
         self.logger = logger
     }
@@ -152,6 +154,7 @@ public final class InfiniSynapseClient: TaskRemote {
         case .timedOut(let m): .timedOut("\(what): \(m)")
         case .aborted: .unreachable("\(what): transfer aborted")
         case .interrupted: .interrupted(what)
+        case .untrusted(let m): .untrustedServer("\(what): \(m)")
         case .other(let m): .malformed("\(what): \(m)")
         }
     }

@@ -28,6 +28,9 @@ struct MountCommand: ParsableCommand {
     @Option(help: "A file holding the API key; it must not be readable by group or others.")
     var apiKeyFile: String?
 
+    @Option(help: "CA certificates (PEM) to trust for an HTTPS server (default: SSL_CERT_FILE, else the system's).")
+    var caFile: String?
+
     @Option(help: "The config file (default: ~/.config/synapsefs/config.json).")
     var config: String?
 
@@ -155,11 +158,16 @@ struct MountCommand: ParsableCommand {
             let client = InfiniSynapseClient(baseURL: emulator.baseURL, apiKey: emulator.apiKey, timeouts: timeouts, logger: logger)
             return (client, "built-in emulator (\(emulator.baseURL))", emulator)
         case .remote(let url, let apiKey):
-            let client = InfiniSynapseClient(baseURL: url, apiKey: apiKey, timeouts: timeouts, logger: logger)
+            let trusted = caFile ?? ProcessInfo.processInfo.environment["SSL_CERT_FILE"] ?? ProcessInfo.processInfo.environment["CURL_CA_BUNDLE"]
+            let client = InfiniSynapseClient(baseURL: url, apiKey: apiKey, timeouts: timeouts, caFile: trusted, logger: logger)
             do {
                 try client.ping()
             } catch .rejectedKey(let message) {
                 let text = "the server at \(url) rejected the API key (\(message)); set a valid key and mount again"
+                Daemon.report("error: \(text)")
+                throw failure(text)
+            } catch .untrustedServer(let message) {
+                let text = "the TLS certificate of \(url) is not trusted (\(message)); trust its CA with --ca-file FILE or SSL_CERT_FILE"
                 Daemon.report("error: \(text)")
                 throw failure(text)
             } catch {

@@ -42,10 +42,13 @@ final class CurlTransport: Sendable {
     static let maxBodyBytes = 64 << 20
 
     private let timeouts: Timeouts
+    /// The CA bundle server certificates are checked against (libcurl's default when nil).
+    private let caFile: String?
     private let pool = Mutex<[CurlEasyBox]>([])
 
-    init(timeouts: Timeouts) {
+    init(timeouts: Timeouts, caFile: String? = nil) {
         self.timeouts = timeouts
+        self.caFile = caFile
     }
 
     /// Performs `request` and returns its status and whole (bounded) body.
@@ -91,6 +94,7 @@ final class CurlTransport: Sendable {
         easy.set(CURLOPT_URL, request.url)
         // The path is sent as built (ids are encoded): libcurl never squashes a `..` in it.
         easy.set(CURLOPT_PATH_AS_IS, 1)
+        if let caFile { easy.set(CURLOPT_CAINFO, caFile) }
         easy.set(CURLOPT_NOSIGNAL, 1)
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect * 1000))
         easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
@@ -167,6 +171,8 @@ final class CurlTransport: Sendable {
             return .failure(.other("answer larger than \(Self.maxBodyBytes) bytes"))
         case CURLE_OPERATION_TIMEDOUT:
             return .failure(.timedOut(CurlEasy.describe(code)))
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+            return .failure(.untrusted(CurlEasy.describe(code)))
         default:
             return .failure(.unreachable(CurlEasy.describe(code)))
         }
@@ -228,6 +234,8 @@ enum TransportFailure: Error {
     case aborted
     /// The operation the request served was cancelled.
     case interrupted
+    /// The server's certificate did not verify.
+    case untrusted(String)
     case other(String)
 }
 

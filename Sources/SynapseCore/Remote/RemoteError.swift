@@ -20,6 +20,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     /// The operation waiting for the answer was cancelled (its caller was interrupted).
     case interrupted(String)
+    /// The server's TLS certificate is not trusted (or the trusted CAs cannot be read).
+    case untrustedServer(String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,7 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .timedOut(let m): "server timed out: \(m)"
         case .malformed(let m): "malformed answer from the server: \(m)"
         case .interrupted(let m): "interrupted: \(m)"
+        case .untrustedServer(let m): "the server's TLS certificate is not trusted: \(m) (trust its CA with --ca-file or SSL_CERT_FILE)"
         }
     }
 
@@ -50,7 +53,7 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .rejectedKey: EACCES
         case .notFound: ENOENT
         case .invalidRequest, .refused: EINVAL
-        case .server, .unreachable, .timedOut, .malformed: EIO
+        case .server, .unreachable, .timedOut, .malformed, .untrustedServer: EIO
         case .interrupted: EINTR
         }
     }

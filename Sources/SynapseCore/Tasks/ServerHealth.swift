@@ -5,7 +5,9 @@ import Synchronization
 /// What the mount last learned about reaching the server; shown in `.synapsefs/status.json`
 /// and logged when it changes.
 public final class ServerHealth: Sendable {
-    public enum State: String, Sendable { case unknown, online, offline, rejectedKey = "rejected-key" }
+    public enum State: String, Sendable {
+        case unknown, online, offline, rejectedKey = "rejected-key", untrustedCertificate = "untrusted-certificate"
+    }
 
     public struct Snapshot: Sendable {
         public var state: State
@@ -31,7 +33,7 @@ public final class ServerHealth: Sendable {
             defer { s.state = .online; s.lastSuccessAt = Date() }
             return s.state
         }
-        if previous == .offline || previous == .rejectedKey { logger.notice("server reachable again") }
+        if previous == .offline || previous == .rejectedKey || previous == .untrustedCertificate { logger.notice("server reachable again") }
     }
 
     /// The task list failed for a reason other than reaching the server or the key.
@@ -57,6 +59,7 @@ public final class ServerHealth: Sendable {
     public func record(_ error: RemoteError) {
         let state: State? = switch error {
         case .rejectedKey: .rejectedKey
+        case .untrustedServer: .untrustedCertificate
         case _ where error.isConnectivity: .offline
         default: nil
         }
@@ -66,7 +69,10 @@ public final class ServerHealth: Sendable {
             return s.state != state
         }
         guard changed else { return }
-        if state == .rejectedKey {
+        if state == .untrustedCertificate {
+            logger.error("the server's TLS certificate is not trusted; requests fail until it is (trust its CA with --ca-file or SSL_CERT_FILE)",
+                         metadata: ["error": "\(error)"])
+        } else if state == .rejectedKey {
             logger.error("the server rejected the API key; set a valid key (INFINISYNAPSE_API_KEY, --api-key-file or the config file) and remount", metadata: ["error": "\(error)"])
         } else {
             logger.warning("server unreachable; serving cached data", metadata: ["error": "\(error)"])
