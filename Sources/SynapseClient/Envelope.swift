@@ -18,6 +18,28 @@ enum Envelope {
         return envelope["data"] ?? envelope
     }
 
+    /// The body of a successful answer, checked as `data(from:what:)` checks it but without
+    /// building it as objects (for answers decoded by `WireDecoding`).
+    static func checkedBody(of response: HTTPResponse, what: String) throws(RemoteError) -> Data {
+        let head = try? JSONDecoder().decode(Head.self, from: response.body)
+        let message = head?.message ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        if let error = error(status: response.status, code: head?.code, message: message, what: what) { throw error }
+        guard let head else { throw .malformed("\(what): answer is not a JSON object") }
+        guard head.code == 200 || head.code == nil else { throw .server(status: response.status, message: message) }
+        return response.body
+    }
+
+    /// `code` and `message` of an envelope; decoding fails for anything but a JSON object.
+    private struct Head: Decodable {
+        let code: Int?
+        let message: String?
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: WireKey.self)
+            code = c.int("code")
+            message = c.string("message")
+        }
+    }
+
     /// The error a status and envelope code stand for, or nil for success.
     static func error(status: Int, code: Int?, message: String, what: String) -> RemoteError? {
         if let code, rejectedKeyCodes.contains(code) { return .rejectedKey(message) }

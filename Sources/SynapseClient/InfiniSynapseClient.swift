@@ -30,26 +30,27 @@ public final class InfiniSynapseClient: TaskRemote {
     }
 
     public func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage {
-        let data = try get("/api/ai_task/list", query: [("page", "\(page)"), ("pageSize", "\(pageSize)"),
-                                                         ("field", "created_at"), ("order", "desc")],
-                           what: "task list")
-        return try Decoding.page(data, requested: page)
+        let body = try getBody("/api/ai_task/list", query: [("page", "\(page)"), ("pageSize", "\(pageSize)"),
+                                                             ("field", "created_at"), ("order", "desc")],
+                               what: "task list")
+        return try WireDecoding.page(body, requested: page, what: "task list")
     }
 
     public func taskInfo(id: String) throws(RemoteError) -> TaskSummary {
-        let data = try get("/api/ai_task/getTaskInfo/" + URLEncoding.segment(id), what: "task \(id)")
-        guard var task = Decoding.task(data) else { throw .malformed("getTaskInfo: no task") }
+        let body = try getBody("/api/ai_task/getTaskInfo/" + URLEncoding.segment(id), what: "task \(id)")
+        var task = try WireDecoding.task(body, what: "getTaskInfo")
         if task.id.isEmpty { task.id = id }
         return task
     }
 
     public func messages(taskId: String) throws(RemoteError) -> [TaskMessage] {
-        try Decoding.messages(try get("/api/ai_task/getUiMessageById", query: [("id", taskId)], what: "messages of \(taskId)"))
+        try WireDecoding.messages(try getBody("/api/ai_task/getUiMessageById", query: [("id", taskId)], what: "messages of \(taskId)"),
+                                  what: "getUiMessageById")
     }
 
     public func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] {
-        try Decoding.workspace(try get("/api/ai_task/getTaskWorkspace/" + URLEncoding.segment(taskId),
-                                       what: "workspace of \(taskId)"))
+        try WireDecoding.workspace(try getBody("/api/ai_task/getTaskWorkspace/" + URLEncoding.segment(taskId),
+                                               what: "workspace of \(taskId)"), what: "getTaskWorkspace")
     }
 
     public func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
@@ -132,6 +133,16 @@ public final class InfiniSynapseClient: TaskRemote {
 
     private func get(_ path: String, query: [(String, String)] = [], what: String) throws(RemoteError) -> Any {
         try send(HTTPRequest(url: url(path, query: query), headers: authHeaders), what: what)
+    }
+
+    /// The checked body of a GET, for answers decoded by `WireDecoding`.
+    private func getBody(_ path: String, query: [(String, String)] = [], what: String) throws(RemoteError) -> Data {
+        switch transport.perform(HTTPRequest(url: url(path, query: query), headers: authHeaders)) {
+        case .success(let response):
+            return try Envelope.checkedBody(of: response, what: what)
+        case .failure(let failure):
+            throw Self.remoteError(failure, what: what)
+        }
     }
 
     func send(_ request: HTTPRequest, what: String) throws(RemoteError) -> Any {

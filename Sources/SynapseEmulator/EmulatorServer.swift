@@ -19,7 +19,7 @@ public func buildApplication(configuration: EmulatorConfiguration, logger: Logge
     let agent = AgentRuns(store: store, hub: hub, logger: logger)
     let router = Router()
     router.add(middleware: APIMiddleware(apiKeys: Set(configuration.apiKeys), faults: faults))
-    TaskRoutes(store: store, listing: configuration.workspaceListing, isRunning: { agent.isRunning($0) }).register(on: router)
+    TaskRoutes(store: store, listing: configuration.workspaceListing, isRunning: { agent.isRunning($0) }, faults: faults).register(on: router)
     DownloadRoutes(store: store, faults: faults, honoursRange: configuration.honoursRange).register(on: router)
     MessageRoutes(store: store, hub: hub, agent: agent, faults: faults).register(on: router)
     EventRoutes(hub: hub, faults: faults, heartbeatSeconds: configuration.heartbeatSeconds).register(on: router)

@@ -86,3 +86,33 @@ extension MountTests { @Suite struct StalledServer {
         }
     }
 }}
+
+/// Listings a hostile server inflates: numbers that would size allocations are hints, lists
+/// beyond the documented limits are refused with EIO, and other tasks keep answering.
+extension MountTests { @Suite struct HostileListings {
+    let helper = TaskWrites()
+
+    @Test func anAbsurdPageCountListsWhatThereIs() throws {
+        try withMountedEmulator(["--seed-tasks", "3"]) { emulator, mount in
+            try helper.setFaults(emulator, #"{"claimTotalPages": 1000000000000000}"#)
+            let ls = try run(["timeout", "20", "ls", mount.path("tasks")])
+            #expect(ls.status == 0, "\(ls.stderr)")
+            #expect(ls.stdout.split(separator: "\n").count == 3)
+        }
+    }
+
+    @Test func listingsBeyondTheLimitsAreRefusedAndOtherTasksAnswer() throws {
+        try withMountedEmulator(["--seed-tasks", "2"]) { emulator, mount in
+            let other = "5eed0000-0000-4000-8000-000000000002"
+            try helper.setFaults(emulator, #"{"inflateListings": 100001}"#)
+            let ws = try run(["timeout", "60", "ls", mount.path("tasks/\(seededTask)/workspace")])
+            #expect(ws.status != 0)
+            #expect(ws.stderr.contains("Input/output error"), "\(ws.stderr)")
+            let messages = try run(["timeout", "60", "cat", mount.path("tasks/\(seededTask)/messages.json")])
+            #expect(messages.stderr.contains("Input/output error"), "\(messages.stderr)")
+            #expect(mount.logText.contains("more than the 100000 the mount shows"))
+            let status = try run(["timeout", "5", "cat", mount.path("tasks/\(other)/status")])
+            #expect(status.status == 0 && status.stdout == "completed\n", "\(status.stdout) \(status.stderr)")
+        }
+    }
+}}

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SynapseClient
+import SynapseCore
 
 /// Ids and paths from the server go into URLs: none can change which route is asked.
 @Suite struct URLBuildingTests {
@@ -22,5 +23,24 @@ import Testing
         for bad in ["bytes 9-5/100", "bytes 0-99/50", "bytes -1-5/100", "items 0-1/2", "bytes 0-99", "bytes a-b/c"] {
             #expect(ResponseHead.parseContentRange(bad) == nil, "\(bad)")
         }
+    }
+}
+
+@Suite struct WireDecodingTests {
+    @Test func everyListingShapeDecodes() throws {
+        let page = try WireDecoding.page(Data(#"{"code":200,"data":{"items":[{"id":"a","task_name":"A","created_at":"2024-01-02T03:04:05Z"},{"taskId":7,"name":"B"},{"no":"id"}],"meta":{"totalPages":"3","totalItems":21}}}"#.utf8), requested: 1, what: "t")
+        #expect(page.items.map(\.id) == ["a", "7"])
+        #expect(page.totalPages == 3 && page.totalItems == 21 && page.currentPage == 1)
+        #expect(page.items[0].createdAt == Date(timeIntervalSince1970: 1_704_164_645))
+        let bare = try WireDecoding.messages(Data(#"{"data":[{"ts":1,"type":"say","text":"x","partial":"true"},{"ts":"2","type":"ask","ask":"followup"},{"type":"say"}]}"#.utf8), what: "m")
+        #expect(bare.map(\.ts) == [1, 2] && bare[0].partial == true && bare[1].ask == "followup")
+        let nested = try WireDecoding.messages(Data(#"{"data":{"uiMessages":[{"ts":3,"type":"say"}]}}"#.utf8), what: "m")
+        #expect(nested.map(\.ts) == [3])
+        #expect(try WireDecoding.messages(Data(#"{"data":null}"#.utf8), what: "m").isEmpty)
+        let files = try WireDecoding.workspace(Data(#"{"data":{"files":["a.txt",{"path":"b/c.csv","size":"12","mtime":1704164645000},{"name":"d","type":"directory"}]}}"#.utf8), what: "w")
+        #expect(files.map(\.path) == ["a.txt", "b/c.csv"])
+        #expect(files[1].size == 12 && files[1].mtime == Date(timeIntervalSince1970: 1_704_164_645))
+        #expect(throws: RemoteError.self) { try WireDecoding.workspace(Data(#"{"data":{"nofiles":[]}}"#.utf8), what: "w") }
+        #expect(throws: RemoteError.self) { try WireDecoding.page(Data("<html>".utf8), requested: 1, what: "t") }
     }
 }

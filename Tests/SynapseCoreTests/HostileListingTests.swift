@@ -79,3 +79,27 @@ import Testing
         #expect(error?.errno == EACCES)
     }
 }
+
+@Suite struct OversizedTaskTests {
+    @Test func aTaskWithMoreMessagesThanTheLimitIsRefusedWithEIO() throws {
+        let remote = FakeRemote()
+        let many = (0...Int64(TaskDetails.maxMessages)).map { TaskMessage(ts: $0, type: "say", say: "text", text: "m") }
+        remote.addTask("big", messages: many)
+        remote.addTask("small", messages: [TaskMessage(ts: 1, type: "say", say: "completion_result", text: "done")])
+        let f = try Fixture(remote: remote)
+        let error = #expect(throws: FSError.self) { _ = try f.text("tasks/big/messages.json") }
+        #expect(error?.errno == EIO)
+        #expect(error?.message.contains("more than the \(TaskDetails.maxMessages)") == true)
+        #expect(try f.text("tasks/small/status") == "completed\n")
+    }
+
+    @Test func aWorkspaceWithMoreFilesThanTheLimitIsRefusedWithEIO() throws {
+        let remote = FakeRemote()
+        var files: [String: FakeRemote.File] = [:]
+        for i in 0...TaskDetails.maxWorkspaceFiles { files["f\(i)"] = .init(bytes: Data(), listedSize: 0) }
+        remote.addTask("big", files: files)
+        let f = try Fixture(remote: remote)
+        let error = #expect(throws: FSError.self) { _ = try f.list("tasks/big/workspace") }
+        #expect(error?.errno == EIO)
+    }
+}

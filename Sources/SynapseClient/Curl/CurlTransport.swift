@@ -38,8 +38,9 @@ struct HTTPResponse {
 
 /// Runs requests on libcurl, on the calling thread, reusing pooled easy handles.
 final class CurlTransport: Sendable {
-    /// JSON answers larger than this are refused rather than held in memory.
-    static let maxBodyBytes = 64 << 20
+    /// JSON answers larger than this are refused rather than held in memory (a listing of
+    /// 100,000 files is about 10 MiB; 100,000 short messages about 8 MiB).
+    static let maxBodyBytes = 16 << 20
 
     private let timeouts: Timeouts
     /// The CA bundle server certificates are checked against (libcurl's default when nil).

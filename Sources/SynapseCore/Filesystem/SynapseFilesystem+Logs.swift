@@ -15,7 +15,7 @@ extension SynapseFilesystem {
         guard !isDraft(taskId), let log = try? logs.log(for: taskId) else { return }
         details.invalidate(taskId)
         guard let messages = try? details.messages(of: taskId) else { return }
-        for message in messages where !log.showsFinal(message) { log.apply(message) }
+        log.apply(contentsOf: messages.filter { !log.showsFinal($0) })
     }
 
     /// One event from the stream, routed to its task's log.

@@ -34,7 +34,8 @@ public final class SynapseFilesystem: Sendable {
         logs = TranscriptLogs(stateDirectory: configuration.cacheDirectory.state)
         notices = TaskNotices(logs: logs, logger: logger)
         scratch = ScratchFiles(stateDirectory: configuration.cacheDirectory.state)
-        catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL, logger: logger)
+        catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL,
+                              firstListingWait: configuration.operationTimeLimit, logger: logger)
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL)
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,

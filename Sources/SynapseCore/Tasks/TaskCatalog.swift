@@ -59,6 +59,8 @@ public final class TaskCatalog: Sendable {
     let local: LocalTasks
     private let health: ServerHealth
     private let ttl: Double
+    /// How long the very first listing is waited for (the operation time limit).
+    private let firstListingWait: Double
     private let logger: Logger
     private struct State {
         var listing: Listing?
@@ -79,7 +81,9 @@ public final class TaskCatalog: Sendable {
     /// Signalled when a refresh ends.
     private let changed = NSCondition()
 
-    public init(remote: any TaskRemote, store: ListingStore, local: LocalTasks, health: ServerHealth, ttl: Double, logger: Logger) {
+    public init(remote: any TaskRemote, store: ListingStore, local: LocalTasks, health: ServerHealth, ttl: Double,
+                firstListingWait: Double = 30, logger: Logger) {
+        self.firstListingWait = firstListingWait
         self.remote = remote
         self.store = store
         self.local = local
@@ -95,7 +99,11 @@ public final class TaskCatalog: Sendable {
     public func listing() throws(FSError) -> Listing {
         if let fresh = freshListing() { return fresh }
         let ticket = startRefreshIfDue()
-        waitForRefresh(after: ticket, until: Date().addingTimeInterval(Self.staleWait))
+        // With nothing to show yet (the first listing ever), the fetch is worth waiting for,
+        // up to the operation time limit; otherwise the stale listing is served soon.
+        let nothingYet = state.withLock { $0.listing == nil } && store.loadTasks() == nil
+        waitForRefresh(after: ticket, until: Date().addingTimeInterval(nothingYet ? firstListingWait : Self.staleWait))
+        try Cancellation.check()
         let (current, error) = state.withLock { ($0.listing, $0.lastError) }
         if let current { return current }
         if case .rejectedKey = error { throw error!.fsError }
@@ -122,12 +130,15 @@ public final class TaskCatalog: Sendable {
     }
 
     /// Waits until a refresh that ends after `ticket` has ended, or `deadline`, or at once when
-    /// none is running.
+    /// none is running, or the operation is cancelled.
     private func waitForRefresh(after ticket: Int, until deadline: Date) {
+        let cancellation = Cancellation.current
         changed.lock()
         defer { changed.unlock() }
         while state.withLock({ $0.refreshRunning && $0.refreshesEnded == ticket }) {
-            guard changed.wait(until: deadline) else { return }
+            let now = Date()
+            guard now < deadline, cancellation?.isCancelled != true else { return }
+            _ = changed.wait(until: min(deadline, now.addingTimeInterval(0.1)))
         }
     }
 

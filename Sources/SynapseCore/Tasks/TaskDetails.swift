@@ -3,6 +3,11 @@ import Foundation
 /// A task's messages and workspace listing, fetched on demand and reused for a short TTL.
 /// A workspace listing is saved on disk so it can be served while the server is unreachable.
 public final class TaskDetails: Sendable {
+    /// The most messages and workspace files one task may have: beyond them the answer is
+    /// refused (EIO), so a hostile or runaway listing cannot take the daemon's memory.
+    public static let maxMessages = 100_000
+    public static let maxWorkspaceFiles = 100_000
+
     private let remote: any TaskRemote
     private let store: ListingStore
     private let health: ServerHealth
@@ -22,6 +27,9 @@ public final class TaskDetails: Sendable {
             do throws(RemoteError) {
                 let messages = try remote.messages(taskId: taskId)
                 health.recordSuccess()
+                guard messages.count <= Self.maxMessages else {
+                    throw RemoteError.malformed("task \(taskId) has \(messages.count) messages, more than the \(Self.maxMessages) the mount shows")
+                }
                 return messages
             } catch {
                 health.record(error)
@@ -41,6 +49,9 @@ public final class TaskDetails: Sendable {
             do throws(RemoteError) {
                 let entries = try remote.workspace(taskId: taskId)
                 health.recordSuccess()
+                guard entries.count <= Self.maxWorkspaceFiles else {
+                    throw RemoteError.malformed("the workspace of \(taskId) lists \(entries.count) files, more than the \(Self.maxWorkspaceFiles) the mount shows")
+                }
                 store.saveWorkspace(entries, taskId: taskId)
                 return WorkspaceTree(entries: entries)
             } catch {

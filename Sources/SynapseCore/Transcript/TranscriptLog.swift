@@ -72,10 +72,25 @@ public final class TranscriptLog: Sendable {
 
     /// Applies one snapshot of a message. `final` says the text will not grow any more.
     public func apply(_ message: TaskMessage) {
+        append { s in Self.render(message, into: &s) }
+    }
+
+    /// Applies a whole transcript (a reconcile) in one append and one state record: applying
+    /// them one by one rewrote the record once per message, quadratic in their number.
+    public func apply(contentsOf messages: [TaskMessage]) {
+        append { s in
+            var out = ""
+            for message in messages { out += Self.render(message, into: &s) }
+            return out
+        }
+    }
+
+    /// The text one snapshot adds to the log, updating what the state says is shown.
+    private static func render(_ message: TaskMessage, into s: inout State) -> String {
         let text = message.text ?? ""
         let isFinal = !(message.partial ?? false)
         let textBytes = Array(text.utf8)
-        append { s in
+        do {
             var out = ""
             guard var shown = s.messages[message.ts] else {
                 out += closeOpenBlock(&s)
@@ -126,7 +141,7 @@ public final class TranscriptLog: Sendable {
             shown.removed = true
             s.messages[ts] = shown
             if s.openTs == ts { s.openTs = nil }
-            return closeOpenBlock(&s) + Self.notice("the message of \(TranscriptRenderer.timestamp(ts)) was removed")
+            return Self.closeOpenBlock(&s) + Self.notice("the message of \(TranscriptRenderer.timestamp(ts)) was removed")
         }
     }
 
@@ -151,13 +166,13 @@ public final class TranscriptLog: Sendable {
 
     /// Ends the block of a message that may still grow, before another block starts, and
     /// writes the notices that waited for it.
-    private func closeOpenBlock(_ s: inout State) -> String {
+    private static func closeOpenBlock(_ s: inout State) -> String {
         let ending = s.openTs == nil ? "" : "\n\n"
         s.openTs = nil
         return ending + flushNotices(&s)
     }
 
-    private func flushNotices(_ s: inout State) -> String {
+    private static func flushNotices(_ s: inout State) -> String {
         defer { s.waitingNotices.removeAll() }
         return s.waitingNotices.joined()
     }

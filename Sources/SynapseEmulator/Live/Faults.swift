@@ -20,6 +20,11 @@ final class Faults: Sendable {
         /// Download bodies go on with zeros after the file's bytes, with no length, until the
         /// client hangs up (a server that never stops).
         var endlessDownloads = false
+        /// The first seeded task's workspace listing and message list get this many more
+        /// (synthetic) entries each: a hostile server's oversized answers.
+        var inflateListings = 0
+        /// The task list claims this many pages, whatever it holds (0: the truth).
+        var claimTotalPages = 0
 
         init() {}
 
@@ -33,6 +38,8 @@ final class Faults: Sendable {
             truncateDownloadsAt = try c.decodeIfPresent(Int64.self, forKey: .truncateDownloadsAt) ?? 0
             misplacedRanges = try c.decodeIfPresent(Bool.self, forKey: .misplacedRanges) ?? false
             endlessDownloads = try c.decodeIfPresent(Bool.self, forKey: .endlessDownloads) ?? false
+            inflateListings = try c.decodeIfPresent(Int.self, forKey: .inflateListings) ?? 0
+            claimTotalPages = try c.decodeIfPresent(Int.self, forKey: .claimTotalPages) ?? 0
         }
     }
 

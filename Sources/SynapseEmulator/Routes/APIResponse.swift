@@ -19,6 +19,27 @@ enum APIResponse {
         json(["code": 200, "message": "success", "data": data], status: .ok)
     }
 
+    /// `ok` for a list (at `data`, or at `data[key]` beside `object`'s fields) followed by
+    /// `extra` more elements, each given as JSON text.
+    static func okAppending(_ list: [Any], extra: Int, under key: String? = nil, in object: [String: Any] = [:],
+                            element: (Int) -> String) -> Response {
+        var text = String(decoding: (try? JSONSerialization.data(withJSONObject: list)) ?? Data("[]".utf8), as: UTF8.self)
+        text.removeLast()
+        var parts = [text]
+        parts.reserveCapacity(extra + 2)
+        for i in 0..<extra { parts.append((i == 0 && list.isEmpty ? "" : ",") + element(i)) }
+        parts.append("]")
+        var array = parts.joined()
+        if let key {
+            var fields = String(decoding: (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8), as: UTF8.self)
+            fields.removeLast()
+            array = fields + (object.isEmpty ? "" : ",") + "\"\(key)\":" + array + "}"
+        }
+        let body = #"{"code":200,"message":"success","data":"# + array + "}"
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
     static func error(_ error: APIError) -> Response {
         json(["code": error.code, "message": error.message, "data": NSNull()], status: error.status)
     }

@@ -6,6 +6,7 @@ struct TaskRoutes {
     let store: TaskStore
     let listing: EmulatorConfiguration.WorkspaceListing
     let isRunning: @Sendable (String) -> Bool
+    let faults: Faults
 
     func register(on router: Router<some RequestContext>) {
         router.get("/api/ai/ping") { _, _ in APIResponse.ok(["ok": true]) }
@@ -18,7 +19,17 @@ struct TaskRoutes {
             APIResponse.ok(try find(context.parameters.get("id") ?? "").summary())
         }
         router.get("/api/ai_task/getUiMessageById") { request, _ in
-            APIResponse.ok(try find(try request.requireQuery("id")).messages.map { $0.json(slim: true) })
+            let task = try find(try request.requireQuery("id"))
+            let messages = task.messages.map { $0.json(slim: true) }
+            if let extra = inflation(of: task) {
+                // Written as text: building half a million dictionaries would take the
+                // emulator longer than the client's idle timeout.
+                let base = (task.messages.last?.ts ?? 0) + 1
+                return APIResponse.okAppending(messages, extra: extra) { i in
+                    #"{"ts":\#(base + Int64(i)),"type":"say","say":"text","text":"padding message \#(i)"}"#
+                }
+            }
+            return APIResponse.ok(messages)
         }
         router.get("/api/ai_task/messagePayload") { request, _ in
             let task = try find(try request.requireQuery("taskId"))
@@ -32,6 +43,13 @@ struct TaskRoutes {
             let listed: [Any] = switch listing {
             case .strings: files.map(\.listedPath)
             case .objects: files.map { ["path": $0.listedPath, "size": $0.size, "type": "file", "mtime": Wire.date($0.mtime)] }
+            }
+            if let extra = inflation(of: task) {
+                let mtime = Wire.date(task.createdAt)
+                return APIResponse.okAppending(listed, extra: extra, under: "files", in: ["cwd": "/workspace/\(task.id)"]) { i in
+                    let path = "padding/\(i % 100)/file-\(i).txt"
+                    return listing == .strings ? #""\#(path)""# : #"{"path":"\#(path)","size":10,"type":"file","mtime":"\#(mtime)"}"#
+                }
             }
             return APIResponse.ok(["cwd": "/workspace/\(task.id)", "files": listed])
         }
@@ -50,6 +68,12 @@ struct TaskRoutes {
         }
     }
 
+    /// How many synthetic entries the `inflateListings` fault adds to `task`'s listings.
+    private func inflation(of task: EmulatedTask) -> Int? {
+        let extra = faults.current.inflateListings
+        return extra > 0 && task.seedIndex == 1 ? extra : nil
+    }
+
     func find(_ id: String) throws -> EmulatedTask {
         guard let task = store.task(id) else { throw APIError.notFound("task \(id) not found") }
         return task
@@ -62,11 +86,7 @@ struct TaskRoutes {
         guard (1...100).contains(pageSize) else { throw APIError.invalid("pageSize must not be greater than 100") }
         let field = request.query("field") ?? "created_at"
         let ascending = (request.query("order") ?? "desc").lowercased() == "asc"
-        var tasks = store.all()
-        if let name = request.query("task_name"), !name.isEmpty {
-            tasks = tasks.filter { $0.name.localizedCaseInsensitiveContains(name) }
-        }
-        tasks.sort { a, b in
+        var tasks = store.sorted(by: "\(field) \(ascending)") { a, b in
             let before: Bool = switch field {
             case "updated_at": a.updatedAt == b.updatedAt ? a.id < b.id : a.updatedAt < b.updatedAt
             case "task_name": a.name == b.name ? a.id < b.id : a.name < b.name
@@ -74,9 +94,13 @@ struct TaskRoutes {
             }
             return ascending ? before : !before
         }
+        if let name = request.query("task_name"), !name.isEmpty {
+            tasks = tasks.filter { $0.name.localizedCaseInsensitiveContains(name) }
+        }
         let start = min((page - 1) * pageSize, tasks.count)
         let items = tasks[start..<min(start + pageSize, tasks.count)].map { $0.summary() }
-        let totalPages = (tasks.count + pageSize - 1) / pageSize
+        let claimed = faults.current.claimTotalPages
+        let totalPages = claimed > 0 ? claimed : (tasks.count + pageSize - 1) / pageSize
         return APIResponse.ok([
             "items": items,
             "meta": ["itemCount": items.count, "totalItems": tasks.count, "itemsPerPage": pageSize,

@@ -14,6 +14,8 @@ final class TaskStore: Sendable {
 
     let root: URL
     private let tasks: Mutex<[String: EmulatedTask]>
+    /// Bumped by every change; the last sorted listing and the version it is of.
+    private let versions = Mutex<(current: Int, sorted: (version: Int, order: String, tasks: [EmulatedTask])?)>((0, nil))
     private static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.dateEncodingStrategy = .millisecondsSince1970
@@ -43,12 +45,25 @@ final class TaskStore: Sendable {
 
     func all() -> [EmulatedTask] { tasks.withLock { Array($0.values) } }
 
+    /// Every task in the list's order; the last sort is kept until a task changes, so paging
+    /// through 100,000 tasks does not sort them once per page.
+    func sorted(by order: String, _ areInOrder: (EmulatedTask, EmulatedTask) -> Bool) -> [EmulatedTask] {
+        let version = versions.withLock { $0.current }
+        if let cached = versions.withLock({ $0.sorted }), cached.version == version, cached.order == order { return cached.tasks }
+        let tasks = all().sorted(by: areInOrder)
+        versions.withLock { $0.sorted = (version, order, tasks) }
+        return tasks
+    }
+
     func task(_ id: String) -> EmulatedTask? { tasks.withLock { $0[id] } }
 
     func save(_ task: EmulatedTask) throws {
         try Self.encoder.encode(task).write(to: tasksDirectory.appendingPathComponent(task.id + ".json"), options: .atomic)
         tasks.withLock { $0[task.id] = task }
+        changed()
     }
+
+    private func changed() { versions.withLock { $0.current += 1 } }
 
     /// Applies `change` to the task and saves it, atomically with respect to other updates
     /// (the agent and request handlers append concurrently); nil when there is no such task.
@@ -60,6 +75,7 @@ final class TaskStore: Sendable {
             task.updatedAt = Date()
             try Self.encoder.encode(task).write(to: tasksDirectory.appendingPathComponent(task.id + ".json"), options: .atomic)
             tasks[id] = task
+            changed()
             return task
         }
     }
@@ -67,6 +83,7 @@ final class TaskStore: Sendable {
     func delete(_ ids: [String]) {
         for id in ids {
             tasks.withLock { $0[id] = nil }
+            changed()
             try? FileManager.default.removeItem(at: tasksDirectory.appendingPathComponent(id + ".json"))
             try? FileManager.default.removeItem(at: workspaceDirectory(of: id))
         }
