@@ -123,3 +123,23 @@ import Testing
         #expect(count.load(ordering: .relaxed) == 2)
     }
 }
+
+/// What the server says of a task and what its stream.log shows arrive together.
+@Suite struct StatusAndLogTests {
+    @Test func whenStatusSaysCompletedTheLogAlreadyHoldsTheResult() throws {
+        let remote = FakeRemote()
+        remote.addTask("t1", messages: [TaskMessage(ts: 1000, type: "say", say: "task", text: "Do it")])
+        let f = try Fixture(remote: remote, ttl: 0)
+        // The log is in use (tail -f), then the event stream drops and the task finishes unseen.
+        #expect(try f.text("tasks/t1/stream.log").contains("Do it"))
+        remote.state.withLock { s in
+            s.messages["t1"]!.append(TaskMessage(ts: 2000, type: "say", say: "text", text: "Working"))
+            s.messages["t1"]!.append(TaskMessage(ts: 3000, type: "say", say: "completion_result", text: "All done: 42"))
+        }
+        #expect(try f.text("tasks/t1/status") == "completed\n")
+        // No reconnect, no poll has run: the status read itself brought the log up to date.
+        let log = try f.text("tasks/t1/stream.log")
+        #expect(log.contains("Working") && log.contains("All done: 42"))
+        #expect(log.components(separatedBy: "All done: 42").count == 2)
+    }
+}

@@ -37,7 +37,8 @@ public final class SynapseFilesystem: Sendable {
         catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL,
                               firstListingWait: configuration.operationTimeLimit, logger: logger)
         details = TaskDetails(remote: remote, store: store, health: health,
-                              messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL)
+                              messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL,
+                              fetchedMessages: { [logs] taskId, messages in logs.catchUp(taskId, with: messages) })
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
                                freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, logger: logger)
         actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,

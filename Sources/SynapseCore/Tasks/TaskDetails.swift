@@ -13,8 +13,12 @@ public final class TaskDetails: Sendable {
     private let health: ServerHealth
     private let messageCache: Expiring<String, [TaskMessage]>
     private let workspaceCache: Expiring<String, WorkspaceTree>
+    /// Told every transcript fetched from the server.
+    private let fetchedMessages: @Sendable (String, [TaskMessage]) -> Void
 
-    public init(remote: any TaskRemote, store: ListingStore, health: ServerHealth, messagesTTL: Double, workspaceTTL: Double) {
+    public init(remote: any TaskRemote, store: ListingStore, health: ServerHealth, messagesTTL: Double, workspaceTTL: Double,
+                fetchedMessages: @escaping @Sendable (String, [TaskMessage]) -> Void = { _, _ in }) {
+        self.fetchedMessages = fetchedMessages
         self.remote = remote
         self.store = store
         self.health = health
@@ -30,6 +34,7 @@ public final class TaskDetails: Sendable {
                 guard messages.count <= Self.maxMessages else {
                     throw RemoteError.malformed("task \(taskId) has \(messages.count) messages, more than the \(Self.maxMessages) the mount shows")
                 }
+                fetchedMessages(taskId, messages)
                 return messages
             } catch {
                 health.record(error)

@@ -36,6 +36,15 @@ final class TranscriptLogs: Sendable {
         for listener in growth.withLock({ $0 }) { listener(taskId) }
     }
 
+    /// Brings a log in use this run up to `messages`, just fetched for another reason (status,
+    /// messages.json): what the server says and what stream.log shows arrive together, so
+    /// `status` never says completed while the log still lacks the result.
+    func catchUp(_ taskId: String, with messages: [TaskMessage]) {
+        guard let log = state.withLock({ $0.reconciled.contains(taskId) ? $0.logs[taskId] : nil }) else { return }
+        let missing = messages.filter { !log.showsFinal($0) }
+        if !missing.isEmpty { log.apply(contentsOf: missing) }
+    }
+
     /// True once per run per task: the caller reconciles the log with the server.
     func claimFirstUse(_ taskId: String) -> Bool { state.withLock { $0.reconciled.insert(taskId).inserted } }
 
