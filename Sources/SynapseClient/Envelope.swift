@@ -90,7 +90,10 @@ enum Field {
     static func date(_ value: Any?) -> Date? {
         if let n = value as? NSNumber {
             let v = n.doubleValue
-            return Date(timeIntervalSince1970: v > 1e11 ? v / 1000 : v)
+            let seconds = v > 1e11 ? v / 1000 : v
+            // Beyond year 9999 (or not a number) is not a time.
+            guard seconds.isFinite, abs(seconds) < 253_402_300_800 else { return nil }
+            return Date(timeIntervalSince1970: seconds)
         }
         guard let s = value as? String else { return nil }
         if let ms = Double(s) { return date(NSNumber(value: ms)) }

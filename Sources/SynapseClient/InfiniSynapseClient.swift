@@ -94,7 +94,8 @@ public final class InfiniSynapseClient: TaskRemote {
                                              + (head.range.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "no Content-Range"))
                         return false
                     }
-                    guard range.lowerBound + written + Int64(chunk.count) <= range.upperBound + 1 else {
+                    // (Compared as lengths: the bounds come from the server and may be huge.)
+                    guard written + Int64(chunk.count) - 1 <= range.upperBound - range.lowerBound else {
                         refusal = .malformed("download of \(path): more bytes than its Content-Range \(range.lowerBound)-\(range.upperBound)")
                         return false
                     }

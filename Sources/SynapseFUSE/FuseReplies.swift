@@ -35,8 +35,11 @@ enum FuseReplies {
         return param
     }
 
+    /// Times from the server may be anything: clamped to 1970–9999 (and NaN to 1970), since
+    /// converting an out-of-range Double to Int would trap.
     static func timespec(_ date: Date) -> Glibc.timespec {
-        let t = date.timeIntervalSince1970
+        let raw = date.timeIntervalSince1970
+        let t = raw.isFinite ? min(max(raw, 0), 253_402_300_799) : 0
         let seconds = t.rounded(.down)
         return Glibc.timespec(tv_sec: Int(seconds), tv_nsec: Int((t - seconds) * 1e9))
     }

@@ -6,7 +6,7 @@ let hostileTask = "5eedbad0-0000-4000-8000-000000000000"
 
 /// Every real-mount suite nests here: one mount at a time, and none without /dev/fuse
 /// unless CI=true (then a mount that cannot come up fails the test).
-@Suite(.serialized, .enabled(if: MountSupport.available, "needs /dev/fuse"))
+@Suite(.serialized, .enabled(if: MountSupport.available, "needs /dev/fuse"), .timeLimit(.minutes(5)))
 struct MountTests {}
 
 /// Real mounts of a live emulator, driven with ls, cat, sha256sum, stat and syscalls.

@@ -16,3 +16,12 @@ import Testing
         #expect(Field.date(nil) == nil)
     }
 }
+
+@Suite struct ImpossibleTimeTests {
+    @Test func timesBeyondYear9999OrNotNumbersAreNoTimes() {
+        #expect(Field.date(NSNumber(value: 1e300)) == nil)
+        #expect(Field.date(NSNumber(value: Double.nan)) == nil)
+        #expect(Field.date("1e300") == nil)
+        #expect(Field.date(NSNumber(value: 253_402_300_799)) != nil)
+    }
+}

@@ -103,3 +103,26 @@ import Testing
         #expect(error?.errno == EIO)
     }
 }
+
+@Suite struct ImpossibleNumbersTests {
+    @Test func impossibleSizesAndTimesAreListedAndFailToOpenNeverCrash() throws {
+        let remote = FakeRemote()
+        remote.addTask("t1", files: [
+            "negative.bin": .init(bytes: Data("x".utf8), listedSize: -5),
+            "huge.bin": .init(bytes: Data("x".utf8), listedSize: 1 << 62),
+            "far-future.txt": .init(bytes: Data("ok".utf8), listedSize: 2, mtime: Date(timeIntervalSince1970: 1e300)),
+        ])
+        let f = try Fixture(remote: remote)
+        #expect(try f.list("tasks/t1/workspace").sorted() == ["far-future.txt", "huge.bin", "negative.bin"])
+        for name in ["negative.bin", "huge.bin"] {
+            let ino = try f.resolve("tasks/t1/workspace/\(name)")
+            #expect(try f.fs.getattr(ino).size == 0)
+            let error = #expect(throws: FSError.self) { _ = try f.fs.open(ino, writing: false, truncating: false) }
+            #expect(error?.errno == EIO)
+            #expect(error?.message.contains("impossible size") == true)
+        }
+        #expect(try f.readAll("tasks/t1/workspace/far-future.txt") == Data("ok".utf8))
+        // A second open goes through the cache record's time, which must not trap either.
+        #expect(try f.readAll("tasks/t1/workspace/far-future.txt") == Data("ok".utf8))
+    }
+}

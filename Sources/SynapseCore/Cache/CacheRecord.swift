@@ -60,6 +60,7 @@ public struct CachedFileIdentity: Sendable, Hashable {
     }
 
     private static func milliseconds(_ date: Date?) -> Int64? {
-        date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        // (A time from the server may be out of Int64's range: never trap on it.)
+        date.map { Int64(exactly: ($0.timeIntervalSince1970 * 1000).rounded()) ?? .max }
     }
 }

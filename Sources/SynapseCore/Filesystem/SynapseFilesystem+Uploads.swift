@@ -57,6 +57,7 @@ extension SynapseFilesystem {
             return OpenedFile(handle: handles.insert(.scratch(ScratchHandle(fd: fd))), directIO: true, keepCache: false)
         }
         guard let file = uploadedFiles(of: taskId)[name] else { throw .notFound(name) }
+        try Self.checkListedSize(of: file)
         let identity = CachedFileIdentity(taskId: taskId, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
         let (reader, _) = try cache.openReader(for: identity)
         return OpenedFile(handle: handles.insert(.workspace(reader)), directIO: file.size == nil, keepCache: false)

@@ -146,6 +146,7 @@ public final class SynapseFilesystem: Sendable {
             guard let file = try workspace(of: id).file(at: path) else {
                 throw (try? workspace(of: id).isDirectory(path)) == true ? .isDirectory(path) : .notFound(path)
             }
+            try Self.checkListedSize(of: file)
             let identity = CachedFileIdentity(taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
             let (reader, keepCache) = try cache.openReader(for: identity)
             // Without a listed size the kernel cannot know where the file ends: direct I/O
@@ -156,6 +157,12 @@ public final class SynapseFilesystem: Sendable {
             throw .isDirectory("\(key)")
         case .scratch, .upload:
             throw .io("unreachable")
+        }
+    }
+
+    static func checkListedSize(of file: WorkspaceTree.File) throws(FSError) {
+        if let invalid = file.invalidSize {
+            throw FSError(errno: EIO, "\(file.remotePath): the server lists an impossible size (\(invalid) bytes)")
         }
     }
 

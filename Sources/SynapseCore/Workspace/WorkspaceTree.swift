@@ -8,7 +8,13 @@ public struct WorkspaceTree: Sendable {
         public var remotePath: String
         public var size: Int64?
         public var mtime: Date?
+        /// A size the server listed that cannot be one (negative, or beyond `maxFileSize`):
+        /// the file is listed with size 0 and fails to open with EIO.
+        public var invalidSize: Int64?
     }
+
+    /// The largest size taken as a file's size (1 PiB); anything above is a lie.
+    public static let maxFileSize: Int64 = 1 << 50
 
     public enum Node: Sendable, Equatable {
         case file(File)
@@ -28,7 +34,9 @@ public struct WorkspaceTree: Sendable {
                 dir = directoryChild(named: part, in: dir)
             }
             let name = SafeName.unique(parts.last!, in: directories[dir, default: [:]].keys)
-            directories[dir, default: [:]][name] = .file(File(remotePath: entry.path, size: entry.size, mtime: entry.mtime))
+            let valid = entry.size.map { (0...Self.maxFileSize).contains($0) } ?? true
+            directories[dir, default: [:]][name] = .file(File(remotePath: entry.path, size: valid ? entry.size : nil, mtime: entry.mtime,
+                                                              invalidSize: valid ? nil : entry.size))
         }
     }
 
