@@ -143,3 +143,25 @@ import Testing
         #expect(log.components(separatedBy: "All done: 42").count == 2)
     }
 }
+
+@Suite struct ForeignTaskLogTests {
+    /// A task driven by another client sends this mount no events: each open of its
+    /// stream.log still shows what the server has, and every final text once.
+    @Test func aTaskDrivenElsewhereIsCaughtUpAtEachOpen() throws {
+        let remote = FakeRemote()
+        remote.addTask("t1", messages: [TaskMessage(ts: 1000, type: "say", say: "task", text: "Foreign prompt"),
+                                        TaskMessage(ts: 2000, type: "say", say: "text", text: "Reading", partial: true)])
+        let f = try Fixture(remote: remote, ttl: 0)
+        let first = try f.text("tasks/t1/stream.log")
+        #expect(first.contains("Foreign prompt") && first.contains("Reading"))
+        remote.state.withLock { s in
+            s.messages["t1"]![1] = TaskMessage(ts: 2000, type: "say", say: "text", text: "Reading the data")
+            s.messages["t1"]!.append(TaskMessage(ts: 3000, type: "say", say: "completion_result", text: "Result: 7"))
+        }
+        let second = try f.text("tasks/t1/stream.log")
+        #expect(second.hasPrefix(first))
+        #expect(second.contains("Reading the data") && second.contains("Result: 7"))
+        #expect(second.components(separatedBy: "Result: 7").count == 2)
+        #expect(try f.text("tasks/t1/stream.log") == second)
+    }
+}

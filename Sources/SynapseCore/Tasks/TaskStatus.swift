@@ -2,6 +2,9 @@
 public enum TaskStatus: String, Sendable {
     case draft, running, waiting, completed, failed, cancelled
 
+    /// Completed, failed or cancelled: nothing more will happen unless someone prompts again.
+    public var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
+
     /// Derives the status from the transcript; the server's own field decides only when the
     /// transcript says nothing (its vocabulary is not documented, so only clear words count).
     public static func derive(messages: [TaskMessage]?, serverStatus: String?) -> TaskStatus {
