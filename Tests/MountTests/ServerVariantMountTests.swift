@@ -34,3 +34,23 @@ extension MountTests { @Suite struct ServerVariants {
         }
     }
 }}
+
+extension MountTests.ServerVariants {
+    /// No request waits for a `100 Continue` the server never sends (libcurl's default wait
+    /// is 1 s): a small upload completes in well under a second. A behaviour bound, not a benchmark.
+    @Test func aSmallUploadDoesNotWaitForAContinue() throws {
+        try withMountedEmulator(["--seed-tasks", "1"]) { emulator, mount in
+            let source = mount.cacheDirectory.deletingLastPathComponent().appendingPathComponent("tiny.txt").path
+            try Data("abc".utf8).write(to: URL(fileURLWithPath: source))
+            // Warm up: the first request opens the connection.
+            #expect(try run(["cp", source, mount.path("tasks/\(seededTask)/uploads/warm.txt")]).status == 0)
+            var times: [Double] = []
+            for i in 0..<3 {
+                let start = Date()
+                #expect(try run(["cp", source, mount.path("tasks/\(seededTask)/uploads/tiny-\(i).txt")]).status == 0)
+                times.append(Date().timeIntervalSince(start))
+            }
+            #expect(times.min()! < 0.5, "cp of 3 bytes took \(times) s")
+        }
+    }
+}

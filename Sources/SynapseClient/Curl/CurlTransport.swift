@@ -103,7 +103,10 @@ final class CurlTransport: Sendable {
         if let totalTimeout { easy.set(CURLOPT_TIMEOUT_MS, Int(totalTimeout * 1000)) }
         easy.set(CURLOPT_TCP_KEEPALIVE, 1)
         easy.set(CURLOPT_BUFFERSIZE, 512 << 10)
-        let headers = CurlHeaders(request.headers + (request.body != nil ? ["Content-Type: application/json"] : []))
+        // An empty `Expect:` stops libcurl from asking for `100 Continue` before a body and then
+        // waiting a second for an answer servers do not send.
+        let bodyHeaders = request.body != nil ? ["Content-Type: application/json", "Expect:"] : request.upload != nil ? ["Expect:"] : []
+        let headers = CurlHeaders(request.headers + bodyHeaders)
         easy.set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headers.list))
         switch request.method {
         case "GET": break
