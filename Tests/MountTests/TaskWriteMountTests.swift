@@ -135,6 +135,11 @@ extension MountTests { @Suite struct TaskWrites {
             #expect(waitForStatus(mount, "endless", "cancelled") == "cancelled\n")
             #expect(try closeErrno(writing: Data("delete\n".utf8), to: mount.path("tasks/endless/ctl")) == EPERM)
             #expect(try closeErrno(writing: Data("explode\n".utf8), to: mount.path("tasks/endless/ctl")) == EINVAL)
+            // bash ignores close()'s result: a refusal must come from write() to be seen.
+            let delete = try run(["bash", "-c", "echo delete > '\(mount.path("tasks/endless/ctl"))'"])
+            #expect(delete.status != 0 && delete.stderr.contains("Operation not permitted"), "\(delete.stderr)")
+            let bogus = try run(["bash", "-c", "echo bogus > '\(mount.path("tasks/endless/ctl"))'"])
+            #expect(bogus.status != 0 && bogus.stderr.contains("Invalid argument"), "\(bogus.stderr)")
             #expect(rmdir(mount.path("tasks/endless")) == -1 && errno == EPERM)
             #expect(FileManager.default.fileExists(atPath: mount.path("tasks/endless/info.json")))
             #expect(mount.logText.contains("--allow-delete"))

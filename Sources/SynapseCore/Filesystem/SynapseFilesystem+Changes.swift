@@ -29,6 +29,11 @@ extension SynapseFilesystem {
 
     public func write(_ fh: UInt64, at offset: Int64, _ bytes: UnsafeRawBufferPointer) throws(FSError) -> Int {
         switch try handles.get(fh) {
+        case .writer(.ctl, let taskId, _):
+            // Acted on at write(), a whole command per write (like sysfs): the shell reports a
+            // refusal, which it would not from close().
+            try actions.run(command: Data(bytes), taskId: taskId)
+            return bytes.count
         case .writer(_, _, let buffer):
             return try buffer.write(bytes, at: offset)
         case .scratch(let file):
