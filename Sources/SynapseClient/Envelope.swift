@@ -52,7 +52,8 @@ enum Envelope {
         case 401, 403: return .rejectedKey(message)
         case 404: return .notFound("\(what): \(message)")
         case 422: return .invalidRequest(message)
-        case 400: return .refused(message)
+        // 413: too large for the server (or a proxy before it); sending it again changes nothing.
+        case 400, 413: return .refused(message)
         default: return .server(status: status, message: message)
         }
     }

@@ -44,3 +44,12 @@ import SynapseCore
         #expect(throws: RemoteError.self) { try WireDecoding.page(Data("<html>".utf8), requested: 1, what: "t") }
     }
 }
+
+@Suite struct StatusMappingTests {
+    @Test func refusalsAreNotConnectivityProblems() {
+        #expect(Envelope.error(status: 413, code: nil, message: "Payload Too Large", what: "upload") == .refused("Payload Too Large"))
+        #expect(Envelope.error(status: 400, code: nil, message: "too big", what: "upload") == .refused("too big"))
+        #expect(Envelope.error(status: 200, code: 1105, message: "expired", what: "x") == .rejectedKey("expired"))
+        #expect(Envelope.error(status: 503, code: nil, message: "busy", what: "x")?.isConnectivity == true)
+    }
+}
