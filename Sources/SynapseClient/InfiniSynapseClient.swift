@@ -11,8 +11,10 @@ public final class InfiniSynapseClient: TaskRemote {
     /// The event stream is dropped after this long without a byte (heartbeats come every 15 s).
     let eventIdleTimeout: Double
     private let logger: Logger
-    /// Older deployments serve downloads under `/api/storage`; remembered once seen.
-    private let legacyDownloadPath = Atomic<Bool>(false)
+    /// Routes older deployments have under other paths (or not at all, for cancel).
+    private let downloadRoute = RouteFallback()
+    let uploadRoute = RouteFallback()
+    let cancelRoute = RouteFallback()
 
     /// `caFile` is the CA bundle the server's certificate must chain to (libcurl's system
     /// bundle when nil).
@@ -55,19 +57,10 @@ public final class InfiniSynapseClient: TaskRemote {
 
     public func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
                          into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
-        let legacy = legacyDownloadPath.load(ordering: .relaxed)
-        do {
-            return try download(taskId: taskId, path: path, offset: offset, length: length, ifRange: ifRange, legacy: legacy, into: sink)
-        } catch .notFound(let message) where !legacy {
-            // A 404 that is not an envelope means the route is missing: try the older path once.
-            guard message.hasSuffix(Self.routeMissing) else { throw .notFound(message) }
-            let result = try download(taskId: taskId, path: path, offset: offset, length: length, ifRange: ifRange, legacy: true, into: sink)
-            legacyDownloadPath.store(true, ordering: .relaxed)
-            return result
+        try downloadRoute.run { (legacy) throws(RemoteError) in
+            try download(taskId: taskId, path: path, offset: offset, length: length, ifRange: ifRange, legacy: legacy, into: sink)
         }
     }
-
-    private static let routeMissing = "(route missing)"
 
     private func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?, legacy: Bool,
                           into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
@@ -117,8 +110,6 @@ public final class InfiniSynapseClient: TaskRemote {
                     _ = try Envelope.data(from: response, what: "file \(path)")
                     error = .server(status: response.status, message: "unexpected status")
                 } catch let e { error = e }
-                let isEnvelope = (try? JSONSerialization.jsonObject(with: response.body)) is [String: Any]
-                if case .notFound(let m) = error, !isEnvelope { throw .notFound(m + " " + Self.routeMissing) }
                 throw error
             }
             let total: Int64? = response.status == 206 ? (length == nil ? bodyLength.map { $0 + offset } : nil) : bodyLength

@@ -54,3 +54,42 @@ extension MountTests.ServerVariants {
         }
     }
 }
+
+extension MountTests.ServerVariants {
+    /// A deployment without the task list, task info, the current download and upload routes
+    /// and the cancel route, answering each as its framework would: tasks/ still lists what
+    /// the mount knows, and drafts, prompts, uploads, workspace reads and cancel all work
+    /// through the older routes.
+    @Test(arguments: ["envelope", "framework", "empty"])
+    func aServerWithoutTheCurrentRoutesStillWorks(style: String) throws {
+        try withMountedEmulator(["--seed-tasks", "1"]) { emulator, mount in
+            try helper.setFaults(emulator, #"{"missingRoutes": ["list", "taskInfo", "download", "upload", "cancel"], "missingRouteStyle": "\#(style)"}"#)
+            let ls = try run(["ls", mount.path("tasks")])
+            #expect(ls.status == 0, "\(ls.stderr)")
+            #expect(try run(["mkdir", mount.path("tasks/nolist")]).status == 0)
+            #expect(try run(["ls", mount.path("tasks")]).stdout.contains("nolist"))
+            let source = mount.cacheDirectory.deletingLastPathComponent().appendingPathComponent("brief.txt").path
+            try Data("the brief\n".utf8).write(to: URL(fileURLWithPath: source))
+            let cp = try run(["cp", source, mount.path("tasks/nolist/uploads/brief.txt")])
+            #expect(cp.status == 0, "\(cp.stderr)")
+            let id = try helper.taskId(mount, "nolist")
+            #expect(FileManager.default.contents(atPath: emulator.workspaceFile(id, "upload_documents/brief.txt")) == Data("the brief\n".utf8))
+            #expect(try run(["sh", "-c", "echo 'Use the brief [emu:words 5] [emu:delay 1]' > '\(mount.path("tasks/nolist/prompt.txt"))'"]).status == 0)
+            #expect(helper.waitForStatus(mount, "nolist", "completed") == "completed\n")
+            let report = try run(["cat", mount.path("tasks/nolist/workspace/report.md")])
+            #expect(report.status == 0, "\(report.stderr)")
+            #expect(report.stdoutData == FileManager.default.contents(atPath: emulator.workspaceFile(id, "report.md")))
+            // Cancel falls back to the cancelTask message.
+            #expect(try run(["mkdir", mount.path("tasks/stopme")]).status == 0)
+            #expect(try run(["sh", "-c", "echo 'Go [emu:forever] [emu:delay 20]' > '\(mount.path("tasks/stopme/prompt.txt"))'"]).status == 0)
+            let cancel = try run(["bash", "-c", "echo cancel > '\(mount.path("tasks/stopme/ctl"))'"])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            // (Without the list and task-info routes the mount cannot read the task's status
+            // field back; the server's record shows the cancel arrived.)
+            let record = emulator.dataDirectory.appendingPathComponent("tasks/\(try helper.taskId(mount, "stopme")).json").path
+            #expect(waitUntil(10) { ((try? String(contentsOfFile: record, encoding: .utf8)) ?? "").contains("\"cancelled\"") })
+            let status = try String(contentsOfFile: mount.path(".synapsefs/status.json"), encoding: .utf8)
+            #expect(status.contains("\"degraded\"") && status.contains("listingError"), "\(status)")
+        }
+    }
+}

@@ -46,7 +46,11 @@ public final class Uploader: Sendable {
             running?.abandon()
             return
         }
-        try perform(entry, revision: revision, liveOutcome: running?.finish(size: spool.size(of: id)))
+        var outcome = running?.finish(size: spool.size(of: id))
+        // A 404 may mean the server lacks that upload route: the whole file, which can be
+        // sent again, lets the client try the older one.
+        if case .failure(.notFound)? = outcome { outcome = nil }
+        try perform(entry, revision: revision, liveOutcome: outcome)
     }
 
     // MARK: Uploading while the file is written

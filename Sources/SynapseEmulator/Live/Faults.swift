@@ -25,6 +25,11 @@ final class Faults: Sendable {
         var inflateListings = 0
         /// The task list claims this many pages, whatever it holds (0: the truth).
         var claimTotalPages = 0
+        /// Routes answered as missing (`list`, `taskInfo`, `download`, `upload`, `cancel`),
+        /// in `missingRouteStyle`: `envelope` (a JSON 404 envelope), `framework`
+        /// (`{statusCode, message: "Cannot GET …"}`) or `empty` (a bare 404).
+        var missingRoutes: [String] = []
+        var missingRouteStyle = "envelope"
 
         init() {}
 
@@ -40,6 +45,8 @@ final class Faults: Sendable {
             endlessDownloads = try c.decodeIfPresent(Bool.self, forKey: .endlessDownloads) ?? false
             inflateListings = try c.decodeIfPresent(Int.self, forKey: .inflateListings) ?? 0
             claimTotalPages = try c.decodeIfPresent(Int.self, forKey: .claimTotalPages) ?? 0
+            missingRoutes = try c.decodeIfPresent([String].self, forKey: .missingRoutes) ?? []
+            missingRouteStyle = try c.decodeIfPresent(String.self, forKey: .missingRouteStyle) ?? "envelope"
         }
     }
 

@@ -68,10 +68,38 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
+        let settings = faults.current
+        if !settings.missingRoutes.isEmpty, let route = Self.routeName(request.uri.path), settings.missingRoutes.contains(route) {
+            return Self.missingRoute(request, style: settings.missingRouteStyle)
+        }
         do {
             return try await next(request, context)
         } catch let error as APIError {
             return APIResponse.error(error)
+        }
+    }
+}
+
+extension APIMiddleware {
+    /// The current routes the `missingRoutes` fault can take away (older paths stay).
+    static func routeName(_ path: String) -> String? {
+        if path == "/api/ai_task/list" { return "list" }
+        if path.hasPrefix("/api/ai_task/getTaskInfo/") { return "taskInfo" }
+        if path.hasPrefix("/api/tools/storage/downloadTaskFile/") { return "download" }
+        if path.hasPrefix("/api/tools/taskUpload/") { return "upload" }
+        if path == "/api/ai_task/cancelTask" { return "cancel" }
+        return nil
+    }
+
+    /// A 404 for a route the server does not have, as deployments' frameworks answer it.
+    static func missingRoute(_ request: Request, style: String) -> Response {
+        switch style {
+        case "framework":
+            APIResponse.json(["statusCode": 404, "message": "Cannot \(request.method) \(request.uri.path)", "error": "Not Found"], status: .notFound)
+        case "empty":
+            Response(status: .notFound)
+        default:
+            APIResponse.error(APIError.notFound("Not Found"))
         }
     }
 }
