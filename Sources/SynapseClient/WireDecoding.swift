@@ -140,6 +140,29 @@ struct Enveloped<T: Decodable>: Decodable {
     }
 }
 
+/// The most elements read from one list: one more than the core accepts, so it can see that
+/// a list is over its limit without the rest taking memory (a 16 MiB answer of `{"ts":1}`
+/// would otherwise be two million messages).
+let wireListLimit = 100_001
+
+extension KeyedDecodingContainer where Key == WireKey {
+    /// The array at `key`, elements that do not decode skipped, at most `limit` read.
+    func list<T: Decodable>(_ type: T.Type, at key: String, limit: Int = wireListLimit) throws -> [T] {
+        var array = try nestedUnkeyedContainer(forKey: WireKey(key))
+        return try array.elements(T.self, limit: limit)
+    }
+}
+
+extension UnkeyedDecodingContainer {
+    mutating func elements<T: Decodable>(_ type: T.Type, limit: Int = wireListLimit) throws -> [T] {
+        var out: [T] = []
+        while !isAtEnd, out.count < limit {
+            if let value = try decode(Skippable<T>.self).value { out.append(value) }
+        }
+        return out
+    }
+}
+
 /// An element that may not decode; a bad one is skipped, not fatal to the whole list.
 struct Skippable<T: Decodable>: Decodable {
     let value: T?
@@ -172,7 +195,8 @@ struct WireTaskList: Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: WireKey.self)
         guard c.contains(WireKey("items")) else { throw RemoteError.malformed("ai_task/list: no items") }
-        items = try c.decode([Skippable<WireTask>].self, forKey: WireKey("items")).compactMap(\.value)
+        // A page holds at most what was asked for (100): a little slack, never the server's word.
+        items = try c.list(WireTask.self, at: "items", limit: 1000)
         let meta = try? c.nestedContainer(keyedBy: WireKey.self, forKey: WireKey("meta"))
         totalItems = meta?.int("totalItems")
         totalPages = meta?.int("totalPages")
@@ -199,13 +223,13 @@ struct WireMessage: Decodable {
 struct WireMessageList: Decodable {
     let messages: [TaskMessage]
     init(from decoder: any Decoder) throws {
-        if let list = try? decoder.singleValueContainer().decode([Skippable<WireMessage>].self) {
-            messages = list.compactMap { $0.value?.message }
+        if var array = try? decoder.unkeyedContainer() {
+            messages = try array.elements(WireMessage.self).compactMap(\.message)
             return
         }
         if let c = try? decoder.container(keyedBy: WireKey.self) {
             for key in ["messages", "uiMessages"] where c.contains(WireKey(key)) {
-                messages = try c.decode([Skippable<WireMessage>].self, forKey: WireKey(key)).compactMap { $0.value?.message }
+                messages = try c.list(WireMessage.self, at: key).compactMap(\.message)
                 return
             }
         }
@@ -246,6 +270,6 @@ struct WireWorkspace: Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: WireKey.self)
         guard c.contains(WireKey("files")) else { throw RemoteError.malformed("getTaskWorkspace: no files") }
-        entries = try c.decode([Skippable<Item>].self, forKey: WireKey("files")).compactMap { $0.value?.entry }
+        entries = try c.list(Item.self, at: "files").compactMap(\.entry)
     }
 }

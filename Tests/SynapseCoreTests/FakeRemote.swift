@@ -50,6 +50,8 @@ final class FakeRemote: TaskRemote {
         /// The next streamed upload times out at once (a writer that paused too long).
         var timeOutStreamsAtOnce = false
         var failUploads = 0
+        /// The next upload throws this.
+        var nextUploadError: RemoteError?
         /// Events waiting for the open stream; `streamGeneration` bumps to drop it.
         var pendingEvents: [ServerEvent] = []
         var streamGeneration = 0
@@ -205,6 +207,7 @@ extension FakeRemote {
             data = collected
         }
         let failure: RemoteError? = state.withLock { s in
+            if let error = s.nextUploadError { s.nextUploadError = nil; return error }
             if s.failUploads > 0 { s.failUploads -= 1; return .server(status: 500, message: "injected") }
             s.uploads.append((destination, taskId, name, data))
             let path = destination == .workspace ? "upload_documents/\(name)" : name

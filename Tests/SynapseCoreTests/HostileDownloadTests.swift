@@ -97,3 +97,22 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 2)
     }
 }
+
+@Suite struct ReaderHandoverTests {
+    /// `head -c 100 f; cat f` on a file of unknown size: the first reader's close tells the
+    /// running fetch to stop; the next reader, arriving before it did, must not inherit that.
+    @Test func aReaderArrivingAsTheLastOneLeftGetsEveryByte() throws {
+        let content = bytes(3 << 20)
+        let remote = FakeRemote()
+        remote.addTask("t1", files: ["u.bin": .init(bytes: content, listedSize: nil)])
+        remote.state.withLock { $0.chunkDelay = 0.002 }
+        let f = try Fixture(remote: remote)
+        let ino = try f.resolve("tasks/t1/workspace/u.bin")
+        let first = try f.fs.open(ino, writing: false, truncating: false).handle
+        #expect(try f.fs.read(first, at: 0, size: 100) == content.prefix(100))
+        f.fs.release(first)
+        let second = try f.fs.open(ino, writing: false, truncating: false).handle
+        defer { f.fs.release(second) }
+        #expect(try f.read(second) == content)
+    }
+}

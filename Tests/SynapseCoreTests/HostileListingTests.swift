@@ -126,3 +126,20 @@ import Testing
         #expect(try f.readAll("tasks/t1/workspace/far-future.txt") == Data("ok".utf8))
     }
 }
+
+@Suite struct BackoffTests {
+    /// Events naming tasks the list lacks mark it stale, but do not defeat a failure's backoff.
+    @Test func eventsForUnknownTasksDoNotDefeatTheBackoff() throws {
+        let remote = FakeRemote()
+        remote.addTask("t1")
+        let f = try Fixture(remote: remote, ttl: 0)
+        remote.state.withLock { $0.listFailure = .malformed("not JSON") }
+        _ = try f.list("tasks")
+        let calls = remote.state.withLock { $0.listCalls }
+        for i in 0..<20 {
+            f.fs.handle(ServerEvent(type: "message.add", data: #"{"taskId":"stranger-\#(i)","message":{"ts":1,"type":"say","text":"x"}}"#))
+            _ = try f.list("tasks")
+        }
+        #expect(remote.state.withLock { $0.listCalls } == calls)
+    }
+}

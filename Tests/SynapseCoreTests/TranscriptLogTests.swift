@@ -67,6 +67,20 @@ import Testing
         #expect(occurrences(of: "was removed", in: after) == 1)
     }
 
+    /// An old message still marked partial, applied again after newer ones (every catch-up
+    /// does), adds nothing: no empty "(continued)" headers pile up.
+    @Test func theSamePartialSnapshotAgainAddsNothing() throws {
+        let log = try open()
+        log.apply(snapshot(1000, "stuck partial"))
+        log.apply(snapshot(2000, "later", partial: false))
+        let before = try contents(log)
+        for _ in 0..<3 {
+            log.apply(contentsOf: [snapshot(1000, "stuck partial"), snapshot(2000, "later", partial: false)])
+        }
+        #expect(try contents(log) == before)
+        #expect(occurrences(of: "(continued)", in: before) == 0)
+    }
+
     @Test func aNoticeWaitsForAGrowingMessageSoItsTextStaysWhole() throws {
         let log = try open()
         log.apply(snapshot(1000, "Working on"))

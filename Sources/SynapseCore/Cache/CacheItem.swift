@@ -200,6 +200,8 @@ final class CacheItem: @unchecked Sendable {
         locked {
             users += 1
             readers += 1
+            // A reader again: a fetch to the end that was told to stop goes on.
+            for fetch in running { fetch.cancelled.store(false, ordering: .relaxed) }
         }
     }
 
@@ -292,6 +294,12 @@ final class CacheItem: @unchecked Sendable {
     func finish(_ fetch: RangeFetch, totalSize: Int64?, error: FSError?) {
         locked {
             running.removeAll { $0 === fetch }
+            // Stopped because nobody read it any more: not a failure. A reader that came
+            // meanwhile finds its bytes uncovered and starts a fetch of its own.
+            if fetch.stoppedUnread {
+                condition.broadcast()
+                return
+            }
             if size == nil, error == nil, fetch.end == nil { size = totalSize ?? fetch.cursor }
             let end = fetch.end ?? size ?? .max
             if let failure = error ?? fetch.writeError ?? (fetch.cursor < end ? FSError(errno: EIO, "download ended after \(fetch.cursor - fetch.start) bytes") : nil) {
@@ -366,6 +374,8 @@ final class RangeFetch: @unchecked Sendable {
     var writeError: FSError?
     /// Set when no reader is left for the bytes of a fetch to the end of the file.
     let cancelled = Atomic<Bool>(false)
+    /// Set (by the fetch's own thread) when it stopped because of `cancelled`.
+    var stoppedUnread = false
 
     init(range: Range<Int64>) {
         start = range.lowerBound

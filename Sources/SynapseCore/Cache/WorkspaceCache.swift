@@ -137,7 +137,7 @@ public final class WorkspaceCache: Sendable {
                     return false
                 }
                 if fetch.cancelled.load(ordering: .relaxed) {
-                    fetch.writeError = FSError(errno: EIO, "\(file.remotePath): download stopped, no reader left")
+                    fetch.stoppedUnread = true
                     return false
                 }
                 return gathered.add(chunk.bytes, at: chunk.offset)
@@ -147,7 +147,7 @@ public final class WorkspaceCache: Sendable {
         } catch {
             // What arrived before the failure is good: it is kept.
             gathered.flush()
-            failure = fetch.writeError ?? error.fsError
+            failure = fetch.stoppedUnread ? nil : fetch.writeError ?? error.fsError
         }
         logger.debug("fetched", metadata: ["path": "\(file.remotePath)", "from": "\(fetch.start)", "to": "\(fetch.cursor)",
                                            "asked": "\(fetch.end.map(String.init) ?? "end")", "error": "\(failure?.message ?? "none")"])

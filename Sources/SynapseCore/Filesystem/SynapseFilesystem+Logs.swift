@@ -10,6 +10,23 @@ extension SynapseFilesystem {
         return log
     }
 
+    /// The log as an open sees it: what the server has now (a task driven elsewhere sends this
+    /// mount no events), with one fetch at most: none when the first use just reconciled it or
+    /// the server is known to be offline (the log on disk is served), a fresh one for a task
+    /// not known to be finished, one per messages TTL for a finished one.
+    func streamLogCaughtUp(of taskId: String) throws(FSError) -> TranscriptLog {
+        let log = try logs.log(for: taskId)
+        guard !isDraft(taskId), health.current.state != .offline else { return log }
+        if logs.claimFirstUse(taskId) {
+            reconcileLog(taskId)
+        } else if TaskStatus.derive(messages: details.lastKnownMessages(of: taskId), serverStatus: nil).isFinished {
+            _ = try? details.messages(of: taskId)
+        } else {
+            reconcileLog(taskId)
+        }
+        return log
+    }
+
     /// Appends whatever the server's transcript holds that the log does not show yet.
     func reconcileLog(_ taskId: String) {
         guard !isDraft(taskId), let log = try? logs.log(for: taskId) else { return }
@@ -28,7 +45,7 @@ extension SynapseFilesystem {
         }
         logs.markEvent(taskId)
         details.invalidate(taskId)
-        if event.type == "state.ready" || catalog.knownTask(id: taskId) == nil { catalog.invalidate() }
+        if event.type == "state.ready" || catalog.knownTask(id: taskId) == nil { catalog.markStale() }
         guard let log = try? logs.log(for: taskId) else { return }
         switch event.type {
         case "message.add", "message.update", "message.partial":

@@ -12,7 +12,8 @@ extension SynapseFilesystem {
         var names = Set(onServer.keys)
         for entry in spool.entries(of: taskId) {
             // An uploaded record has done its job once the server lists the file.
-            if entry.phase == .uploaded, onServer[entry.name] != nil { spool.remove(entry.id) } else { names.insert(entry.name) }
+            if entry.phase == .uploaded, onServer[entry.name] != nil, spool.removeIfDone(entry.id) { continue }
+            names.insert(entry.name)
         }
         return names.sorted()
     }
@@ -37,14 +38,16 @@ extension SynapseFilesystem {
         if writing || truncating {
             // The server's copy cannot be edited, and the seed does not say that uploading a
             // name again replaces it: an uploaded file is read-only, like its mode says.
-            guard let entry = spool.entry(taskId, named: name), entry.phase != .uploaded else {
+            guard let found = spool.entry(taskId, named: name),
+                  let entry = spool.openForWriting(found.id, temporary: UploadSpool.isTemporary(name)) else {
                 throw .readOnly("\(name) is already uploaded; uploaded files cannot be changed")
             }
             let id = entry.id
-            if entry.phase != .uploading { spool.update(id) { $0.phase = UploadSpool.isTemporary(name) ? .held : .writing } }
             let fd = Glibc.open(spool.dataURL(id).path, (writing ? O_RDWR : O_RDONLY) | O_CLOEXEC | (truncating ? O_TRUNC : 0))
-            guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name): \(String(cString: strerror(errno)))") }
-            spool.writerOpened(id)
+            guard fd >= 0 else {
+                spool.writerReleased(id)
+                throw FSError(errno: EIO, "spool file of \(name): \(String(cString: strerror(errno)))")
+            }
             if truncating {
                 spool.contentChanged(id)
                 uploader.resized(id, to: 0)
@@ -64,11 +67,13 @@ extension SynapseFilesystem {
     }
 
     func createUpload(taskId: String, name: String) throws(FSError) -> (Entry, OpenedFile) {
-        let entry = try spool.create(taskId: taskId, name: name)
-        if UploadSpool.isTemporary(name) { spool.update(entry.id) { $0.phase = .held } }
+        let created = try spool.create(taskId: taskId, name: name)
+        guard let entry = spool.openForWriting(created.id, temporary: UploadSpool.isTemporary(name)) else { throw .notFound(name) }
         let fd = Glibc.open(spool.dataURL(entry.id).path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name)") }
-        spool.writerOpened(entry.id)
+        guard fd >= 0 else {
+            spool.writerReleased(entry.id)
+            throw FSError(errno: EIO, "spool file of \(name)")
+        }
         // Not dirty: a close before any write (the shell's `> file` closes its first descriptor
         // before writing through the dup) must not upload an empty file and call it done. A
         // file closed without a write (`touch`) is queued when its last handle is released.
@@ -119,6 +124,8 @@ extension SynapseFilesystem {
                 e.nextAttemptAt = nil
             }
         }
+        // An upload of it in flight carries the old name: it must not count as done.
+        spool.contentChanged(entry.id)
         inodes.rename(.upload(taskId, from), to: .upload(taskId, to))
         uploader.wakeUp()
     }

@@ -131,13 +131,7 @@ public final class SynapseFilesystem: Sendable {
         if writing || truncating { throw readOnlyError(key) }
         switch key {
         case .taskFile(let id, .streamLog):
-            let log = try streamLog(of: id)
-            // Each open sees what the server has (a task driven elsewhere sends this mount no
-            // events): a task not known to be finished is fetched afresh; a finished one at
-            // most once per messages TTL. Fetching catches the log up.
-            if !isDraft(id) {
-                if status(of: id).isFinished { _ = try? details.messages(of: id) } else { reconcileLog(id) }
-            }
+            let log = try streamLogCaughtUp(of: id)
             logs.readerOpened(id)
             return OpenedFile(handle: handles.insert(.log(LogReader(log: log))), directIO: true, keepCache: false)
         case .taskFile(let id, let kind):

@@ -10,8 +10,9 @@ import Synchronization
 /// so whatever order writes, flushes and closes come in (dup'ed descriptors, writes after a
 /// flush), the last upload carries the file's last bytes.
 ///
-/// Lock order: `uploadEnded`'s lock, then `entries`, then `activity`; neither mutex is held
-/// across I/O other than writing a record.
+/// Lock order: `uploadEnded`'s lock, then `entries`, then `activity`. No lock is held across
+/// I/O other than writing a record (a few hundred bytes), which `decide` does under `entries`
+/// so records reach the disk in the order of the decisions.
 public final class UploadSpool: Sendable {
     public enum Phase: String, Codable, Sendable {
         /// Open for writing; uploaded when its writer closes it.
@@ -173,23 +174,29 @@ public final class UploadSpool: Sendable {
     /// The upload of `revision` succeeded: the entry is uploaded, unless it was written
     /// meanwhile; then it waits for its writer's close, or is queued if nobody writes it now.
     public func finishUpload(_ id: String, revision: Int) {
-        let (current, writers) = activity.withLock { ($0[id]?.revision ?? 0, $0[id]?.writers ?? 0) }
-        update(id) { e in
+        decide(id) { e, a in
             e.reason = nil
             e.nextAttemptAt = nil
-            e.phase = current != revision ? (writers > 0 ? .writing : .pending) : .uploaded
+            e.phase = a.revision != revision ? (a.writers > 0 ? .writing : .pending) : .uploaded
         }
         signalUploadEnded()
     }
 
     /// The upload failed: kept, and retried at `nextAttempt` (or by a writer's next close).
     public func failUpload(_ id: String, reason: String, attempts: Int, nextAttempt: Date) {
-        update(id) { e in
+        decide(id) { e, _ in
             e.phase = .failed
             e.reason = reason
             e.attempts = attempts
             e.nextAttemptAt = nextAttempt
         }
+        signalUploadEnded()
+    }
+
+    /// The upload was interrupted (its caller gave up, the mount is stopping): queued again,
+    /// with no attempt counted, since nothing is known about the server.
+    public func interruptUpload(_ id: String) {
+        decide(id) { e, a in e.phase = a.writers > 0 ? .writing : .pending }
         signalUploadEnded()
     }
 
@@ -199,37 +206,66 @@ public final class UploadSpool: Sendable {
         uploadEnded.unlock()
     }
 
+    /// Runs `change` on the entry and its activity as one step under the lock (lock order:
+    /// `entries`, then `activity`), and saves the record if the entry changed; nil when the
+    /// entry is gone. Every phase decision goes through here, so none acts on a stale look.
+    @discardableResult
+    private func decide<T>(_ id: String, _ change: (inout Entry, inout Activity) -> T) -> T? {
+        entries.withLock { e -> T? in
+            guard var entry = e[id] else { return nil }
+            let before = entry
+            let result = activity.withLock { a -> T in
+                var current = a[id] ?? Activity()
+                defer { a[id] = current }
+                return change(&entry, &current)
+            }
+            e[id] = entry
+            if entry != before { persist(entry) }
+            return result
+        }
+    }
+
     // MARK: Writers and revisions
 
-    /// A handle opened the entry for writing.
-    public func writerOpened(_ id: String) {
-        activity.withLock { $0[id, default: Activity()].writers += 1 }
+    /// A handle opens the entry for writing; nil when it is uploaded (its bytes are the
+    /// server's now) or gone. A temporary name is held, a final one being written.
+    public func openForWriting(_ id: String, temporary: Bool) -> Entry? {
+        decide(id) { e, a -> Entry? in
+            guard e.phase != .uploaded else { return nil }
+            a.writers += 1
+            if e.phase != .uploading { e.phase = temporary ? .held : .writing }
+            return e
+        } ?? nil
     }
 
     /// A writing handle was released; true when that was the last one and the entry, still
     /// unsent, is now queued for the uploader.
     @discardableResult
     public func writerReleased(_ id: String) -> Bool {
-        let last = activity.withLock { a -> Bool in
-            guard a[id] != nil else { return false }
-            a[id]!.writers = max(0, a[id]!.writers - 1)
-            return a[id]!.writers == 0
-        }
-        guard last else { return false }
-        return update(id) { if $0.phase == .writing { $0.phase = .pending } }?.phase == .pending
+        decide(id) { e, a -> Bool in
+            a.writers = max(0, a.writers - 1)
+            guard a.writers == 0, e.phase == .writing else { return false }
+            e.phase = .pending
+            return true
+        } ?? false
     }
 
-    /// The entry's bytes changed (a write or a truncate): an upload in flight no longer
-    /// carries them, and a finished, queued or failed one must be made again, at the writer's
-    /// close, or by the uploader if nobody has the file open (`truncate(1)`).
+    /// The entry's bytes or name changed (a write, a truncate, a rename): an upload in flight
+    /// no longer stands for it, and a finished, queued or failed one must be made again, at
+    /// the writer's close, or by the uploader if nobody has the file open (`truncate(1)`).
     public func contentChanged(_ id: String) {
-        let writers = activity.withLock { a -> Int in
-            a[id, default: Activity()].revision += 1
-            return a[id]!.writers
+        decide(id) { e, a in
+            a.revision += 1
+            if [.uploaded, .pending, .failed, .writing].contains(e.phase) { e.phase = a.writers > 0 ? .writing : .pending }
         }
-        let target: Phase = writers > 0 ? .writing : .pending
-        guard let phase = entry(id: id)?.phase, phase != target, [.uploaded, .pending, .failed, .writing].contains(phase) else { return }
-        update(id) { if [.uploaded, .pending, .failed, .writing].contains($0.phase) { $0.phase = target } }
+    }
+
+    /// Removes an uploaded entry nobody writes (the server lists the file now); false if it
+    /// is still needed.
+    public func removeIfDone(_ id: String) -> Bool {
+        guard decide(id, { e, a in e.phase == .uploaded && a.writers == 0 }) == true else { return false }
+        remove(id)
+        return true
     }
 
     public func revision(of id: String) -> Int { activity.withLock { $0[id]?.revision ?? 0 } }

@@ -66,13 +66,23 @@ final class LiveUpload: UploadStream, @unchecked Sendable {
 
     /// The writer closed the file at `size`: waits for the transfer and returns where it went
     /// or why it failed; nil when it was abandoned (the file must then be uploaded whole).
+    /// A cancelled operation stops waiting: the transfer is abandoned and the outcome is
+    /// `interrupted`.
     func finish(size: Int64) -> Result<UploadDestination, RemoteError>? {
+        let cancellation = Cancellation.current
         condition.lock()
         defer { condition.unlock() }
         if size != written { abandoned = true }
         end = size
         condition.broadcast()
-        while outcome == nil { condition.wait() }
+        while outcome == nil {
+            if cancellation?.isCancelled == true {
+                abandoned = true
+                condition.broadcast()
+                return .failure(.interrupted("the upload of a file closed while it was sent"))
+            }
+            _ = condition.wait(until: Date().addingTimeInterval(0.1))
+        }
         return abandoned || failedWhileWriting ? nil : outcome
     }
 

@@ -209,6 +209,12 @@ public final class TaskCatalog: Sendable {
         }
     }
 
+    /// The list is fetched again at its next use, unless a failure's backoff runs (an event
+    /// named a task the list lacks: a hostile stream must not defeat the backoff).
+    public func markStale() {
+        state.withLock { $0.fetchedAt = nil }
+    }
+
     /// The list is fetched again at its next use, even in a failure's backoff (`refresh` in ctl).
     public func invalidate() {
         state.withLock { s in
@@ -271,7 +277,7 @@ public final class TaskCatalog: Sendable {
     /// (with a log line), whichever comes first.
     private func fetchAllTasks() throws(RemoteError) -> [TaskSummary] {
         let first = try remote.listTasks(page: 1, pageSize: Self.pageSize)
-        var tasks = first.items
+        var tasks = Array(first.items.prefix(Self.pageSize))
         var seen = Set(tasks.map(\.id))
         let lastPage = min(max(first.totalPages, 1), Self.maxPages)
         var page = 2
@@ -287,7 +293,8 @@ public final class TaskCatalog: Sendable {
             for number in batch {
                 let items = try results.withLock { $0[number]! }.get().items
                 // A server that repeats pages adds nothing twice.
-                for task in items where seen.insert(task.id).inserted { tasks.append(task) }
+                // A page holds at most what was asked for: more would size memory by the server's word.
+                for task in items.prefix(Self.pageSize) where seen.insert(task.id).inserted { tasks.append(task) }
                 if items.count < Self.pageSize { ended = true; break }
             }
             page += batch.count

@@ -44,6 +44,9 @@ public final class TaskDetails: Sendable {
         }
     }
 
+    /// The messages last fetched, however old, without asking the server.
+    public func lastKnownMessages(of taskId: String) -> [TaskMessage]? { messageCache.last(for: taskId) }
+
     /// Messages if they can be had without an error (status falls back to the server field).
     public func messagesIfAvailable(of taskId: String) -> [TaskMessage]? {
         try? messages(of: taskId)

@@ -120,6 +120,11 @@ public final class Uploader: Sendable {
                 let answer = try remote.upload(.file(spool.dataURL(entry.id)), as: entry.name, to: destination, taskId: entry.taskId)
                 if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
             }
+        } catch .interrupted(let what) {
+            // The caller gave up (or the mount is stopping): not a failure of the upload.
+            spool.interruptUpload(entry.id)
+            wakeUp()
+            throw FSError(errno: EINTR, "upload of \(entry.name) interrupted (\(what)); it is queued again")
         } catch {
             // The spool is now the only copy: make it durable before reporting the failure.
             // (On success the server has the bytes, so the happy path skips this fsync.)

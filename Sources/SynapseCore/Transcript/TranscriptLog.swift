@@ -111,8 +111,10 @@ public final class TranscriptLog: Sendable {
                 s.messages[message.ts] = shown
                 return out
             }
-            // An older, shorter snapshot (a poll racing the stream) says nothing new.
+            // An older, shorter snapshot (a poll racing the stream), or the same one again, says
+            // nothing new: no "(continued)" header for it.
             if !isFinal && textBytes.count < shown.bytes { return "" }
+            if !isFinal && extends && textBytes.count == shown.bytes { return "" }
             if s.openTs != message.ts {
                 out += closeOpenBlock(&s)
                 out += TranscriptRenderer.header(for: message) + " (continued)\n"
