@@ -179,3 +179,21 @@ import Testing
         #expect(try f.text("tasks/t1/stream.log") == second)
     }
 }
+
+@Suite struct ErrorNotificationTests {
+    /// An error that arrives only as a `notification` (no task id, no `api_req_failed` ask)
+    /// fails the one task that was active; a new prompt puts it back to running.
+    @Test func anErrorNotificationFailsTheActiveTask() throws {
+        let remote = FakeRemote()
+        remote.addTask("t1", messages: [TaskMessage(ts: 1000, type: "say", say: "task", text: "Go"),
+                                        TaskMessage(ts: 2000, type: "say", say: "text", text: "Working", partial: true)])
+        let f = try Fixture(remote: remote, ttl: 0)
+        #expect(try f.text("tasks/t1/status") == "running\n")
+        f.fs.handle(ServerEvent(type: "message.partial", data: #"{"taskId":"t1","message":{"ts":2000,"type":"say","say":"text","text":"Working on","partial":true}}"#))
+        f.fs.handle(ServerEvent(type: "notification", data: #"{"type":"error","title":"Billing","message":"quota exceeded"}"#))
+        #expect(try f.text("tasks/t1/status") == "failed\n")
+        #expect(try f.text("tasks/t1/stream.log").contains("error: Billing: quota exceeded"))
+        try f.write(Data("try again".utf8), to: "tasks/t1/prompt.txt")
+        #expect(try f.text("tasks/t1/status") == "running\n")
+    }
+}

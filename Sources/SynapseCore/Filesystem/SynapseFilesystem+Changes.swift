@@ -67,10 +67,16 @@ extension SynapseFilesystem {
             throw error
         }
         switch kind {
-        case .prompt: try actions.sendPrompt(content, taskId: taskId)
+        case .prompt: try sendPrompt(content, taskId: taskId)
         case .ctl: try actions.run(command: content, taskId: taskId)
         default: break
         }
+    }
+
+    /// Sends a prompt; once sent, an earlier error notification no longer decides the status.
+    func sendPrompt(_ content: Data, taskId: String) throws(FSError) {
+        try actions.sendPrompt(content, taskId: taskId)
+        failures.clear(taskId)
     }
 
     public func fsync(_ fh: UInt64) throws(FSError) {
@@ -164,7 +170,7 @@ extension SynapseFilesystem {
         switch (sourceKind, targetKind) {
         case (nil, .some(let kind)) where kind.isWritable:
             guard let content = scratch.read(name, taskId: id) else { throw .notFound(name) }
-            if kind == .prompt { try actions.sendPrompt(content, taskId: id) } else { try actions.run(command: content, taskId: id) }
+            if kind == .prompt { try sendPrompt(content, taskId: id) } else { try actions.run(command: content, taskId: id) }
             try scratch.remove(name, taskId: id)
             inodes.rename(.scratch(id, name), to: .taskFile(id, kind))
         case (.some(.prompt), nil) where newName != "workspace":

@@ -63,7 +63,12 @@ extension SynapseFilesystem {
         let text = [object["title"], object["message"]].compactMap { $0 as? String }.joined(separator: ": ")
         let active = logs.recentlyActive(within: 60)
         if active.count == 1 {
-            notices.add("\(object["type"] as? String ?? "notification"): \(text)", taskId: active[0])
+            let kind = object["type"] as? String ?? "notification"
+            notices.add("\(kind): \(text)", taskId: active[0])
+            if kind == "error" {
+                failures.record(active[0], lastTs: (try? logs.log(for: active[0]))?.newestMessageTs ?? 0)
+                logger.warning("task failed (error notification)", metadata: ["task": "\(active[0])", "error": "\(text)"])
+            }
         } else {
             logger.notice("server notification: \(text)")
         }

@@ -13,6 +13,7 @@ public final class SynapseFilesystem: Sendable {
     let local: LocalTasks
     let logs: TranscriptLogs
     let notices: TaskNotices
+    let failures = NotifiedFailures()
     let scratch: ScratchFiles
     let actions: TaskActions
     public let events: EventStream
@@ -393,8 +394,9 @@ public final class SynapseFilesystem: Sendable {
 
     func status(of taskId: String) -> TaskStatus {
         if isDraft(taskId) { return .draft }
-        return TaskStatus.derive(messages: details.messagesIfAvailable(of: taskId),
-                                 serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
+        let messages = details.messagesIfAvailable(of: taskId)
+        if failures.hasFailed(taskId, messages: messages) { return .failed }
+        return TaskStatus.derive(messages: messages, serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
     }
 
     private func mountStatus() -> Data {

@@ -59,6 +59,9 @@ public final class TranscriptLog: Sendable {
 
     deinit { close(fd) }
 
+    /// The `ts` of the newest message the log has shown (0 for none).
+    var newestMessageTs: Int64 { state.withLock { $0.messages.keys.max() ?? 0 } }
+
     /// The readable length now.
     public var length: Int64 { state.withLock { $0.length } }
 
