@@ -29,6 +29,13 @@ enum Envelope {
         return response.body
     }
 
+    /// The error a 2xx answer's envelope stands for (a rejected key answered with HTTP 200, a
+    /// non-200 `code`); nil when the body is no envelope or a success.
+    static func errorInSuccess(_ response: HTTPResponse) -> RemoteError? {
+        guard let head = try? JSONDecoder().decode(Head.self, from: response.body), let code = head.code, code != 200 else { return nil }
+        return error(status: response.status, code: code, message: head.message ?? "code \(code)", what: "answer")
+    }
+
     /// `code` and `message` of an envelope; decoding fails for anything but a JSON object.
     private struct Head: Decodable {
         let code: Int?

@@ -18,7 +18,11 @@ extension InfiniSynapseClient {
             return
         case .failure(let failure):
             throw Self.remoteError(failure, what: "event stream")
-        case .success(let (response, _)):
+        case .success(let (_, _, bodyError?)):
+            // An error envelope with HTTP 200 (a rejected key) instead of events: not a
+            // stream that ended, to be reopened at once, but the error it is.
+            throw bodyError
+        case .success(let (response, _, nil)):
             if !(200..<300).contains(response.status) {
                 _ = try Envelope.data(from: response, what: "event stream")
                 throw .server(status: response.status, message: "event stream answered \(response.status)")

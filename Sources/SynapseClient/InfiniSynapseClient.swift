@@ -103,7 +103,9 @@ public final class InfiniSynapseClient: TaskRemote {
         switch outcome {
         case .failure(let failure):
             throw Self.remoteError(failure, what: "download of \(path)")
-        case .success(let (response, bodyLength)):
+        case .success(let (_, _, bodyError?)):
+            throw bodyError
+        case .success(let (response, bodyLength, nil)):
             if !(200..<300).contains(response.status) {
                 let error: RemoteError
                 do throws(RemoteError) {

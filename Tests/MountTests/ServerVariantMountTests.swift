@@ -93,3 +93,27 @@ extension MountTests.ServerVariants {
         }
     }
 }
+
+extension MountTests.ServerVariants {
+    /// A rejected key answered with HTTP 200 and code 1101 on every route, downloads and the
+    /// event stream included: EACCES, `rejected-key` in status.json, and no error envelope
+    /// ever cached as a file's content.
+    @Test(arguments: [200, 401])
+    func aKeyRejectedOnEveryRouteIsEACCESAndNothingIsCached(status: Int) throws {
+        try withMountedEmulator(["--seed-tasks", "1", "--seed-file", "cold.bin:100K"]) { emulator, mount in
+            let file = mount.path("tasks/\(seededTask)/workspace/cold.bin")
+            #expect(try run(["ls", mount.path("tasks/\(seededTask)/workspace")]).status == 0)
+            try helper.setFaults(emulator, #"{"rejectKeysWithStatus": \#(status)}"#)
+            #expect(openErrno(file) == 0)
+            let cat = try run(["cat", file])
+            #expect(cat.status != 0 && cat.stderr.contains("Permission denied"), "\(cat.stderr)")
+            #expect(waitUntil(10) {
+                ((try? String(contentsOfFile: mount.path(".synapsefs/status.json"), encoding: .utf8)) ?? "").contains("rejected-key")
+            })
+            try helper.setFaults(emulator, #"{"rejectKeysWithStatus": 0}"#)
+            let again = try run(["cat", file])
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stdoutData == FileManager.default.contents(atPath: emulator.workspaceFile(seededTask, "cold.bin")))
+        }
+    }
+}

@@ -63,13 +63,20 @@ final class CurlTransport: Sendable {
     }
 
     /// Performs `request`, handing a 2xx body to `stream` chunk by chunk; other bodies are
-    /// collected (bounded) so their error envelope can be read.
+    /// collected (bounded) so their error envelope can be read. A 2xx body that says it is
+    /// JSON is held first: a server may answer an error (a rejected key, code 1101) with HTTP
+    /// 200, and such an envelope must come back as `bodyError`, never reach `stream` as content.
     func stream(_ request: HTTPRequest, idleTimeout: Double? = nil, into stream: @escaping (ResponseHead, _ bytes: UnsafeRawBufferPointer) -> Bool)
-        -> Result<(response: HTTPResponse, contentLength: Int64?), TransportFailure>
+        -> Result<(response: HTTPResponse, contentLength: Int64?, bodyError: RemoteError?), TransportFailure>
     {
         let sink = BodySink(limit: 64 << 10, stream: stream)
-        return run(request, sink: sink, totalTimeout: nil, idleTimeout: idleTimeout ?? timeouts.idle).map { status, length in
-            (HTTPResponse(status: status, body: sink.collected), length)
+        return run(request, sink: sink, totalTimeout: nil, idleTimeout: idleTimeout ?? timeouts.idle).flatMap { status, length in
+            let response = HTTPResponse(status: status, body: sink.collected)
+            guard let head = sink.heldHead else { return .success((response, length, nil)) }
+            if let error = Envelope.errorInSuccess(response) { return .success((response, length, error)) }
+            // Held, and not an error: the content after all.
+            let delivered = sink.collected.withUnsafeBytes { stream(head, $0) }
+            return delivered ? .success((HTTPResponse(status: status, body: Data()), length, nil)) : .failure(.aborted)
         }
     }
 
@@ -191,6 +198,8 @@ struct ResponseHead {
     var fileSize: Int64?
     /// The bytes a 206 carries, from `Content-Range` (nil when it is missing or unreadable).
     var range: ClosedRange<Int64>?
+    /// The answer says it is JSON (`Content-Type`).
+    var isJSON = false
     /// What identifies this version of the file: a strong `ETag`, else `Last-Modified`.
     var validator: String?
 
@@ -209,6 +218,7 @@ struct ResponseHead {
         } else if status != 206 {
             fileSize = easy.contentLength()
         }
+        isJSON = easy.header("Content-Type")?.lowercased().contains("json") ?? false
         if let etag = easy.header("ETag"), !etag.hasPrefix("W/") {
             validator = etag
         } else {
@@ -261,7 +271,13 @@ private final class BodySink {
     var abortedByCaller = false
     var overflowed = false
     private var streaming: Bool?
+    /// A 2xx JSON body being held before it is streamed (up to `probeLimit`).
+    private var probing = false
+    private static let probeLimit = 64 << 10
     private var head = ResponseHead(status: 0, fileSize: nil)
+
+    /// The head of a 2xx answer held whole (never streamed): its body is in `collected`.
+    var heldHead: ResponseHead? { streaming == true && probing ? head : nil }
 
     init(limit: Int, stream: ((ResponseHead, UnsafeRawBufferPointer) -> Bool)?) {
         self.limit = limit
@@ -272,8 +288,23 @@ private final class BodySink {
         if streaming == nil {
             head = easy.map(ResponseHead.init) ?? head
             streaming = stream != nil && (200..<300).contains(head.status)
+            probing = streaming == true && head.isJSON
         }
         if streaming == true {
+            if probing {
+                if collected.count + bytes.count <= Self.probeLimit {
+                    collected.append(contentsOf: bytes)
+                    return true
+                }
+                // Too long for an error envelope: content, streamed from its start.
+                probing = false
+                let held = collected
+                collected = Data()
+                guard held.withUnsafeBytes({ stream!(head, $0) }) else {
+                    abortedByCaller = true
+                    return false
+                }
+            }
             let keepGoing = stream!(head, bytes)
             if !keepGoing { abortedByCaller = true }
             return keepGoing

@@ -16,9 +16,12 @@ public final class WorkspaceCache: Sendable {
     let budget: CacheBudget
     /// The longest a read waits for its bytes.
     let readWaitLimit: Double
+    /// Told how each download went (a rejected key, an unreachable server).
+    private let health: ServerHealth?
 
     public init(directory: CacheDirectory, remote: any TaskRemote, limit: Int64, freeSpaceFloor: Int64, readWaitLimit: Double = .infinity,
-                logger: Logger) {
+                health: ServerHealth? = nil, logger: Logger) {
+        self.health = health
         self.directory = directory
         self.remote = remote
         self.readWaitLimit = readWaitLimit
@@ -144,7 +147,9 @@ public final class WorkspaceCache: Sendable {
             }
             gathered.flush()
             total = result.totalSize
+            health?.recordSuccess()
         } catch {
+            health?.record(error)
             // What arrived before the failure is good: it is kept.
             gathered.flush()
             failure = fetch.stoppedUnread ? nil : fetch.writeError ?? error.fsError

@@ -41,7 +41,7 @@ public final class SynapseFilesystem: Sendable {
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL,
                               fetchedMessages: { [logs] taskId, messages in logs.catchUp(taskId, with: messages) })
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
-                               freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, logger: logger)
+                               freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, health: health, logger: logger)
         actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
                               connId: configuration.connId, allowDelete: configuration.allowDelete, logger: logger)
         spool = UploadSpool(stateDirectory: configuration.cacheDirectory.state)

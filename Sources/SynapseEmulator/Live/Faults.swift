@@ -30,6 +30,9 @@ final class Faults: Sendable {
         /// (`{statusCode, message: "Cannot GET …"}`) or `empty` (a bare 404).
         var missingRoutes: [String] = []
         var missingRouteStyle = "envelope"
+        /// Every API request is answered as with a rejected key (code 1101), with HTTP status
+        /// `rejectKeysWithStatus` (200, as some deployments answer, or 401); 0: never.
+        var rejectKeysWithStatus = 0
 
         init() {}
 
@@ -47,6 +50,7 @@ final class Faults: Sendable {
             claimTotalPages = try c.decodeIfPresent(Int.self, forKey: .claimTotalPages) ?? 0
             missingRoutes = try c.decodeIfPresent([String].self, forKey: .missingRoutes) ?? []
             missingRouteStyle = try c.decodeIfPresent(String.self, forKey: .missingRouteStyle) ?? "envelope"
+            rejectKeysWithStatus = try c.decodeIfPresent(Int.self, forKey: .rejectKeysWithStatus) ?? 0
         }
     }
 

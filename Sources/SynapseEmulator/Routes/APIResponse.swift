@@ -69,6 +69,10 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         let settings = faults.current
+        if settings.rejectKeysWithStatus > 0, !request.uri.path.hasPrefix("/_emulator") {
+            return APIResponse.json(["code": 1101, "message": "Token is invalid or expired", "data": NSNull()],
+                                    status: HTTPResponse.Status(code: settings.rejectKeysWithStatus))
+        }
         if !settings.missingRoutes.isEmpty, let route = Self.routeName(request.uri.path), settings.missingRoutes.contains(route) {
             return Self.missingRoute(request, style: settings.missingRouteStyle)
         }
