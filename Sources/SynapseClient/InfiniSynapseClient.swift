@@ -114,7 +114,10 @@ public final class InfiniSynapseClient: TaskRemote {
                 } catch let e { error = e }
                 throw error
             }
-            let total: Int64? = response.status == 206 ? (length == nil ? bodyLength.map { $0 + offset } : nil) : bodyLength
+            // (A length from the server may be anything: an overflowing sum is no size.)
+            let total: Int64? = response.status == 206
+                ? (length == nil ? bodyLength.flatMap { let (sum, over) = $0.addingReportingOverflow(offset); return over ? nil : sum } : nil)
+                : bodyLength
             return DownloadResult(bytesWritten: written, totalSize: total)
         }
     }
