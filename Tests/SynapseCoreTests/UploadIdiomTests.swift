@@ -163,20 +163,12 @@ import Testing
 }
 
 /// Races a review found between uploads, listings, renames and interrupts.
-@Suite struct UploadRaceTests {
-    func uploads(_ f: Fixture) -> [(name: String, data: Data)] { f.remote.state.withLock { $0.uploads.map { ($0.2, $0.3) } } }
-
-    func fixture() throws -> Fixture {
-        let remote = FakeRemote()
-        remote.addTask("t1", messages: [TaskMessage(ts: 1, type: "say", say: "completion_result", text: "done")])
-        return try Fixture(remote: remote, ttl: 0)
-    }
-
+extension UploadIdiomTests {
     /// `(echo part1; sleep 1; echo part2) > u`: the first close uploads part1 and the server
     /// lists the file; listing uploads/ then must not drop the entry its writer still writes.
     @Test func aListingWhileTheWriterStillWritesLosesNothing() throws {
         let f = try fixture()
-        let fh = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: "r.txt", exclusive: false, appending: false).1.handle
+        let fh = try create(f, "r.txt")
         _ = try f.fs.write(fh, at: 0, data: Data("part1\n".utf8))
         try f.fs.flush(fh)
         #expect(try f.list("tasks/t1/uploads") == ["r.txt"])
@@ -191,15 +183,13 @@ import Testing
     @Test func anInterruptedUploadIsQueuedAgainNotFailed() throws {
         let f = try fixture()
         f.remote.state.withLock { $0.nextUploadError = .interrupted("test") }
-        let fh = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: "i.txt", exclusive: false, appending: false).1.handle
+        let fh = try create(f, "i.txt")
         _ = try f.fs.write(fh, at: 0, data: Data("bytes".utf8))
         #expect((#expect(throws: FSError.self) { try f.fs.flush(fh) })?.errno == EINTR)
         f.fs.release(fh)
         let status = try f.text(".synapsefs/status.json")
         #expect(status.contains("\"attempts\" : 0") && !status.contains("\"failed\""), "\(status)")
         f.fs.uploader.start()
-        let deadline = Date().addingTimeInterval(10)
-        while uploads(f).isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        #expect(uploads(f).last?.data == Data("bytes".utf8))
+        #expect(waitFor { uploads(f).last?.data == Data("bytes".utf8) })
     }
 }
