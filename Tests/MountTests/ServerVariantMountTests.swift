@@ -117,3 +117,23 @@ extension MountTests.ServerVariants {
         }
     }
 }
+
+extension MountTests.ServerVariants {
+    /// `/api/ai/message` refusing as the seed shows, with HTTP 200 and `success: false`: the
+    /// prompt's close() fails, stream.log says why, and nothing is sent twice.
+    @Test(arguments: ["error", "notification"])
+    func aMessageRefusedWithSuccessFalseFailsClose(style: String) throws {
+        try withMountedEmulator(["--seed-tasks", "1"]) { emulator, mount in
+            #expect(try run(["mkdir", mount.path("tasks/refused")]).status == 0)
+            try helper.setFaults(emulator, #"{"failMessages": 1, "failMessagesAs": "\#(style)"}"#)
+            #expect(try closeErrno(writing: Data("Summarise [emu:words 3]".utf8), to: mount.path("tasks/refused/prompt.txt")) == EIO)
+            let log = try String(contentsOfFile: mount.path("tasks/refused/stream.log"), encoding: .utf8)
+            #expect(log.contains("prompt not sent") && log.contains("insufficient balance"), "\(log)")
+            #expect(try String(contentsOfFile: mount.path("tasks/refused/status"), encoding: .utf8) == "draft\n")
+            // The next prompt goes through, once.
+            #expect(try closeErrno(writing: Data("Summarise [emu:words 3]".utf8), to: mount.path("tasks/refused/prompt.txt")) == 0)
+            #expect(helper.waitForStatus(mount, "refused", "completed") == "completed\n")
+            #expect(try helper.userMessages(emulator, try helper.taskId(mount, "refused")) == ["Summarise [emu:words 3]"])
+        }
+    }
+}

@@ -33,6 +33,10 @@ final class Faults: Sendable {
         /// Every API request is answered as with a rejected key (code 1101), with HTTP status
         /// `rejectKeysWithStatus` (200, as some deployments answer, or 401); 0: never.
         var rejectKeysWithStatus = 0
+        /// How the `failMessages` failures answer, as the seed shows (L103–105): `http500`, or
+        /// HTTP 200 with `{success: false, error}` (`error`) or `{success: false, notification}`
+        /// (`notification`).
+        var failMessagesAs = "http500"
 
         init() {}
 
@@ -51,6 +55,7 @@ final class Faults: Sendable {
             missingRoutes = try c.decodeIfPresent([String].self, forKey: .missingRoutes) ?? []
             missingRouteStyle = try c.decodeIfPresent(String.self, forKey: .missingRouteStyle) ?? "envelope"
             rejectKeysWithStatus = try c.decodeIfPresent(Int.self, forKey: .rejectKeysWithStatus) ?? 0
+            failMessagesAs = try c.decodeIfPresent(String.self, forKey: .failMessagesAs) ?? "http500"
         }
     }
 

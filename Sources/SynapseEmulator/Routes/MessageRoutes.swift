@@ -10,7 +10,17 @@ struct MessageRoutes {
 
     func register(on router: Router<some RequestContext>) {
         router.post("/api/ai/message") { request, _ in
-            if faults.takeMessageFailure() { throw APIError(status: .internalServerError, code: 500, message: "message failed (injected fault)") }
+            if faults.takeMessageFailure() {
+                switch faults.current.failMessagesAs {
+                case "error":
+                    return APIResponse.json(["success": false, "error": "insufficient balance (injected fault)"], status: .ok)
+                case "notification":
+                    return APIResponse.json(["success": false, "notification": ["type": "error", "title": "Billing",
+                                                                                  "message": "insufficient balance (injected fault)"]], status: .ok)
+                default:
+                    throw APIError(status: .internalServerError, code: 500, message: "message failed (injected fault)")
+                }
+            }
             return try await message(try await Self.json(request))
         }
         router.get("/api/ai_task/cancelTask") { request, _ in try cancel(try request.requireQuery("taskId")) }
