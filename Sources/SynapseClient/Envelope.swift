@@ -24,6 +24,8 @@ enum Envelope {
         let head = try? JSONDecoder().decode(Head.self, from: response.body)
         let message = head?.message ?? String(decoding: response.body.prefix(200), as: UTF8.self)
         if let error = error(status: response.status, code: head?.code, message: message, what: what) { throw error }
+        // A bare JSON array is its own data (a message list without an envelope, API notes).
+        if head == nil, response.body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") { return response.body }
         guard let head else { throw .malformed("\(what): answer is not a JSON object") }
         guard head.code == 200 || head.code == nil else { throw .server(status: response.status, message: message) }
         return response.body

@@ -137,3 +137,18 @@ extension MountTests.ServerVariants {
         }
     }
 }
+
+extension MountTests.ServerVariants {
+    /// Every shape of the message list the API notes allow reads the same.
+    @Test(arguments: ["array", "messages", "uiMessages", "bare"])
+    func everyMessageListShapeReadsTheSame(shape: String) throws {
+        try withMountedEmulator(["--seed-tasks", "1"]) { emulator, mount in
+            try helper.setFaults(emulator, #"{"messageListShape": "\#(shape)"}"#)
+            let messages = try Data(contentsOf: URL(fileURLWithPath: mount.path("tasks/\(seededTask)/messages.json")))
+            let list = try #require(try JSONSerialization.jsonObject(with: messages) as? [[String: Any]])
+            #expect(list.count >= 3, "\(shape): \(list.count) messages")
+            #expect(try String(contentsOfFile: mount.path("tasks/\(seededTask)/status"), encoding: .utf8) == "completed\n")
+            #expect(try String(contentsOfFile: mount.path("tasks/\(seededTask)/stream.log"), encoding: .utf8).contains("] result\n"))
+        }
+    }
+}

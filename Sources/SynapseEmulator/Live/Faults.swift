@@ -37,6 +37,9 @@ final class Faults: Sendable {
         /// HTTP 200 with `{success: false, error}` (`error`) or `{success: false, notification}`
         /// (`notification`).
         var failMessagesAs = "http500"
+        /// The shape of `getUiMessageById`'s answer (API notes): `array` (`data` is the list),
+        /// `messages` or `uiMessages` (`data: {messages: […]}`), or `bare` (no envelope at all).
+        var messageListShape = "array"
 
         init() {}
 
@@ -56,6 +59,7 @@ final class Faults: Sendable {
             missingRouteStyle = try c.decodeIfPresent(String.self, forKey: .missingRouteStyle) ?? "envelope"
             rejectKeysWithStatus = try c.decodeIfPresent(Int.self, forKey: .rejectKeysWithStatus) ?? 0
             failMessagesAs = try c.decodeIfPresent(String.self, forKey: .failMessagesAs) ?? "http500"
+            messageListShape = try c.decodeIfPresent(String.self, forKey: .messageListShape) ?? "array"
         }
     }
 

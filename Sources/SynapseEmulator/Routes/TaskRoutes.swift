@@ -29,7 +29,12 @@ struct TaskRoutes {
                     #"{"ts":\#(base + Int64(i)),"type":"say","say":"text","text":"padding message \#(i)"}"#
                 }
             }
-            return APIResponse.ok(messages)
+            switch faults.current.messageListShape {
+            case "messages": return APIResponse.ok(["messages": messages])
+            case "uiMessages": return APIResponse.ok(["uiMessages": messages])
+            case "bare": return APIResponse.json(messages, status: .ok)
+            default: return APIResponse.ok(messages)
+            }
         }
         router.get("/api/ai_task/messagePayload") { request, _ in
             let task = try find(try request.requireQuery("taskId"))
