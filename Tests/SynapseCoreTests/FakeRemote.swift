@@ -52,6 +52,8 @@ final class FakeRemote: TaskRemote {
         var failUploads = 0
         /// The next upload throws this.
         var nextUploadError: RemoteError?
+        /// Every upload takes this long (to make two overlap).
+        var uploadDelay: Double = 0
         /// Events waiting for the open stream; `streamGeneration` bumps to drop it.
         var pendingEvents: [ServerEvent] = []
         var streamGeneration = 0
@@ -184,6 +186,8 @@ extension FakeRemote {
 
     func upload(_ body: UploadBody, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
         try check()
+        let delay = state.withLock { $0.uploadDelay }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         let data: Data
         switch body {
         case .file(let file):

@@ -186,3 +186,28 @@ import Testing
         #expect(uploads(f).map(\.2) == ["kept.txt"])
     }
 }
+
+extension UploadTests {
+    /// Two files dropped at once while the agent waits for one (`cp a b uploads/` in two
+    /// shells): each upload starts at its first write, before the other's answer reached the
+    /// agent; the first to ask answers the request, the other goes to the workspace.
+    @Test func twoFilesDroppedForOneRequestAnswerItOnce() throws {
+        let f = try fixture()
+        f.remote.state.withLock { s in
+            s.messages["t1"] = [TaskMessage(ts: 7, type: "ask", ask: "upload_file_to_sandbox", text: "data.csv")]
+            s.uploadDelay = 0.3
+        }
+        let handles = try ["data.csv", "extra.csv"].map { name -> UInt64 in
+            let fh = try createInT1(f, name)
+            _ = try f.fs.write(fh, at: 0, data: Data("\(name)\n".utf8))
+            return fh
+        }
+        for fh in handles {
+            try f.fs.flush(fh)
+            f.fs.release(fh)
+        }
+        #expect(uploads(f).map(\.0).sorted { "\($0)" < "\($1)" } == [.sandbox, .workspace])
+        let answers = f.remote.state.withLock { $0.sent }.filter { if case .answer = $0 { true } else { false } }
+        #expect(answers.count == 1)
+    }
+}

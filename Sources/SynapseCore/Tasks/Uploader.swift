@@ -19,6 +19,9 @@ public final class Uploader: Sendable {
     private let wake = NSCondition()
     /// Uploads running while their file is written, by spool entry.
     private let live = Mutex<[String: LiveUpload]>([:])
+    /// The agent's upload request each task's upload answered (by the ask's ts): one request
+    /// is answered once, so a second file dropped meanwhile goes to the workspace.
+    private let answeredAsks = Mutex<[String: Int64]>([:])
 
     init(spool: UploadSpool, remote: any TaskRemote, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
          connId: String, isDraft: @escaping @Sendable (String) -> Bool, logger: Logger) {
@@ -153,10 +156,16 @@ public final class Uploader: Sendable {
                                            "to": "\(destination == .sandbox ? "sandbox (answering the agent)" : "workspace")"])
     }
 
-    /// True while the agent's last message asks for a file (`upload_file_to_sandbox`).
+    /// True while the agent's last message asks for a file (`upload_file_to_sandbox`) that no
+    /// other upload of this mount answers; the caller's upload then answers it.
     private func waitsForUpload(_ taskId: String) -> Bool {
         guard !isDraft(taskId), let messages = try? remote.messages(taskId: taskId),
-              let last = messages.last(where: { $0.partial != true }) else { return false }
-        return last.type == "ask" && last.ask == "upload_file_to_sandbox"
+              let last = messages.last(where: { $0.partial != true }),
+              last.type == "ask", last.ask == "upload_file_to_sandbox" else { return false }
+        return answeredAsks.withLock { answered in
+            guard answered[taskId] != last.ts else { return false }
+            answered[taskId] = last.ts
+            return true
+        }
     }
 }
