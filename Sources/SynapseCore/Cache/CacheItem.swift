@@ -125,8 +125,7 @@ final class CacheItem: @unchecked Sendable {
               waitLimit: Double = .infinity) throws(FSError) -> (count: Int, startedReadAhead: Bool)
     {
         let (want, startedReadAhead) = try waitUntilPresent(offset..<(offset + Int64(buffer.count)), readAhead: readAhead,
-                                                            ranged: ranged, failuresBefore: failuresBefore,
-                                                            deadline: Date().addingTimeInterval(waitLimit))
+                                                            ranged: ranged, failuresBefore: failuresBefore, waitLimit: waitLimit)
         guard let count = PositionalIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want.count]), at: want.lowerBound) else {
             throw FSError(errno: EIO, "reading the cache failed: \(String(cString: strerror(errno)))")
         }
@@ -134,10 +133,12 @@ final class CacheItem: @unchecked Sendable {
     }
 
     /// Waits until the part of `request` inside the file is present and returns that part.
-    private func waitUntilPresent(_ request: Range<Int64>, readAhead: Int64, ranged: Bool, failuresBefore since: Int, deadline: Date)
+    private func waitUntilPresent(_ request: Range<Int64>, readAhead: Int64, ranged: Bool, failuresBefore since: Int, waitLimit: Double)
         throws(FSError) -> (Range<Int64>, Bool)
     {
         let cancellation = Cancellation.current
+        // Taken at the first wait: a read whose bytes are present asks for no clock.
+        var deadline: Date?
         condition.lock()
         defer { condition.unlock() }
         var startedReadAhead = false
@@ -171,7 +172,8 @@ final class CacheItem: @unchecked Sendable {
             if present.contains(want) { return (want, startedReadAhead) }
             if cancellation?.isCancelled == true { throw Cancellation.interrupted }
             let now = Date()
-            guard now < deadline else {
+            if deadline == nil { deadline = now.addingTimeInterval(waitLimit) }
+            guard let deadline, now < deadline else {
                 throw FSError(errno: EIO, "\(identity.remotePath): bytes \(want.lowerBound)-\(want.upperBound) did not arrive within the read time limit (twice the idle timeout)")
             }
             awaited.append(want)

@@ -101,14 +101,15 @@ public final class TaskCatalog: Sendable {
         let ticket = startRefreshIfDue()
         // With nothing to show yet (the first listing ever), the fetch is worth waiting for,
         // up to the operation time limit; otherwise the stale listing is served soon.
-        let nothingYet = state.withLock { $0.listing == nil } && store.loadTasks() == nil
+        let saved = state.withLock { $0.listing == nil } ? store.loadTasks() : nil
+        let nothingYet = state.withLock { $0.listing == nil } && saved == nil
         waitForRefresh(after: ticket, until: Date().addingTimeInterval(nothingYet ? firstListingWait : Self.staleWait))
         try Cancellation.check()
         let (current, error) = state.withLock { ($0.listing, $0.lastError) }
         if let current { return current }
         if case .rejectedKey = error { throw error!.fsError }
         // Nothing fetched yet: what the last mount saw and this mount made, until the fetch lands.
-        return installIfEmpty(store.loadTasks() ?? [])
+        return installIfEmpty(saved ?? [])
     }
 
     /// Starts a background refresh unless one runs or a failure's backoff is not over; returns
