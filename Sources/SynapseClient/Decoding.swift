@@ -11,4 +11,16 @@ enum Decoding {
         let reason = Field.string(object["error"]) ?? Field.string(notification?["message"]) ?? "the server refused the message"
         throw .refused(reason)
     }
+
+    /// The text of a `messagePayload` answer: the text itself, or a message (maybe under
+    /// `message` or `payload`) holding it.
+    static func payloadText(_ data: Any) -> String? {
+        if let text = data as? String { return text }
+        guard let object = data as? [String: Any] else { return nil }
+        if let text = Field.string(object["text"]) { return text }
+        for key in ["message", "payload"] {
+            if let inner = object[key], let text = payloadText(inner) { return text }
+        }
+        return nil
+    }
 }

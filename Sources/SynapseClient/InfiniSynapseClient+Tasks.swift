@@ -8,6 +8,7 @@ extension InfiniSynapseClient {
         switch message {
         case .newTask(let taskId, let text, let connId):
             body = ["type": "newTask", "taskId": taskId, "text": text, "connId": connId, "chatSettings": ["mode": "act"]]
+            body["autoApprovalSettings"] = autoApprovalSettings.flatMap { try? JSONSerialization.jsonObject(with: $0) }
         case .answer(let taskId, let text, let connId):
             body = ["type": "askResponse", "askResponse": "messageResponse", "taskId": taskId, "text": text, "connId": connId]
         case .cancel(let taskId):

@@ -11,19 +11,28 @@ public final class InfiniSynapseClient: TaskRemote {
     /// The event stream is dropped after this long without a byte (heartbeats come every 15 s).
     let eventIdleTimeout: Double
     private let logger: Logger
+    /// Long texts the message list cuts, made whole.
+    private let slimmedTexts: SlimmedTexts
+    /// A JSON object sent with every newTask (the user's config); nil: the server's own settings apply.
+    let autoApprovalSettings: Data?
     /// Routes older deployments have under other paths (or not at all, for cancel).
     private let downloadRoute = RouteFallback()
     let uploadRoute = RouteFallback()
     let cancelRoute = RouteFallback()
 
     /// `caFile` is the CA bundle the server's certificate must chain to (libcurl's system
-    /// bundle when nil).
-    public init(baseURL: String, apiKey: String, timeouts: Timeouts = Timeouts(), caFile: String? = nil, logger: Logger) {
+    /// bundle when nil); `stateDirectory` keeps what the client learns (whole texts of long
+    /// messages); `autoApprovalSettings` goes with every newTask.
+    public init(baseURL: String, apiKey: String, timeouts: Timeouts = Timeouts(), caFile: String? = nil,
+                stateDirectory: URL? = nil, autoApprovalSettings: Data? = nil, logger: Logger) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
         self.transport = CurlTransport(timeouts: timeouts, caFile: caFile)
         self.eventIdleTimeout = max(45, timeouts.idle)
         self.logger = logger
+        self.autoApprovalSettings = autoApprovalSettings
+        slimmedTexts = SlimmedTexts(directory: stateDirectory?.appendingPathComponent("whole-texts", isDirectory: true),
+                                    server: self.baseURL, logger: logger)
     }
 
     /// `GET /api/ai/ping`: checks the server is there and accepts the key.
@@ -45,9 +54,15 @@ public final class InfiniSynapseClient: TaskRemote {
         return task
     }
 
+    /// The task's messages, long texts whole (the list slims them; see `SlimmedTexts`).
     public func messages(taskId: String) throws(RemoteError) -> [TaskMessage] {
-        try WireDecoding.messages(try getBody("/api/ai_task/getUiMessageById", query: [("id", taskId)], what: "messages of \(taskId)"),
-                                  what: "getUiMessageById")
+        let listed = try WireDecoding.messages(try getBody("/api/ai_task/getUiMessageById", query: [("id", taskId)],
+                                                           what: "messages of \(taskId)"), what: "getUiMessageById")
+        return slimmedTexts.complete(listed, taskId: taskId) { (ts) throws(RemoteError) -> String? in
+            let data = try get("/api/ai_task/messagePayload", query: [("taskId", taskId), ("messageTs", "\(ts)")],
+                               what: "messagePayload of \(taskId)")
+            return Decoding.payloadText(data)
+        }
     }
 
     public func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] {
@@ -128,7 +143,7 @@ public final class InfiniSynapseClient: TaskRemote {
         ["Authorization: Bearer \(apiKey)", "Accept: application/json", "x-lang: en"]
     }
 
-    private func get(_ path: String, query: [(String, String)] = [], what: String) throws(RemoteError) -> Any {
+    func get(_ path: String, query: [(String, String)] = [], what: String) throws(RemoteError) -> Any {
         try send(HTTPRequest(url: url(path, query: query), headers: authHeaders), what: what)
     }
 

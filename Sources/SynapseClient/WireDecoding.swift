@@ -18,7 +18,7 @@ enum WireDecoding {
         return task
     }
 
-    static func messages(_ body: Data, what: String) throws(RemoteError) -> [TaskMessage] {
+    static func messages(_ body: Data, what: String) throws(RemoteError) -> [SlimmedTexts.Listed] {
         try decode(WireMessageList.self, from: body, what: what).messages
     }
 
@@ -204,32 +204,39 @@ struct WireTaskList: Decodable {
     }
 }
 
+/// One listed message, and whether the server marked its text as cut (the seed names no
+/// marker: the names deployments of this kind use are accepted).
 struct WireMessage: Decodable {
-    let message: TaskMessage?
+    let listed: SlimmedTexts.Listed?
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: WireKey.self)
         guard let ts = c.int64("ts") else {
-            message = nil
+            listed = nil
             return
         }
-        message = TaskMessage(ts: ts, type: (c.string("type")) ?? "say",
-                              say: c.string("say"), ask: c.string("ask"),
-                              text: c.string("text"), reasoning: c.string("reasoning"),
-                              partial: c.bool("partial"))
+        let text = c.string("text")
+        let message = TaskMessage(ts: ts, type: (c.string("type")) ?? "say",
+                                  say: c.string("say"), ask: c.string("ask"),
+                                  text: text, reasoning: c.string("reasoning"),
+                                  partial: c.bool("partial"))
+        let flagged = c.bool("truncated", "isTruncated", "textTruncated", "slimmed", "isSlimmed") ?? false
+        let fullLength = c.int("textLength", "fullTextLength", "originalLength", "originalTextLength")
+        let longer = fullLength.map { $0 > (text?.count ?? 0) } ?? false
+        listed = SlimmedTexts.Listed(message: message, markedCut: flagged || longer)
     }
 }
 
 /// A bare array, or an object holding the messages under `messages` or `uiMessages`; null is none.
 struct WireMessageList: Decodable {
-    let messages: [TaskMessage]
+    let messages: [SlimmedTexts.Listed]
     init(from decoder: any Decoder) throws {
         if var array = try? decoder.unkeyedContainer() {
-            messages = try array.elements(WireMessage.self).compactMap(\.message)
+            messages = try array.elements(WireMessage.self).compactMap(\.listed)
             return
         }
         if let c = try? decoder.container(keyedBy: WireKey.self) {
             for key in ["messages", "uiMessages"] where c.contains(WireKey(key)) {
-                messages = try c.list(WireMessage.self, at: key).compactMap(\.message)
+                messages = try c.list(WireMessage.self, at: key).compactMap(\.listed)
                 return
             }
         }

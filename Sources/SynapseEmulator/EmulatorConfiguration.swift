@@ -56,6 +56,9 @@ public struct EmulatorConfiguration: Sendable {
     public var dropSSEEvery: Double = 0
     public var stallSeconds: Double = 0
     public var truncateDownloadsAt: Int64 = 0
+    /// Faults and server variants from the start, as `POST /_emulator/faults` takes them (JSON);
+    /// the flags above apply on top.
+    public var faults: Data?
 
     public init(dataDirectory: URL, apiKeys: [String]) {
         self.dataDirectory = dataDirectory

@@ -8,15 +8,15 @@ public func buildApplication(configuration: EmulatorConfiguration, logger: Logge
                              onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
     let store = try TaskStore(root: configuration.dataDirectory)
     try Seeder.seed(store, configuration: configuration)
-    var initialFaults = Faults.Settings()
-    initialFaults.failUploads = configuration.failUploads
-    initialFaults.failMessages = configuration.failMessages
-    initialFaults.dropSSEEvery = configuration.dropSSEEvery
-    initialFaults.stallSeconds = configuration.stallSeconds
-    initialFaults.truncateDownloadsAt = configuration.truncateDownloadsAt
+    var initialFaults = try configuration.faults.map { try JSONDecoder().decode(Faults.Settings.self, from: $0) } ?? Faults.Settings()
+    if configuration.failUploads > 0 { initialFaults.failUploads = configuration.failUploads }
+    if configuration.failMessages > 0 { initialFaults.failMessages = configuration.failMessages }
+    if configuration.dropSSEEvery > 0 { initialFaults.dropSSEEvery = configuration.dropSSEEvery }
+    if configuration.stallSeconds > 0 { initialFaults.stallSeconds = configuration.stallSeconds }
+    if configuration.truncateDownloadsAt > 0 { initialFaults.truncateDownloadsAt = configuration.truncateDownloadsAt }
     let faults = Faults(initialFaults)
     let hub = EventHub(eventLog: configuration.eventLog)
-    let agent = AgentRuns(store: store, hub: hub, logger: logger)
+    let agent = AgentRuns(store: store, hub: hub, faults: faults, logger: logger)
     let router = Router()
     router.add(middleware: APIMiddleware(apiKeys: Set(configuration.apiKeys), faults: faults))
     TaskRoutes(store: store, listing: configuration.workspaceListing, isRunning: { agent.isRunning($0) }, faults: faults).register(on: router)

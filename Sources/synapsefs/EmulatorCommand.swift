@@ -58,6 +58,9 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "Fault: download bodies are cut after this many bytes (0: never).")
     var truncateDownloadsAt: Int64 = 0
 
+    @Option(help: "Faults and server variants from the start, as JSON (the body POST /_emulator/faults takes), e.g. '{\"slimMessagesOver\": 1000}'.")
+    var faults: String?
+
     @Option(help: "Record every event sent to this file (time, type, task, text length), for latency measurements.")
     var eventLog: String?
 
@@ -93,6 +96,7 @@ struct EmulatorCommand: ParsableCommand {
         configuration.stallSeconds = stallSeconds
         configuration.truncateDownloadsAt = truncateDownloadsAt
         configuration.eventLog = eventLog.map { URL(fileURLWithPath: $0) }
+        configuration.faults = faults.map { Data($0.utf8) }
         let host = self.host
         let app = try buildApplication(configuration: configuration, logger: Logger(label: "emulator")) { port in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))

@@ -111,7 +111,8 @@ struct MountCommand: ParsableCommand {
         // Uploads left pending or failed by an earlier run are retried from now on.
         filesystem.uploader.start()
         // Tasks driven elsewhere are followed by polling while their stream.log is open.
-        filesystem.startLogFollower()
+        let follower = PeriodicWorker.start(name: "log-follower", interval: 1) { filesystem.followLogs() }
+        defer { follower.stop() }
         let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
         defer { filesystem.shutdown() }
         do {
@@ -155,11 +156,13 @@ struct MountCommand: ParsableCommand {
                 throw failure("cannot start the built-in emulator: \(error)")
             }
             logger.notice("no server configured: serving the built-in emulator at \(emulator.baseURL) with demo tasks")
-            let client = InfiniSynapseClient(baseURL: emulator.baseURL, apiKey: emulator.apiKey, timeouts: timeouts, logger: logger)
+            let client = InfiniSynapseClient(baseURL: emulator.baseURL, apiKey: emulator.apiKey, timeouts: timeouts, stateDirectory: cache.state,
+                                             autoApprovalSettings: settings.autoApprovalSettings, logger: logger)
             return (client, "built-in emulator (\(emulator.baseURL))", emulator)
         case .remote(let url, let apiKey):
             let trusted = caFile ?? ProcessInfo.processInfo.environment["SSL_CERT_FILE"] ?? ProcessInfo.processInfo.environment["CURL_CA_BUNDLE"]
-            let client = InfiniSynapseClient(baseURL: url, apiKey: apiKey, timeouts: timeouts, caFile: trusted, logger: logger)
+            let client = InfiniSynapseClient(baseURL: url, apiKey: apiKey, timeouts: timeouts, caFile: trusted, stateDirectory: cache.state,
+                                             autoApprovalSettings: settings.autoApprovalSettings, logger: logger)
             do {
                 try client.ping()
             } catch .rejectedKey(let message) {

@@ -2,11 +2,15 @@ import Foundation
 import SynapseCore
 
 /// The optional config file (`~/.config/synapsefs/config.json`):
-/// `{ "server": "https://…", "apiKey": "…", "cacheDir": "…" }`.
+/// `{ "server": "https://…", "apiKey": "…", "cacheDir": "…", "autoApprovalSettings": {…} }`.
 struct ConfigFile: Decodable {
     var server: String?
     var apiKey: String?
     var cacheDir: String?
+    /// The `autoApprovalSettings` object sent with every newTask, as JSON (kept as the user wrote it).
+    var autoApprovalSettings: Data?
+
+    private enum CodingKeys: String, CodingKey { case server, apiKey, cacheDir }
 
     static func defaultURL() -> URL {
         let base = ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"].map { URL(fileURLWithPath: $0) }
@@ -20,11 +24,19 @@ struct ConfigFile: Decodable {
             if explicit { throw SettingsError("config file \(url.path) does not exist") }
             return nil
         }
-        let config: ConfigFile
+        var config: ConfigFile
+        let data: Data
         do {
-            config = try JSONDecoder().decode(ConfigFile.self, from: Data(contentsOf: url))
+            data = try Data(contentsOf: url)
+            config = try JSONDecoder().decode(ConfigFile.self, from: data)
         } catch {
             throw SettingsError("config file \(url.path) is not valid JSON: \(error.localizedDescription)")
+        }
+        if let settings = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["autoApprovalSettings"] {
+            guard settings is [String: Any], let json = try? JSONSerialization.data(withJSONObject: settings) else {
+                throw SettingsError("config file \(url.path): autoApprovalSettings must be a JSON object, e.g. {\"enabled\": true, \"actions\": {\"readFiles\": true}}")
+            }
+            config.autoApprovalSettings = json
         }
         if config.apiKey != nil { try PrivateFile.check(url, what: "config file holding an API key") }
         return config
@@ -57,6 +69,8 @@ struct MountSettings {
 
     var server: Server
     var cacheRoot: URL
+    /// Sent with every newTask; nil leaves the server's own settings in force.
+    var autoApprovalSettings: Data?
 
     static func resolve(serverFlag: String?, apiKeyFile: String?, configPath: String?, cacheDirFlag: String?) throws -> MountSettings {
         let configURL = configPath.map { URL(fileURLWithPath: $0) } ?? ConfigFile.defaultURL()
@@ -84,7 +98,7 @@ struct MountSettings {
             }
             cacheRoot = caches.appendingPathComponent("synapsefs").appendingPathComponent(String(name))
         }
-        return MountSettings(server: server, cacheRoot: cacheRoot)
+        return MountSettings(server: server, cacheRoot: cacheRoot, autoApprovalSettings: config?.autoApprovalSettings)
     }
 
     /// The key from `INFINISYNAPSE_API_KEY`, `--api-key-file` or the config file, in that order.

@@ -17,10 +17,12 @@ extension MountTests { @Suite struct TaskWrites {
         return (try JSONSerialization.jsonObject(with: info) as? [String: Any])?["id"] as? String ?? ""
     }
 
+    /// Waits until the status word (the file's first line) is `expected`; returns that line.
     func waitForStatus(_ mount: MountProcess, _ folder: String, _ expected: String, timeout: Double = 20) -> String {
         var last = ""
         _ = waitUntil(timeout) {
-            last = (try? String(contentsOfFile: mount.path("tasks/\(folder)/status"), encoding: .utf8)) ?? ""
+            let text = (try? String(contentsOfFile: mount.path("tasks/\(folder)/status"), encoding: .utf8)) ?? ""
+            last = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map { $0 + "\n" } ?? ""
             return last == expected + "\n"
         }
         return last

@@ -10,7 +10,8 @@ struct LiveEmulator {
 
     static func start(seedTasks: Int = 3, seedFiles: [EmulatorConfiguration.SeedFile] = [],
                       listing: EmulatorConfiguration.WorkspaceListing = .objects, hostile: Bool = false,
-                      failUploads: Int = 0, maxUploadBytes: Int64 = 1 << 30, honoursRange: Bool = true) async throws -> LiveEmulator {
+                      failUploads: Int = 0, maxUploadBytes: Int64 = 1 << 30, honoursRange: Bool = true,
+                      faults: String? = nil) async throws -> LiveEmulator {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-emu-\(UUID().uuidString)")
         var configuration = EmulatorConfiguration(dataDirectory: dir, apiKeys: ["test-key"])
         configuration.seedTasks = seedTasks
@@ -20,13 +21,23 @@ struct LiveEmulator {
         configuration.failUploads = failUploads
         configuration.maxUploadBytes = maxUploadBytes
         configuration.honoursRange = honoursRange
+        configuration.faults = faults.map { Data($0.utf8) }
         var logger = Logger(label: "emulator")
         logger.logLevel = .warning
         return LiveEmulator(server: try await EmulatorServer.start(configuration: configuration, logger: logger), dataDirectory: dir)
     }
 
-    func client(key: String = "test-key", timeouts: Timeouts = Timeouts(connect: 2, idle: 5, request: 30)) -> InfiniSynapseClient {
-        InfiniSynapseClient(baseURL: server.baseURL, apiKey: key, timeouts: timeouts, logger: Logger(label: "client"))
+    func client(key: String = "test-key", timeouts: Timeouts = Timeouts(connect: 2, idle: 5, request: 30),
+                stateDirectory: URL? = nil, autoApprovalSettings: Data? = nil) -> InfiniSynapseClient {
+        InfiniSynapseClient(baseURL: server.baseURL, apiKey: key, timeouts: timeouts, stateDirectory: stateDirectory,
+                            autoApprovalSettings: autoApprovalSettings, logger: Logger(label: "client"))
+    }
+
+    /// The task's messages as the emulator keeps them: whole texts, never slimmed.
+    func storedTexts(task: String) throws -> [String] {
+        let data = try Data(contentsOf: dataDirectory.appendingPathComponent("tasks/\(task).json"))
+        let messages = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["messages"] as? [[String: Any]] ?? []
+        return messages.compactMap { $0["text"] as? String }
     }
 
     func workspaceFile(task: String, path: String) -> URL {

@@ -34,3 +34,18 @@ import Testing
         #expect(TranscriptRenderer.header(for: say("text", ts: 0)).hasPrefix("[19"))
     }
 }
+
+extension StatusAndTranscriptTests {
+    @Test func aWaitingTaskSaysWhatIsAsked() {
+        let command = TaskMessage(ts: 2, type: "ask", ask: "command", text: "npm test\nin ./app")
+        #expect(TaskStatus.question(in: [say("task"), command]) == "command: npm test")
+        #expect(TaskStatus.question(in: [say("task"), say("completion_result", "Done")]) == nil)
+        let long = TaskMessage(ts: 2, type: "ask", ask: "followup", text: String(repeating: "x", count: 500) + "\u{1b}")
+        #expect(TaskStatus.question(in: [long])!.count == "followup: ".count + TaskStatus.questionLimit)
+        let escape = TaskMessage(ts: 2, type: "ask", ask: "followup", text: "red\u{1b}[31m")
+        #expect(TaskStatus.question(in: [escape]) == "followup: red [31m")
+        #expect(TranscriptRenderer.speaker(of: command) == "agent asks (command)")
+        #expect(String(decoding: GeneratedFiles.status(.waiting, question: "command: npm test"), as: UTF8.self) == "waiting\ncommand: npm test\n")
+        #expect(String(decoding: GeneratedFiles.status(.completed, question: nil), as: UTF8.self) == "completed\n")
+    }
+}

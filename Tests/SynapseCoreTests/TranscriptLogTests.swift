@@ -197,3 +197,140 @@ import Testing
         #expect(try f.text("tasks/t1/status") == "running\n")
     }
 }
+
+/// `message.partial` events carry the whole text so far or only what is new (seed L69, L79):
+/// the log reads the same for both.
+extension TranscriptLogTests {
+    func streamed(_ log: TranscriptLog, _ parts: [String], final: String) {
+        for part in parts { log.apply(snapshot(7000, part), from: .partialEvent) }
+        log.apply(snapshot(7000, final, partial: false))
+    }
+
+    @Test func incrementsAndSnapshotsReadTheSame() throws {
+        let snapshots = try open()
+        streamed(snapshots, ["The", "The quarterly", "The quarterly numbers show", "The quarterly numbers show steady growth"],
+                 final: "The quarterly numbers show steady growth")
+        let increments = try TranscriptLog(taskId: "t2", directory: directory) {}
+        streamed(increments, ["The", " quarterly", " numbers show", " steady growth"], final: "The quarterly numbers show steady growth")
+        #expect(try contents(increments) == (try contents(snapshots)))
+        #expect(occurrences(of: "The quarterly numbers show steady growth", in: try contents(increments)) == 1)
+        #expect(!(try contents(increments)).contains("rewritten"))
+    }
+
+    @Test(arguments: [["Hello", " there", ", reader"], ["Hello", "Hello there", "Hello there, reader"]])
+    func partialEventsGrowTheLogAsTheyArrive(parts: [String]) throws {
+        let log = try open()
+        var lengths: [Int64] = []
+        for part in parts {
+            log.apply(snapshot(7000, part), from: .partialEvent)
+            lengths.append(log.length)
+        }
+        #expect(lengths == lengths.sorted() && Set(lengths).count == 3, "\(lengths)")
+        #expect(try contents(log).hasSuffix("Hello there, reader"))
+    }
+
+    /// A removed message's notice comes after its text, on a line of its own; one removed while
+    /// another message grows waits for that one to end.
+    @Test func aRemovalIsNotedAfterTheTextItRemoves() throws {
+        let log = try open()
+        log.apply(snapshot(7000, "Let me"), from: .partialEvent)
+        log.remove(ts: 7000)
+        #expect(try contents(log).contains("Let me\n\n["))
+        log.apply(snapshot(7100, "Other"), from: .partialEvent)
+        log.apply(snapshot(7200, "Growing"), from: .partialEvent)
+        log.remove(ts: 7100)
+        log.apply(snapshot(7200, "Growing text", partial: false))
+        let text = try contents(log)
+        #expect(text.contains("Growing text\n\n[") && text.hasSuffix("was removed\n\n"), "\(text)")
+    }
+
+    /// Once increments are learnt, one that happens to repeat the text so far is still new text.
+    @Test func aLearntIncrementThatRepeatsTheTextIsStillAppended() throws {
+        let log = try open()
+        streamed(log, ["Hello", " world"], final: "Hello world")
+        log.apply(snapshot(8000, "ha"), from: .partialEvent)
+        log.apply(snapshot(8000, "ha"), from: .partialEvent)
+        log.apply(snapshot(8000, "haha", partial: false))
+        let text = try contents(log)
+        #expect(occurrences(of: "haha\n", in: text) == 1 && !text.contains("rewritten"), "\(text)")
+    }
+
+    /// A poll of a message that events are feeding is older news: it adds nothing, whichever
+    /// kind the partials are; the final text still arrives once.
+    @Test func aPollOfAStreamedMessageAddsNothing() throws {
+        let log = try open()
+        log.apply(snapshot(7000, "One"), from: .partialEvent)
+        log.apply(snapshot(7000, " two"), from: .partialEvent)
+        log.apply(contentsOf: [snapshot(7000, "One two three")])
+        log.apply(snapshot(7000, " three"), from: .partialEvent)
+        log.apply(snapshot(7000, "One two three", partial: false))
+        let text = try contents(log)
+        #expect(occurrences(of: "One two three\n", in: text) == 1 && !text.contains("rewritten") && !text.contains("continued"), "\(text)")
+    }
+
+    /// Partials after the final text (late events) change nothing.
+    @Test func aPartialAfterTheFinalTextIsIgnored() throws {
+        let log = try open()
+        streamed(log, ["A", " B"], final: "A B")
+        let before = try contents(log)
+        log.apply(snapshot(7000, " C"), from: .partialEvent)
+        #expect(try contents(log) == before)
+    }
+
+    /// What kind partials are survives a restart of the daemon.
+    @Test func theKindOfPartialsIsRemembered() throws {
+        do {
+            let log = try open()
+            streamed(log, ["x", " y"], final: "x y")
+        }
+        let again = try open()
+        again.apply(snapshot(9000, "xy"), from: .partialEvent)
+        again.apply(snapshot(9000, "xy"), from: .partialEvent)
+        #expect(try contents(again).hasSuffix("xyxy"))
+    }
+}
+
+/// A log in use is reconciled whenever the server says its task changed: `state.ready`, or a
+/// new `updated_at` in the task list, with no new open of stream.log.
+@Suite struct ServerChangeTests {
+    func continuedElsewhere(_ remote: FakeRemote) {
+        remote.state.withLock { s in
+            s.messages["t1"]!.append(TaskMessage(ts: 3000, type: "say", say: "user_feedback", text: "And the south?"))
+            s.messages["t1"]!.append(TaskMessage(ts: 4000, type: "say", say: "completion_result", text: "South: flat"))
+        }
+    }
+
+    func fixture() throws -> (Fixture, UInt64) {
+        let remote = FakeRemote()
+        remote.addTask("t1", messages: [TaskMessage(ts: 1000, type: "say", say: "task", text: "North?"),
+                                        TaskMessage(ts: 2000, type: "say", say: "completion_result", text: "North: up")])
+        let f = try Fixture(remote: remote, ttl: 60)
+        let fh = try f.fs.open(try f.resolve("tasks/t1/stream.log"), writing: false, truncating: false).handle
+        #expect(String(decoding: try f.read(fh), as: UTF8.self).contains("North: up"))
+        return (f, fh)
+    }
+
+    @Test func stateReadyReconcilesTheLogInUse() throws {
+        let (f, fh) = try fixture()
+        defer { f.fs.release(fh) }
+        continuedElsewhere(f.remote)
+        f.fs.followLogs()
+        #expect(!String(decoding: try f.read(fh), as: UTF8.self).contains("South: flat"))
+        f.fs.handle(ServerEvent(type: "state.ready", data: #"{"taskId":"t1"}"#))
+        f.fs.followLogs()
+        let log = String(decoding: try f.read(fh), as: UTF8.self)
+        #expect(log.contains("And the south?") && log.components(separatedBy: "South: flat").count == 2, "\(log)")
+    }
+
+    @Test func aNewUpdatedAtInTheListReconcilesTheLogInUse() throws {
+        let (f, fh) = try fixture()
+        defer { f.fs.release(fh) }
+        _ = try f.list("tasks")
+        continuedElsewhere(f.remote)
+        f.remote.state.withLock { s in s.tasks[0].updatedAt = Date() }
+        f.fs.catalog.invalidate()
+        _ = try f.list("tasks")
+        f.fs.followLogs()
+        #expect(String(decoding: try f.read(fh), as: UTF8.self).contains("South: flat"))
+    }
+}

@@ -42,7 +42,7 @@ public struct CacheDirectory: Sendable {
 }
 
 /// Writes `data` to `url` so that readers see the old file or the new one, never a mix.
-func writeAtomically(_ data: Data, to url: URL) throws {
+public func writeAtomically(_ data: Data, to url: URL) throws {
     let tmp = url.appendingPathExtension("tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     try data.write(to: tmp)
     if rename(tmp.path, url.path) != 0 {

@@ -3,21 +3,23 @@ import Foundation
 /// The text of the files the mount writes itself: info.json, status, messages.json,
 /// stream.log and .synapsefs/status.json.
 enum GeneratedFiles {
-    static func info(task: TaskSummary, folder: String, status: TaskStatus) -> Data {
+    static func info(task: TaskSummary, folder: String, status: TaskStatus, question: String?) -> Data {
         var object: [String: Any] = [
             "id": task.id,
             "name": task.name,
             "folder": folder,
             "status": status.rawValue,
         ]
+        object["question"] = question
         object["serverStatus"] = task.serverStatus
         object["createdAt"] = task.createdAt.map(iso8601)
         object["updatedAt"] = task.updatedAt.map(iso8601)
         return json(object)
     }
 
-    static func status(_ status: TaskStatus) -> Data {
-        Data((status.rawValue + "\n").utf8)
+    /// The status word on the first line; a waiting task's question on the second.
+    static func status(_ status: TaskStatus, question: String?) -> Data {
+        Data((status.rawValue + "\n" + (question.map { $0 + "\n" } ?? "")).utf8)
     }
 
     static func messages(_ messages: [TaskMessage]) -> Data {

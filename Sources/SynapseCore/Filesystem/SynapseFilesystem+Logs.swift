@@ -46,11 +46,13 @@ extension SynapseFilesystem {
         logs.markEvent(taskId)
         details.invalidate(taskId)
         if event.type == "state.ready" || catalog.knownTask(id: taskId) == nil { catalog.markStale() }
+        // The seed: after `state.ready`, fetch the task again (done off the event thread).
+        if event.type == "state.ready" { logs.requestReconcile([taskId]) }
         guard let log = try? logs.log(for: taskId) else { return }
         switch event.type {
         case "message.add", "message.update", "message.partial":
             guard let raw = object["message"] as? [String: Any], let message = TaskMessage(json: raw) else { return }
-            log.apply(message)
+            log.apply(message, from: event.type == "message.partial" ? .partialEvent : .whole)
         case "message.remove":
             for ts in (object["messageTs"] as? [Any] ?? []).compactMap({ ($0 as? NSNumber)?.int64Value }) { log.remove(ts: ts) }
         default:
@@ -82,19 +84,15 @@ extension SynapseFilesystem {
         }
     }
 
-    /// Follows tasks whose stream.log is open and that get no events (driven elsewhere).
-    public func startLogFollower() {
-        let thread = Thread { [self] in
-            while true {
-                Thread.sleep(forTimeInterval: 1)
-                for taskId in logs.followed where (logs.lastEvent(taskId).map { Date().timeIntervalSince($0) > 2 } ?? true) {
-                    let status = status(of: taskId)
-                    if status == .running || status == .waiting || status == .draft { reconcileLog(taskId) }
-                }
-            }
+    /// One round of following, run every second by the daemon's log follower: reconciles the
+    /// logs of tasks the server said changed, and polls tasks whose stream.log is open and
+    /// that get no events (driven elsewhere).
+    public func followLogs() {
+        for taskId in logs.takeReconcileRequests() { reconcileLog(taskId) }
+        for taskId in logs.followed where (logs.lastEvent(taskId).map { Date().timeIntervalSince($0) > 2 } ?? true) {
+            let status = status(of: taskId)
+            if status == .running || status == .waiting || status == .draft { reconcileLog(taskId) }
         }
-        thread.name = "log-follower"
-        thread.start()
     }
 
     /// Whether a read on the handle would return new data now, and the task a log handle

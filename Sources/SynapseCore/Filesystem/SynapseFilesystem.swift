@@ -36,7 +36,8 @@ public final class SynapseFilesystem: Sendable {
         notices = TaskNotices(logs: logs, logger: logger)
         scratch = ScratchFiles(stateDirectory: configuration.cacheDirectory.state)
         catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL,
-                              firstListingWait: configuration.operationTimeLimit, logger: logger)
+                              firstListingWait: configuration.operationTimeLimit, logger: logger,
+                              tasksChanged: { [logs] in logs.requestReconcile($0) })
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL,
                               fetchedMessages: { [logs] taskId, messages in logs.catchUp(taskId, with: messages) })
@@ -367,9 +368,11 @@ public final class SynapseFilesystem: Sendable {
         case .info:
             guard let task = catalog.knownTask(id: taskId) else { throw .notFound(taskId) }
             let folder = catalog.knownFolder(of: taskId) ?? SafeName.component(taskId)
-            return GeneratedFiles.info(task: task, folder: folder, status: status(of: taskId))
+            let (status, question) = statusAndQuestion(of: taskId)
+            return GeneratedFiles.info(task: task, folder: folder, status: status, question: question)
         case .status:
-            return GeneratedFiles.status(status(of: taskId))
+            let (status, question) = statusAndQuestion(of: taskId)
+            return GeneratedFiles.status(status, question: question)
         case .messages:
             return GeneratedFiles.messages(try messages(of: taskId))
         case .streamLog:
@@ -392,11 +395,15 @@ public final class SynapseFilesystem: Sendable {
         isDraft(taskId) ? WorkspaceTree(entries: []) : try details.workspace(of: taskId)
     }
 
-    func status(of taskId: String) -> TaskStatus {
-        if isDraft(taskId) { return .draft }
+    func status(of taskId: String) -> TaskStatus { statusAndQuestion(of: taskId).status }
+
+    /// The task's status and, while it waits, what its agent asks.
+    func statusAndQuestion(of taskId: String) -> (status: TaskStatus, question: String?) {
+        if isDraft(taskId) { return (.draft, nil) }
         let messages = details.messagesIfAvailable(of: taskId)
-        if failures.hasFailed(taskId, messages: messages) { return .failed }
-        return TaskStatus.derive(messages: messages, serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
+        if failures.hasFailed(taskId, messages: messages) { return (.failed, nil) }
+        let status = TaskStatus.derive(messages: messages, serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
+        return (status, status == .waiting ? TaskStatus.question(in: messages) : nil)
     }
 
     private func mountStatus() -> Data {

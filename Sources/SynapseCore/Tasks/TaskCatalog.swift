@@ -62,6 +62,8 @@ public final class TaskCatalog: Sendable {
     /// How long the very first listing is waited for (the operation time limit).
     private let firstListingWait: Double
     private let logger: Logger
+    /// Told the tasks a refresh found changed (a new `updated_at` or status).
+    private let tasksChanged: @Sendable ([String]) -> Void
     private struct State {
         var listing: Listing?
         /// The server's tasks as last fetched (or loaded), to rebuild the listing when local state changes.
@@ -82,8 +84,9 @@ public final class TaskCatalog: Sendable {
     private let changed = NSCondition()
 
     public init(remote: any TaskRemote, store: ListingStore, local: LocalTasks, health: ServerHealth, ttl: Double,
-                firstListingWait: Double = 30, logger: Logger) {
+                firstListingWait: Double = 30, logger: Logger, tasksChanged: @escaping @Sendable ([String]) -> Void = { _ in }) {
         self.firstListingWait = firstListingWait
+        self.tasksChanged = tasksChanged
         self.remote = remote
         self.store = store
         self.local = local
@@ -264,12 +267,17 @@ public final class TaskCatalog: Sendable {
     @discardableResult
     private func install(_ tasks: [TaskSummary], fresh: Bool = true) -> Listing {
         let listing = Listing(tasks: tasks, local: local.all)
-        state.withLock { s in
+        let changed = state.withLock { s -> [String] in
+            let before = Dictionary(s.serverTasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             s.listing = listing
             s.serverTasks = tasks
             s.fetchedAt = fresh ? Date() : nil
             s.extra = s.extra.filter { listing.folderByID[$0.key] == nil }
+            return tasks.filter { task in
+                before[task.id].map { $0.updatedAt != task.updatedAt || $0.serverStatus != task.serverStatus } ?? false
+            }.map(\.id)
         }
+        if !changed.isEmpty { tasksChanged(changed) }
         return listing
     }
 

@@ -24,3 +24,19 @@ public enum TaskStatus: String, Sendable {
         }
     }
 }
+
+extension TaskStatus {
+    /// The most of a question shown in `status`.
+    static let questionLimit = 200
+
+    /// What a waiting task's agent asks, on one line: the kind of question and the start of its
+    /// text (`command: npm test`, `followup: Which region?`); nil when nothing is asked.
+    public static func question(in messages: [TaskMessage]?) -> String? {
+        guard let last = messages?.last(where: { !($0.partial ?? false) }), last.isQuestion else { return nil }
+        let firstLine = (last.text ?? "").split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let text = firstLine.count > questionLimit ? firstLine.prefix(questionLimit - 1) + "…" : firstLine
+        let line = (last.ask ?? "question") + (text.isEmpty ? "" : ": " + text)
+        // Control characters from the server never reach a terminal that cats the file.
+        return String(line.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
+    }
+}

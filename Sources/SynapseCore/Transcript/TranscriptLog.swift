@@ -23,7 +23,29 @@ public final class TranscriptLog: Sendable {
         /// Notices that arrived while a message was still growing: written when its block ends,
         /// so they never split a message's text.
         var waitingNotices: [String] = []
+        /// Whether this server's `message.partial` events carry only what is new (true) or the
+        /// whole text so far (false); nil until an event told (the seed allows both).
+        var partialsAreIncrements: Bool?
+        /// When a `message.partial` event last grew each open message (not saved): while events
+        /// feed a message, polled snapshots of it are older news and are left out.
+        var streamedAt: [Int64: Date] = [:]
+
+        enum CodingKeys: String, CodingKey { case messages, openTs, length, waitingNotices, partialsAreIncrements }
     }
+
+    /// Where a snapshot of a message comes from.
+    public enum Source: Sendable {
+        /// A `message.partial` event: the whole text so far, or only what is new.
+        case partialEvent
+        /// A whole message: `message.add`/`message.update`, or a polled transcript.
+        case whole
+    }
+
+    /// How long a message fed by `message.partial` events ignores polled snapshots of it.
+    static let streamedWindow = 5.0
+    /// Below this many bytes shown, a partial that repeats them and more may still be an
+    /// increment that happens to start alike: it does not settle which kind partials are.
+    static let settlingLength = 16
 
     let taskId: String
     private let dataURL: URL
@@ -73,9 +95,13 @@ public final class TranscriptLog: Sendable {
         return n
     }
 
-    /// Applies one snapshot of a message. `final` says the text will not grow any more.
-    public func apply(_ message: TaskMessage) {
-        append { s in Self.render(message, into: &s) }
+    /// Applies one snapshot of a message from `source`; `partial` false says the text will not
+    /// grow any more.
+    public func apply(_ message: TaskMessage, from source: Source = .whole) {
+        append { s in
+            if source == .partialEvent, message.partial ?? false { return Self.renderPartialEvent(message, into: &s) }
+            return Self.render(message, into: &s)
+        }
     }
 
     /// Applies a whole transcript (a reconcile) in one append and one state record: applying
@@ -88,11 +114,43 @@ public final class TranscriptLog: Sendable {
         }
     }
 
+    /// The text a `message.partial` event adds: its text is the whole text so far, or only
+    /// what is new; which one is learnt from the first event that does not repeat what is shown.
+    private static func renderPartialEvent(_ message: TaskMessage, into s: inout State) -> String {
+        let textBytes = Array((message.text ?? "").utf8)
+        guard var shown = s.messages[message.ts] else {
+            s.streamedAt[message.ts] = Date()
+            return render(message, into: &s, fromEvent: true)
+        }
+        // After its final text, a partial is late news.
+        guard !shown.final, !shown.removed else { return "" }
+        s.streamedAt[message.ts] = Date()
+        let repeatsShown = textBytes.count >= shown.bytes && hash(textBytes[..<shown.bytes]) == shown.hash
+        if s.partialsAreIncrements == nil {
+            if !repeatsShown { s.partialsAreIncrements = true }
+            else if textBytes.count > shown.bytes, shown.bytes >= settlingLength { s.partialsAreIncrements = false }
+        }
+        guard s.partialsAreIncrements == true else { return render(message, into: &s, fromEvent: true) }
+        guard !textBytes.isEmpty else { return "" }
+        var out = ""
+        if s.openTs != message.ts {
+            out += closeOpenBlock(&s)
+            out += TranscriptRenderer.header(for: message) + " (continued)\n"
+            s.openTs = message.ts
+        }
+        out += String(decoding: textBytes, as: UTF8.self)
+        shown.bytes += textBytes.count
+        shown.hash = hash(textBytes[...], continuing: shown.hash)
+        s.messages[message.ts] = shown
+        return out
+    }
+
     /// The text one snapshot adds to the log, updating what the state says is shown.
-    private static func render(_ message: TaskMessage, into s: inout State) -> String {
+    private static func render(_ message: TaskMessage, into s: inout State, fromEvent: Bool = false) -> String {
         let text = message.text ?? ""
         let isFinal = !(message.partial ?? false)
         let textBytes = Array(text.utf8)
+        if isFinal { s.streamedAt[message.ts] = nil }
         do {
             var out = ""
             guard var shown = s.messages[message.ts] else {
@@ -115,8 +173,10 @@ public final class TranscriptLog: Sendable {
                 return out
             }
             // An older, shorter snapshot (a poll racing the stream), or the same one again, says
-            // nothing new: no "(continued)" header for it.
+            // nothing new: no "(continued)" header for it. Nor does a poll of a message events
+            // are feeding (it may be behind them, or partials may be increments).
             if !isFinal && textBytes.count < shown.bytes { return "" }
+            if !isFinal, !fromEvent, let at = s.streamedAt[message.ts], Date().timeIntervalSince(at) < streamedWindow { return "" }
             if !isFinal && extends && textBytes.count == shown.bytes { return "" }
             if s.openTs != message.ts {
                 out += closeOpenBlock(&s)
@@ -145,8 +205,15 @@ public final class TranscriptLog: Sendable {
             guard var shown = s.messages[ts], !shown.removed else { return "" }
             shown.removed = true
             s.messages[ts] = shown
-            if s.openTs == ts { s.openTs = nil }
-            return Self.closeOpenBlock(&s) + Self.notice("the message of \(TranscriptRenderer.timestamp(ts)) was removed")
+            s.streamedAt[ts] = nil
+            let notice = Self.notice("the message of \(TranscriptRenderer.timestamp(ts)) was removed")
+            if s.openTs == ts { return Self.closeOpenBlock(&s) + notice }
+            // Another message is growing: the notice waits for its end, as local notices do.
+            if s.openTs != nil {
+                s.waitingNotices.append(notice)
+                return ""
+            }
+            return notice
         }
     }
 
@@ -211,8 +278,10 @@ public final class TranscriptLog: Sendable {
         "[\(TranscriptRenderer.timestamp(Int64(Date().timeIntervalSince1970 * 1000)))] notice\n\(text)\n\n"
     }
 
-    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// FNV-1a; `continuing` the hash of the bytes before these (so a text that grows by
+    /// increments is hashed without its earlier bytes at hand).
+    static func hash(_ bytes: ArraySlice<UInt8>, continuing start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var h = start
         for b in bytes {
             h ^= UInt64(b)
             h = h &* 0x100_0000_01b3

@@ -10,6 +10,8 @@ final class TranscriptLogs: Sendable {
         var lastEventAt: [String: Date] = [:]
         /// Open stream.log handles per task: those tasks are followed.
         var readers: [String: Int] = [:]
+        /// Logs in use whose task the server says changed: reconciled by the follower.
+        var reconcileRequests: Set<String> = []
     }
 
     private let directory: URL
@@ -47,6 +49,21 @@ final class TranscriptLogs: Sendable {
 
     /// True once per run per task: the caller reconciles the log with the server.
     func claimFirstUse(_ taskId: String) -> Bool { state.withLock { $0.reconciled.insert(taskId).inserted } }
+
+    /// The server says these tasks changed (`state.ready`, a new `updated_at` or status in the
+    /// list): the logs in use this run among them are reconciled soon.
+    func requestReconcile(_ taskIds: some Sequence<String>) {
+        state.withLock { s in
+            for id in taskIds where s.reconciled.contains(id) { s.reconcileRequests.insert(id) }
+        }
+    }
+
+    func takeReconcileRequests() -> Set<String> {
+        state.withLock { s in
+            defer { s.reconcileRequests.removeAll() }
+            return s.reconcileRequests
+        }
+    }
 
     func markEvent(_ taskId: String) { state.withLock { $0.lastEventAt[taskId] = Date() } }
 

@@ -12,7 +12,8 @@ public enum TranscriptRenderer {
         if message.type == "notice" { return "notice" }
         if message.isCompletion { return "result" }
         if message.isFailure { return "error" }
-        if message.type == "ask" { return "agent asks" }
+        // A plain question needs no kind; an approval, an upload request and the like say theirs.
+        if message.type == "ask" { return message.ask.map { $0 == "followup" ? "agent asks" : "agent asks (\($0))" } ?? "agent asks" }
         switch message.say {
         case "task", "user_feedback": return "user"
         case "text", "reasoning", nil: return "agent"

@@ -14,12 +14,14 @@ final class AgentRuns: Sendable {
 
     private let store: TaskStore
     private let hub: EventHub
+    private let faults: Faults
     private let logger: Logger
     private let runs = Mutex<[String: Run]>([:])
 
-    init(store: TaskStore, hub: EventHub, logger: Logger) {
+    init(store: TaskStore, hub: EventHub, faults: Faults, logger: Logger) {
         self.store = store
         self.hub = hub
+        self.faults = faults
         self.logger = logger
     }
 
@@ -52,7 +54,6 @@ final class AgentRuns: Sendable {
         run?.answers?.finish()
         run?.task.cancel()
         setStatus(taskId, "cancelled")
-        hub.publish(.stateReady(taskId), taskId: taskId)
     }
 
     // MARK: The conversation
@@ -66,7 +67,16 @@ final class AgentRuns: Sendable {
                 setStatus(taskId, "failed")
                 return
             }
+            if directives.retract { try await retractADraft(taskId: taskId, delay: directives.delayMilliseconds) }
             try await stream(taskId: taskId, words: directives.forever ? Int.max : directives.words, delay: directives.delayMilliseconds)
+            if let command = directives.approve {
+                if store.task(taskId)?.autoApprovesCommands == true {
+                    say(taskId, "Running `\(command)` (auto-approved).")
+                } else {
+                    let answer = try await ask(taskId: taskId, kind: "command", text: command)
+                    say(taskId, AutoApproval.isApproval(answer) ? "Ran `\(command)`." : "Did not run `\(command)`: \(answer)")
+                }
+            }
             try writeArtifacts(taskId: taskId, prompt: prompt, files: directives.files)
             if directives.ask {
                 let answer = try await ask(taskId: taskId, kind: "followup", text: "Which region should the report focus on?")
@@ -79,36 +89,48 @@ final class AgentRuns: Sendable {
             append(taskId, EmulatedMessage(ts: 0, type: "say", say: "completion_result",
                                            text: "Done: report.md and data/summary.csv are in the workspace."))
             setStatus(taskId, "completed")
-            hub.publish(.stateReady(taskId), taskId: taskId)
         } catch {
             logger.debug("agent run for \(taskId) ended: \(error)")
         }
     }
 
-    /// Streams a reply as growing `message.partial` snapshots, then `message.add` of the final text.
+    /// Streams a reply as `message.partial` events (the text so far, or only what is new, as
+    /// `partialsAs` says), then finalises it with `message.update` (the message exists).
     private func stream(taskId: String, words: Int, delay: Int) async throws {
         let ts = nextTimestamp(taskId)
         var text = ""
         var count = 0
-        do {
-            while count < words {
-                try Task.checkCancellation()
-                let step = min(5, words - count)
-                for i in 0..<step { text += (count + i == 0 ? "" : " ") + Self.vocabulary[(count + i) % Self.vocabulary.count] }
-                count += step
-                hub.publish(.message("partial", taskId: taskId, EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: true)), taskId: taskId)
-                if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) } else { await Task.yield() }
-            }
-        } catch {
-            // Cancelled mid-reply: what was said stays, finalised by `message.update`.
+        let increments = faults.current.partialsAs == "increments"
+        defer {
+            // Finished or cancelled mid-reply: what was said stays, finalised by `message.update`.
             if !text.isEmpty {
                 let final = EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: false)
                 store(taskId, final)
                 hub.publish(.message("update", taskId: taskId, final), taskId: taskId)
             }
-            throw error
         }
-        append(taskId, EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: false))
+        while count < words {
+            try Task.checkCancellation()
+            let step = min(5, words - count)
+            var new = ""
+            for i in 0..<step { new += (count + i == 0 ? "" : " ") + Self.vocabulary[(count + i) % Self.vocabulary.count] }
+            text += new
+            count += step
+            let shown = EmulatedMessage(ts: ts, type: "say", say: "text", text: increments ? new : text, partial: true)
+            hub.publish(.message("partial", taskId: taskId, shown), taskId: taskId)
+            if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) } else { await Task.yield() }
+        }
+    }
+
+    /// A draft the agent starts typing and takes back (`message.remove`): it is never part of
+    /// the transcript.
+    private func retractADraft(taskId: String, delay: Int) async throws {
+        let ts = nextTimestamp(taskId)
+        for text in ["Let me", "Let me think about"] {
+            hub.publish(.message("partial", taskId: taskId, EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: true)), taskId: taskId)
+            if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        }
+        hub.publish(.removed(taskId: taskId, ts: [ts]), taskId: taskId)
     }
 
     private func ask(taskId: String, kind: String, text: String) async throws -> String {
@@ -183,8 +205,14 @@ final class AgentRuns: Sendable {
         }
     }
 
+    /// Records the task's status; a change is announced with `state.ready` (seed §2.1).
     private func setStatus(_ taskId: String, _ status: String) {
-        _ = try? store.update(taskId) { $0.status = status }
+        var changed = false
+        _ = try? store.update(taskId) { task in
+            changed = task.status != status
+            task.status = status
+        }
+        if changed { hub.publish(.stateReady(taskId), taskId: taskId) }
     }
 
     private func nextTimestamp(_ taskId: String) -> Int64 {

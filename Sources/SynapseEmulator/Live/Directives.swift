@@ -14,6 +14,10 @@ struct Directives: Sendable, Equatable {
     var upload: String?
     var fail = false
     var forever = false
+    /// The agent drafts a message, then takes it back (`message.remove`).
+    var retract = false
+    /// A command the agent asks to run (`ask: command`) unless auto-approval allows it.
+    var approve: String?
 
     init(prompt: String) {
         let pattern = /\[emu:([a-z]+)((?:\s+[^\]\s]+)*)\s*\]/
@@ -30,6 +34,8 @@ struct Directives: Sendable, Equatable {
             case "upload": upload = args.first
             case "fail": fail = true
             case "forever": forever = true
+            case "retract": retract = true
+            case "approve": approve = args.isEmpty ? nil : args.joined(separator: " ")
             default: break
             }
         }

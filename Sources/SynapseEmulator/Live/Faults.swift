@@ -25,7 +25,7 @@ final class Faults: Sendable {
         var inflateListings = 0
         /// The task list claims this many pages, whatever it holds (0: the truth).
         var claimTotalPages = 0
-        /// Routes answered as missing (`list`, `taskInfo`, `download`, `upload`, `cancel`),
+        /// Routes answered as missing (`list`, `taskInfo`, `download`, `upload`, `cancel`, `payload`),
         /// in `missingRouteStyle`: `envelope` (a JSON 404 envelope), `framework`
         /// (`{statusCode, message: "Cannot GET …"}`) or `empty` (a bare 404).
         var missingRoutes: [String] = []
@@ -40,6 +40,15 @@ final class Faults: Sendable {
         /// The shape of `getUiMessageById`'s answer (API notes): `array` (`data` is the list),
         /// `messages` or `uiMessages` (`data: {messages: […]}`), or `bare` (no envelope at all).
         var messageListShape = "array"
+        /// `getUiMessageById` slims texts longer than this many characters (seed L142; the
+        /// full text comes from `messagePayload`); 0: never.
+        var slimMessagesOver = 4000
+        /// How a slimmed text is marked: `none` (just cut), `ellipsis` (cut, then "…") or
+        /// `flag` (`truncated: true` and the full `textLength`).
+        var slimMarker = "none"
+        /// `message.partial` as `snapshots` (the whole text so far) or `increments` (only
+        /// what is new): the seed allows both (L69, L79).
+        var partialsAs = "snapshots"
 
         init() {}
 
@@ -60,6 +69,9 @@ final class Faults: Sendable {
             rejectKeysWithStatus = try c.decodeIfPresent(Int.self, forKey: .rejectKeysWithStatus) ?? 0
             failMessagesAs = try c.decodeIfPresent(String.self, forKey: .failMessagesAs) ?? "http500"
             messageListShape = try c.decodeIfPresent(String.self, forKey: .messageListShape) ?? "array"
+            slimMessagesOver = try c.decodeIfPresent(Int.self, forKey: .slimMessagesOver) ?? 4000
+            slimMarker = try c.decodeIfPresent(String.self, forKey: .slimMarker) ?? "none"
+            partialsAs = try c.decodeIfPresent(String.self, forKey: .partialsAs) ?? "snapshots"
         }
     }
 

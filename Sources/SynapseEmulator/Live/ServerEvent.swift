@@ -19,7 +19,11 @@ struct ServerEvent: Sendable {
         return event
     }
 
-    static func stateReady(_ taskId: String) -> ServerEvent { ServerEvent(name: "state.ready", json: ["taskId": taskId]) }
+    static func stateReady(_ taskId: String?) -> ServerEvent { ServerEvent(name: "state.ready", json: ["taskId": taskId.map { $0 as Any } ?? NSNull()]) }
+
+    static func removed(taskId: String, ts: [Int64]) -> ServerEvent {
+        ServerEvent(name: "message.remove", json: ["taskId": taskId, "messageTs": ts])
+    }
 
     static func notification(type: String, title: String, message: String) -> ServerEvent {
         ServerEvent(name: "notification", json: ["type": type, "title": title, "message": message])

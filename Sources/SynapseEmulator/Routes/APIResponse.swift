@@ -92,6 +92,7 @@ extension APIMiddleware {
         if path.hasPrefix("/api/tools/storage/downloadTaskFile/") { return "download" }
         if path.hasPrefix("/api/tools/taskUpload/") { return "upload" }
         if path == "/api/ai_task/cancelTask" { return "cancel" }
+        if path == "/api/ai_task/messagePayload" { return "payload" }
         return nil
     }
 

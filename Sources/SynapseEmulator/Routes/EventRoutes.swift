@@ -30,7 +30,8 @@ struct EventRoutes {
                     }
                 }
                 defer { ticker.cancel(); ticks.finish() }
-                try await writer.write(ByteBuffer(string: ": connected \(connId)\n\n"))
+                // The seed's sequence: `state.ready` on connect (no task yet), then events.
+                try await writer.write(ByteBuffer(string: ": connected \(connId)\n\n" + ServerEvent.stateReady(nil).frame))
                 // A stream never ends by itself: end it when the server shuts down.
                 try await withGracefulShutdownHandler {
                     for await event in events {

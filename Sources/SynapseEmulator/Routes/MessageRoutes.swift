@@ -44,16 +44,22 @@ struct MessageRoutes {
             hub.assign(taskId: taskId, to: connId)
             // The same taskId again is the same task (the client may be retrying).
             if store.task(taskId) != nil { return APIResponse.ok(["success": true, "taskId": taskId, "state": ["existing": true]]) }
+            if let settings = body["autoApprovalSettings"], !(settings is [String: Any]) {
+                throw APIError.invalid("autoApprovalSettings must be an object")
+            }
             let now = Date()
-            try store.save(EmulatedTask(id: taskId, name: String(text.prefix(60)), status: "running", createdAt: now,
-                                        updatedAt: now, messages: []))
+            var task = EmulatedTask(id: taskId, name: String(text.prefix(60)), status: "running", createdAt: now, updatedAt: now, messages: [])
+            task.autoApprovesCommands = AutoApproval(settings: body["autoApprovalSettings"]).allowsCommands
+            try store.save(task)
             agent.userSaid(taskId, kind: "task", text: text)
             agent.start(taskId: taskId, prompt: text)
             return APIResponse.ok(["success": true, "taskId": taskId, "state": ["taskId": taskId]])
         case "askResponse", "optionsResponse":
             guard let taskId = body["taskId"] as? String, !taskId.isEmpty else { throw APIError.invalid("taskId should not be empty") }
             if type == "askResponse", (body["askResponse"] as? String ?? "").isEmpty { throw APIError.invalid("askResponse should not be empty") }
-            let text = body["text"] as? String ?? ""
+            // The approval buttons answer with no text.
+            var text = body["text"] as? String ?? ""
+            if text.isEmpty, let button = body["askResponse"] as? String, button != "messageResponse" { text = button }
             if type == "optionsResponse", text.isEmpty { throw APIError.invalid("text should not be empty") }
             guard store.task(taskId) != nil else { throw APIError.notFound("task \(taskId) not found") }
             hub.assign(taskId: taskId, to: connId)

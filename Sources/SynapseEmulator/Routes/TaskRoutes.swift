@@ -20,7 +20,8 @@ struct TaskRoutes {
         }
         router.get("/api/ai_task/getUiMessageById") { request, _ in
             let task = try find(try request.requireQuery("id"))
-            let messages = task.messages.map { $0.json(slim: true) }
+            let settings = faults.current
+            let messages = task.messages.map { $0.slimJSON(over: settings.slimMessagesOver, marker: settings.slimMarker) }
             if let extra = inflation(of: task) {
                 // Written as text: building half a million dictionaries would take the
                 // emulator longer than the client's idle timeout.
@@ -29,7 +30,7 @@ struct TaskRoutes {
                     #"{"ts":\#(base + Int64(i)),"type":"say","say":"text","text":"padding message \#(i)"}"#
                 }
             }
-            switch faults.current.messageListShape {
+            switch settings.messageListShape {
             case "messages": return APIResponse.ok(["messages": messages])
             case "uiMessages": return APIResponse.ok(["uiMessages": messages])
             case "bare": return APIResponse.json(messages, status: .ok)

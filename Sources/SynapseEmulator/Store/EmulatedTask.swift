@@ -12,6 +12,8 @@ struct EmulatedTask: Codable, Sendable {
     var seedIndex: Int?
     /// Set for the hostile-names task: its listing comes from a manifest, not the directory.
     var hostileNames: Bool?
+    /// The task was created with `autoApprovalSettings` that let the agent run commands.
+    var autoApprovesCommands: Bool?
 
     func summary() -> [String: Any] {
         [
@@ -32,12 +34,31 @@ struct EmulatedMessage: Codable, Sendable {
     var text: String?
     var partial: Bool?
 
-    func json(slim: Bool = false) -> [String: Any] {
+    func json() -> [String: Any] {
         var object: [String: Any] = ["ts": ts, "type": type]
         object["say"] = say
         object["ask"] = ask
-        if let text { object["text"] = slim && text.count > 4000 ? String(text.prefix(4000)) : text }
+        object["text"] = text
         object["partial"] = partial ?? false
+        return object
+    }
+
+    /// As `getUiMessageById` lists it: a text over `limit` characters cut, marked as `marker`
+    /// says (`none`, `ellipsis`, `flag`).
+    func slimJSON(over limit: Int, marker: String) -> [String: Any] {
+        var object = json()
+        guard limit > 0, let text, text.count > limit else { return object }
+        let cut = String(text.prefix(limit))
+        switch marker {
+        case "ellipsis":
+            object["text"] = cut + "…"
+        case "flag":
+            object["text"] = cut
+            object["truncated"] = true
+            object["textLength"] = text.count
+        default:
+            object["text"] = cut
+        }
         return object
     }
 }
