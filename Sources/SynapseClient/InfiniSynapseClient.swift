@@ -58,7 +58,7 @@ public final class InfiniSynapseClient: TaskRemote {
     public func messages(taskId: String) throws(RemoteError) -> [TaskMessage] {
         let listed = try WireDecoding.messages(try getBody("/api/ai_task/getUiMessageById", query: [("id", taskId)],
                                                            what: "messages of \(taskId)"), what: "getUiMessageById")
-        return slimmedTexts.complete(listed, taskId: taskId) { (ts) throws(RemoteError) -> String? in
+        return try slimmedTexts.complete(listed, taskId: taskId) { (ts) throws(RemoteError) -> String? in
             let data = try get("/api/ai_task/messagePayload", query: [("taskId", taskId), ("messageTs", "\(ts)")],
                                what: "messagePayload of \(taskId)")
             return Decoding.payloadText(data)

@@ -11,6 +11,8 @@ import SynapseCore
 /// - no cut was seen yet and it is long, and longer than every text seen whole: it is checked
 ///   once, and what the check shows (cut at N, or whole up to N) is remembered on disk.
 /// Whole texts are kept on disk, keyed by task, ts and the listed text, so each is fetched once.
+/// A message still growing is not fetched: a cut marker at its end is dropped, so the listed
+/// text stays the start of what follows.
 final class SlimmedTexts: Sendable {
     /// A message as listed, with whether the server marked its text as cut.
     struct Listed {
@@ -26,17 +28,32 @@ final class SlimmedTexts: Sendable {
         var longestWhole = 0
     }
 
-    /// Shorter texts are never checked without a marker (a server that slims keeps short ones).
+    /// Shorter texts are never checked without a marker, nor learnt from (a server that
+    /// slims keeps short texts whole).
     static let probeFloor = 256
     /// Servers count characters, code units or bytes: a text this close to a seen cut is checked.
     static let slack = 16
-    /// After this many payloads in a row answer 404, the route is taken as missing for this run.
+    /// The most whole texts fetched for one listing, and the most bytes of them held: a
+    /// hostile list that marks every text cut costs bounded work per read; the rest come later.
+    static let fetchesPerListing = 200
+    static let bytesPerListing = 64 << 20
+    /// After this many different messages in a row answer 404, the route is taken as missing
+    /// until `missingRetry` seconds have passed.
     static let missingAfter = 3
+    static let missingRetry = 600.0
+    /// A text whose whole could not be had is not asked for again for this long.
+    static let failureRetry = 60.0
+
+    private struct Failures {
+        var until: [String: Double] = [:]
+        var notFoundInARow = 0
+        var routeMissingUntil: Double?
+    }
 
     private let directory: URL?
     private let knowledgeURL: URL?
     private let knowledge: Mutex<Knowledge>
-    private let notFoundInARow = Atomic<Int>(0)
+    private let failures = Mutex(Failures())
     private let logger: Logger
 
     /// `directory` holds the whole texts and what was learnt (nil: nothing kept).
@@ -53,35 +70,59 @@ final class SlimmedTexts: Sendable {
 
     var current: Knowledge { knowledge.withLock { $0 } }
 
+    private static var now: Double { ProcessInfo.processInfo.systemUptime }
+
     /// The listed messages with every cut text made whole. `payload` fetches one message's whole
-    /// text; a text it cannot get stays as listed (and is tried again next time).
-    func complete(_ listed: [Listed], taskId: String, payload: (Int64) throws(RemoteError) -> String?) -> [TaskMessage] {
-        listed.map { item in
+    /// text. A text it cannot get stays as listed and is tried again later, except when the
+    /// server cannot be reached: then the whole listing fails, as any request would, so a cut
+    /// text is never taken for a final one because of a network blip.
+    func complete(_ listed: [Listed], taskId: String, payload: (Int64) throws(RemoteError) -> String?) throws(RemoteError) -> [TaskMessage] {
+        // A list over the mount's limit is refused by the caller: nothing to complete.
+        guard listed.count <= TaskDetails.maxMessages else { return listed.map(\.message) }
+        var fetches = 0
+        var held = 0
+        var messages: [TaskMessage] = []
+        messages.reserveCapacity(listed.count)
+        for item in listed {
             var message = item.message
-            guard let text = message.text, !(message.partial ?? false), needsCheck(text, marked: item.markedCut) else { return message }
-            if let whole = stored(taskId: taskId, ts: message.ts, listed: text) {
-                message.text = whole
-                return message
+            defer { messages.append(message) }
+            guard let text = message.text, looksCut(text, marked: item.markedCut) else { continue }
+            if message.partial ?? false {
+                message.text = Self.withoutMarker(text)
+                continue
             }
-            guard notFoundInARow.load(ordering: .relaxed) < Self.missingAfter else { return message }
-            do throws(RemoteError) {
-                guard let whole = try payload(message.ts) else { return message }
-                notFoundInARow.store(0, ordering: .relaxed)
-                learn(listed: text, whole: whole)
-                store(whole, taskId: taskId, ts: message.ts, listed: text)
+            let key = Self.key(taskId, message.ts, text)
+            if let whole = stored(key) {
                 message.text = whole
-            } catch .notFound {
-                if notFoundInARow.add(1, ordering: .relaxed).newValue == Self.missingAfter {
-                    logger.warning("messagePayload answers 404: long messages are shown as getUiMessageById lists them")
+                continue
+            }
+            guard fetches < Self.fetchesPerListing, held < Self.bytesPerListing, mayAsk(key) else { continue }
+            fetches += 1
+            do throws(RemoteError) {
+                guard let whole = try payload(message.ts) else {
+                    failed(key, notFound: false)
+                    continue
                 }
+                answered()
+                learn(listed: text, whole: whole)
+                store(whole, key)
+                held += whole.utf8.count
+                message.text = whole
             } catch {
+                switch error {
+                case .unreachable, .timedOut, .interrupted, .rejectedKey, .untrustedServer: throw error
+                case .server(let status, _) where status >= 500: throw error
+                case .notFound: failed(key, notFound: true)
+                default: failed(key, notFound: false)
+                }
                 logger.debug("whole text of a message not fetched", metadata: ["task": "\(taskId)", "ts": "\(message.ts)", "error": "\(error)"])
             }
-            return message
         }
+        return messages
     }
 
-    private func needsCheck(_ text: String, marked: Bool) -> Bool {
+    /// Whether a listed text may have been cut.
+    private func looksCut(_ text: String, marked: Bool) -> Bool {
         if marked { return true }
         let length = Self.length(text)
         let known = current
@@ -89,38 +130,73 @@ final class SlimmedTexts: Sendable {
         return length >= Self.probeFloor && length > known.longestWhole
     }
 
+    /// Learns from a text seen whole: cut at its listed length (only when the whole text
+    /// starts with it and is longer), or whole up to it.
     private func learn(listed: String, whole: String) {
         let length = Self.length(listed)
-        let updated = knowledge.withLock { k -> Knowledge? in
+        guard length >= Self.probeFloor else { return }
+        let start = Self.withoutMarker(listed)
+        knowledge.withLock { k in
             let before = k
-            if whole.utf16.count > listed.utf16.count || whole != listed && !whole.hasPrefix(listed) {
+            if whole.utf16.count > start.utf16.count, whole.hasPrefix(start) {
                 k.cutAt = min(k.cutAt ?? .max, length)
-            } else {
+            } else if whole == listed {
                 k.longestWhole = max(k.longestWhole, length)
             }
-            return k == before ? nil : k
+            guard k != before, let knowledgeURL, let data = try? JSONEncoder().encode(k) else { return }
+            try? writeAtomically(data, to: knowledgeURL)
         }
-        guard let updated, let knowledgeURL, let data = try? JSONEncoder().encode(updated) else { return }
-        try? writeAtomically(data, to: knowledgeURL)
+    }
+
+    private func mayAsk(_ key: String) -> Bool {
+        failures.withLock { f in
+            if let until = f.routeMissingUntil {
+                guard Self.now >= until else { return false }
+                f.routeMissingUntil = nil
+            }
+            guard let until = f.until[key] else { return true }
+            if Self.now >= until { f.until[key] = nil }
+            return Self.now >= until
+        }
+    }
+
+    private func answered() { failures.withLock { $0.notFoundInARow = 0 } }
+
+    private func failed(_ key: String, notFound: Bool) {
+        let routeMissing = failures.withLock { f -> Bool in
+            // Bounded: a hostile server cannot grow it past a few thousand keys.
+            if f.until.count > 4096 { f.until.removeAll() }
+            f.until[key] = Self.now + Self.failureRetry
+            guard notFound else { return false }
+            f.notFoundInARow += 1
+            guard f.notFoundInARow >= Self.missingAfter else { return false }
+            f.notFoundInARow = 0
+            f.routeMissingUntil = Self.now + Self.missingRetry
+            return true
+        }
+        if routeMissing {
+            logger.warning("messagePayload answers 404: long messages are shown as getUiMessageById lists them (asking again in 10 minutes)")
+        }
     }
 
     /// A listed text's length without a trailing cut marker.
-    static func length(_ text: String) -> Int {
-        for marker in ["…", "..."] where text.hasSuffix(marker) { return text.utf16.count - marker.utf16.count }
-        return text.utf16.count
+    static func length(_ text: String) -> Int { withoutMarker(text).utf16.count }
+
+    static func withoutMarker(_ text: String) -> String {
+        for marker in ["…", "..."] where text.hasSuffix(marker) { return String(text.dropLast(marker.count)) }
+        return text
     }
 
-    private func url(taskId: String, ts: Int64, listed: String) -> URL? {
-        directory?.appendingPathComponent(CacheDirectory.key(taskId), isDirectory: true)
-            .appendingPathComponent("\(ts)-\(CacheDirectory.key(listed).prefix(16)).txt")
+    private static func key(_ taskId: String, _ ts: Int64, _ listed: String) -> String {
+        CacheDirectory.key(taskId) + "/\(ts)-\(CacheDirectory.key(listed).prefix(16)).txt"
     }
 
-    private func stored(taskId: String, ts: Int64, listed: String) -> String? {
-        url(taskId: taskId, ts: ts, listed: listed).flatMap { try? Data(contentsOf: $0) }.map { String(decoding: $0, as: UTF8.self) }
+    private func stored(_ key: String) -> String? {
+        directory.flatMap { try? Data(contentsOf: $0.appendingPathComponent(key)) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    private func store(_ whole: String, taskId: String, ts: Int64, listed: String) {
-        guard let url = url(taskId: taskId, ts: ts, listed: listed) else { return }
+    private func store(_ whole: String, _ key: String) {
+        guard let url = directory?.appendingPathComponent(key) else { return }
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])
         try? writeAtomically(Data(whole.utf8), to: url)

@@ -221,7 +221,8 @@ struct WireMessage: Decodable {
                                   partial: c.bool("partial"))
         let flagged = c.bool("truncated", "isTruncated", "textTruncated", "slimmed", "isSlimmed") ?? false
         let fullLength = c.int("textLength", "fullTextLength", "originalLength", "originalTextLength")
-        let longer = fullLength.map { $0 > (text?.count ?? 0) } ?? false
+        // (A JavaScript server counts UTF-16 units.)
+        let longer = fullLength.map { $0 > (text?.utf16.count ?? 0) } ?? false
         listed = SlimmedTexts.Listed(message: message, markedCut: flagged || longer)
     }
 }

@@ -112,9 +112,12 @@ struct MountCommand: ParsableCommand {
         filesystem.uploader.start()
         // Tasks driven elsewhere are followed by polling while their stream.log is open.
         let follower = PeriodicWorker.start(name: "log-follower", interval: 1) { filesystem.followLogs() }
-        defer { follower.stop() }
         let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
-        defer { filesystem.shutdown() }
+        defer {
+            // Nothing may write once the cache's records are taken down.
+            follower.stop()
+            filesystem.shutdown()
+        }
         do {
             try adapter.run(mountpoint: mountpoint, options: Self.fuseOptions(options, logger: logger)) {
                 logger.info("mounted \(description) on \(mountpoint)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SynapseCore
 
 @main
 /// Synchronous on purpose: `mount` runs the FUSE loop on the main thread, the one thread
@@ -7,6 +8,7 @@ struct SynapseFS: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synapsefs",
         abstract: "Mount the tasks of an InfiniSynapse agent server as folders.",
+        version: SynapseVersion.current,
         subcommands: [MountCommand.self, UnmountCommand.self, EmulatorCommand.self]
     )
 }

@@ -138,3 +138,26 @@ extension MountTests { @Suite struct SeedVariants {
         }
     }
 }}
+
+extension MountTests.SeedVariants {
+    /// A long reply of a task driven elsewhere, followed by polling while it grows: the list
+    /// shows it cut (with "…") while it runs and whole when it ends, and the log reads it
+    /// whole, once, with no rewrite.
+    @Test(arguments: ["snapshots", "increments"])
+    func aLongReplyFollowedByPollingReadsWholeOnce(mode: String) throws {
+        try withMountedEmulator([]) { emulator, mount in
+            try helper.setFaults(emulator, #"{"slimMessagesOver": 300, "slimMarker": "ellipsis", "partialsAs": "\#(mode)"}"#)
+            let foreign = "f0e1d2c3-0000-4000-8000-00000000000b"
+            try variants.startForeignTask(emulator, foreign, "Slowly and at length [emu:words 250] [emu:delay 40]")
+            let out = mount.cacheDirectory.deletingLastPathComponent().appendingPathComponent("tail.out")
+            #expect(waitUntil(10) { FileManager.default.fileExists(atPath: mount.path("tasks/\(foreign)/stream.log")) })
+            let tail = try ChildProcess(["tail", "-n", "+1", "-s", "0.2", "-f", mount.path("tasks/\(foreign)/stream.log")], output: out)
+            defer { tail.stop() }
+            #expect(serverHasCompleted(emulator, foreign))
+            #expect(waitUntil(10) { ((try? String(contentsOf: out, encoding: .utf8)) ?? "").contains("Done: report.md") })
+            let log = try String(contentsOfFile: mount.path("tasks/\(foreign)/stream.log"), encoding: .utf8)
+            live.expectEveryFinalTextOnce(log, try wholeTexts(emulator, foreign))
+            #expect(!log.contains("rewritten") && !log.contains("changed") && !log.contains("…"), "\(log)")
+        }
+    }
+}

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
-import SynapseClient
 import SynapseCore
+import Logging
+import Synchronization
+@testable import SynapseClient
 
 /// `getUiMessageById` slims long texts (seed L142); the client makes them whole with
 /// `messagePayload` (L143), learns how this server cuts, and fetches each whole text once.
@@ -72,5 +74,70 @@ import SynapseCore
             return curl.terminationStatus
         }
         #expect(result == 0)
+    }
+}
+
+/// The rules of `SlimmedTexts` with a scripted payload source.
+@Suite struct SlimmedTextRuleTests {
+    func listed(_ ts: Int64, _ text: String, partial: Bool = false, marked: Bool = false) -> SlimmedTexts.Listed {
+        SlimmedTexts.Listed(message: TaskMessage(ts: ts, type: "say", say: "text", text: text, partial: partial), markedCut: marked)
+    }
+
+    func texts() -> SlimmedTexts { SlimmedTexts(directory: nil, server: "http://test", logger: Logger(label: "test")) }
+
+    /// A server that cannot be reached fails the listing: a cut text is never passed on as final.
+    @Test func anUnreachableServerFailsTheListingInsteadOfServingACutText() {
+        let slimmed = texts()
+        #expect(throws: RemoteError.self) {
+            try slimmed.complete([listed(1, "x", marked: true)], taskId: "t") { (_) throws(RemoteError) -> String? in throw .timedOut("payload") }
+        }
+    }
+
+    /// The cut length is learnt only from a text the whole one starts with and is longer than,
+    /// never below the floor, and a marked short text teaches nothing.
+    @Test func onlyARealCutTeachesTheCutLength() throws {
+        let slimmed = texts()
+        let short = String(repeating: "a", count: 100)
+        _ = try slimmed.complete([listed(1, short, marked: true)], taskId: "t") { (_) throws(RemoteError) -> String? in short + "b" }
+        #expect(slimmed.current.cutAt == nil)
+        let long = String(repeating: "c", count: 300)
+        _ = try slimmed.complete([listed(2, long)], taskId: "t") { (_) throws(RemoteError) -> String? in "something else entirely" }
+        #expect(slimmed.current.cutAt == nil)
+        _ = try slimmed.complete([listed(3, long + "…")], taskId: "t") { (_) throws(RemoteError) -> String? in long + "ddd" }
+        #expect(slimmed.current.cutAt == 300)
+    }
+
+    /// A 404 for one message is that message's; only several in a row close the route, and a
+    /// growing message is never fetched, its cut marker dropped.
+    @Test func notFoundIsPerMessageAndGrowingMessagesAreNotFetched() throws {
+        let slimmed = texts()
+        let asked = Mutex<[Int64]>([])
+        let result = try slimmed.complete([listed(1, "gone", marked: true), listed(2, "here", marked: true),
+                                           listed(3, "growing…", partial: true, marked: true)], taskId: "t") { (ts) throws(RemoteError) -> String? in
+            asked.withLock { $0.append(ts) }
+            if ts == 1 { throw .notFound("message") }
+            return "here and more"
+        }
+        #expect(asked.withLock { $0 } == [1, 2])
+        #expect(result.map(\.text) == ["gone", "here and more", "growing"])
+        // Asked again within the retry time: the missing one is not, the stored one is not fetched.
+        asked.withLock { $0.removeAll() }
+        _ = try slimmed.complete([listed(1, "gone", marked: true)], taskId: "t") { (ts) throws(RemoteError) -> String? in
+            asked.withLock { $0.append(ts) }
+            return nil
+        }
+        #expect(asked.withLock { $0 }.isEmpty)
+    }
+
+    /// A list that marks every text cut costs a bounded number of fetches per read.
+    @Test func fetchesPerListingAreBounded() throws {
+        let slimmed = texts()
+        let count = Mutex(0)
+        let many = (1...1000).map { listed(Int64($0), "t\($0)", marked: true) }
+        _ = try slimmed.complete(many, taskId: "t") { (_) throws(RemoteError) -> String? in
+            count.withLock { $0 += 1 }
+            return "whole"
+        }
+        #expect(count.withLock { $0 } == SlimmedTexts.fetchesPerListing)
     }
 }

@@ -210,7 +210,8 @@ extension TranscriptLogTests {
         let snapshots = try open()
         streamed(snapshots, ["The", "The quarterly", "The quarterly numbers show", "The quarterly numbers show steady growth"],
                  final: "The quarterly numbers show steady growth")
-        let increments = try TranscriptLog(taskId: "t2", directory: directory) {}
+        // (Another server: what partials carry is learnt once per mount's log directory.)
+        let increments = try TranscriptLog(taskId: "t2", directory: directory.appendingPathComponent("other")) {}
         streamed(increments, ["The", " quarterly", " numbers show", " steady growth"], final: "The quarterly numbers show steady growth")
         #expect(try contents(increments) == (try contents(snapshots)))
         #expect(occurrences(of: "The quarterly numbers show steady growth", in: try contents(increments)) == 1)
@@ -332,5 +333,76 @@ extension TranscriptLogTests {
         _ = try f.list("tasks")
         f.fs.followLogs()
         #expect(String(decoding: try f.read(fh), as: UTF8.self).contains("South: flat"))
+    }
+}
+
+@Suite struct PeriodicWorkerTests {
+    /// `stop()` ends the loop, cancels the tick in progress, and a second call returns at once.
+    @Test func stopCancelsTheTickInProgressAndEndsTheLoop() {
+        let ticks = Mutex(0)
+        let sawCancellation = Mutex(false)
+        let worker = PeriodicWorker.start(name: "test-worker", interval: 0.01) {
+            ticks.withLock { $0 += 1 }
+            // A tick that waits on something: it ends once its cancellation is set.
+            let deadline = Date().addingTimeInterval(5)
+            while Cancellation.current?.isCancelled != true, Date() < deadline { usleep(1000) }
+            sawCancellation.withLock { $0 = Cancellation.current?.isCancelled == true }
+        }
+        while ticks.withLock({ $0 }) == 0 { usleep(1000) }
+        let start = Date()
+        worker.stop()
+        worker.stop()
+        #expect(Date().timeIntervalSince(start) < 2)
+        #expect(sawCancellation.withLock { $0 })
+        let after = ticks.withLock { $0 }
+        usleep(50_000)
+        #expect(ticks.withLock { $0 } == after)
+    }
+}
+
+extension TranscriptLogTests {
+    /// A poll that is ahead of the events (a first reconcile, a status read) is no evidence:
+    /// a lagging snapshot after it teaches nothing and adds nothing, and the final text ends
+    /// the message once.
+    @Test func aLaggingSnapshotAfterAPollTeachesNothing() throws {
+        let log = try open()
+        log.apply(contentsOf: [snapshot(7000, "Hello wor")])
+        log.apply(snapshot(7000, "Hello"), from: .partialEvent)
+        log.apply(snapshot(7000, "Hello world"), from: .partialEvent)
+        log.apply(snapshot(7000, "Hello world!", partial: false))
+        let text = try contents(log)
+        #expect(occurrences(of: "Hello world!", in: text) == 1 && !text.contains("rewritten") && !text.contains("HelloHello"), "\(text)")
+        // Snapshots elsewhere still read as snapshots.
+        log.apply(snapshot(8000, "Second message, long enough"), from: .partialEvent)
+        log.apply(snapshot(8000, "Second message, long enough to settle it"), from: .partialEvent)
+        log.apply(snapshot(8000, "Second message, long enough to settle it.", partial: false))
+        #expect(occurrences(of: "Second message, long enough to settle it.", in: try contents(log)) == 1)
+    }
+
+    /// A final text that contradicts what the learnt kind built makes the kind learnt again.
+    @Test func aContradictingFinalTextForgetsTheKind() throws {
+        let log = try open()
+        streamed(log, ["abc", "abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123"], final: "abcdefghijklmnopqrstuvwxyz0123")
+        // Wrongly taken as snapshots: these are increments repeating the start.
+        log.apply(snapshot(9000, "abcdefghijklmnopqrstuvwxyz"), from: .partialEvent)
+        log.apply(snapshot(9000, "abcdefghijklmnopqrstuvwxyz!"), from: .partialEvent)
+        log.apply(snapshot(9000, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz!", partial: false))
+        log.apply(snapshot(9100, "one"), from: .partialEvent)
+        log.apply(snapshot(9100, " two"), from: .partialEvent)
+        log.apply(snapshot(9100, "one two", partial: false))
+        let text = try contents(log)
+        #expect(occurrences(of: "one two\n", in: text) == 1 && occurrences(of: "rewritten", in: text) == 1, "\(text)")
+    }
+
+    /// A `message.partial` whose message says `partial: false` in increments ends the message
+    /// with its last piece.
+    @Test func aFinalPartialEventOfIncrementsEndsWithItsLastPiece() throws {
+        let log = try open()
+        log.apply(snapshot(7000, "One"), from: .partialEvent)
+        log.apply(snapshot(7000, " two"), from: .partialEvent)
+        log.apply(snapshot(7000, " three", partial: false), from: .partialEvent)
+        log.apply(snapshot(7100, "Next", partial: false))
+        let text = try contents(log)
+        #expect(text.contains("One two three\n\n[") && !text.contains("continued"), "\(text)")
     }
 }

@@ -38,13 +38,14 @@ public final class PeriodicWorker: Sendable {
         wake.unlock()
     }
 
-    /// Ends the loop and waits for it (a tick in progress finishes first).
+    /// Ends the loop and waits for it (a tick in progress finishes first). Only the first call
+    /// waits; later ones return at once.
     public func stop() {
         wake.lock()
-        stopping.store(true, ordering: .releasing)
+        let first = !stopping.exchange(true, ordering: .acquiringAndReleasing)
         cancellation.cancel()
         wake.signal()
         wake.unlock()
-        ended.wait()
+        if first { ended.wait() }
     }
 }

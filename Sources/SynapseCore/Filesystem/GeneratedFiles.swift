@@ -30,7 +30,7 @@ enum GeneratedFiles {
         return data
     }
 
-    static func mountStatus(server: String, cacheDirectory: String, health: ServerHealth.Snapshot, cache: CacheBudget.Snapshot,
+    static func mountStatus(server: String, mountedAt: Date, cacheDirectory: String, health: ServerHealth.Snapshot, cache: CacheBudget.Snapshot,
                             events: EventStream.Snapshot, uploads: [[String: Any]], openHandles: Int, inodes: Int) -> Data {
         var stream: [String: Any] = ["state": events.phase.rawValue, "connId": events.connId, "reconnects": events.reconnects]
         stream["lastEventAt"] = events.lastEventAt.map(iso8601)
@@ -43,6 +43,9 @@ enum GeneratedFiles {
         connection["lastErrorAt"] = health.lastErrorAt.map(iso8601)
         connection["lastSuccessAt"] = health.lastSuccessAt.map(iso8601)
         return json([
+            "version": SynapseVersion.current,
+            "pid": Int(getpid()),
+            "mountedAt": iso8601(mountedAt),
             "server": server,
             "connection": connection,
             "eventStream": stream,

@@ -407,7 +407,7 @@ public final class SynapseFilesystem: Sendable {
     }
 
     private func mountStatus() -> Data {
-        GeneratedFiles.mountStatus(server: configuration.serverDescription,
+        GeneratedFiles.mountStatus(server: configuration.serverDescription, mountedAt: mountedAt,
                                    cacheDirectory: configuration.cacheDirectory.root.path,
                                    health: health.current, cache: cache.budget.snapshot, events: events.snapshot, uploads: uploadsStatus(),
                                    openHandles: handles.count, inodes: inodes.count)

@@ -33,10 +33,9 @@ extension TaskStatus {
     /// text (`command: npm test`, `followup: Which region?`); nil when nothing is asked.
     public static func question(in messages: [TaskMessage]?) -> String? {
         guard let last = messages?.last(where: { !($0.partial ?? false) }), last.isQuestion else { return nil }
-        let firstLine = (last.text ?? "").split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        let text = firstLine.count > questionLimit ? firstLine.prefix(questionLimit - 1) + "…" : firstLine
-        let line = (last.ask ?? "question") + (text.isEmpty ? "" : ": " + text)
         // Control characters from the server never reach a terminal that cats the file.
-        return String(line.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
+        let firstLine = (last.text ?? "").split(whereSeparator: \.isNewline).first ?? ""
+        let text = TranscriptRenderer.singleLine(firstLine, limit: questionLimit)
+        return TranscriptRenderer.singleLine(last.ask ?? "question", limit: 40) + (text.isEmpty ? "" : ": " + text)
     }
 }

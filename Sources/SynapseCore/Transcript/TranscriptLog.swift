@@ -11,6 +11,9 @@ public final class TranscriptLog: Sendable {
         var hash: UInt64
         var final: Bool
         var removed = false
+        /// Shown only from `message.partial` events (nil in records written before it was kept):
+        /// only such a sequence tells what kind partials are, a poll may be ahead of them.
+        var fromEvents: Bool?
     }
 
     struct State: Codable {
@@ -23,14 +26,11 @@ public final class TranscriptLog: Sendable {
         /// Notices that arrived while a message was still growing: written when its block ends,
         /// so they never split a message's text.
         var waitingNotices: [String] = []
-        /// Whether this server's `message.partial` events carry only what is new (true) or the
-        /// whole text so far (false); nil until an event told (the seed allows both).
-        var partialsAreIncrements: Bool?
-        /// When a `message.partial` event last grew each open message (not saved): while events
-        /// feed a message, polled snapshots of it are older news and are left out.
-        var streamedAt: [Int64: Date] = [:]
+        /// When (seconds of uptime) a `message.partial` event last came for each open message
+        /// (not saved): while events feed a message, polled snapshots of it are left out.
+        var streamedAt: [Int64: Double] = [:]
 
-        enum CodingKeys: String, CodingKey { case messages, openTs, length, waitingNotices, partialsAreIncrements }
+        enum CodingKeys: String, CodingKey { case messages, openTs, length, waitingNotices }
     }
 
     /// Where a snapshot of a message comes from.
@@ -50,14 +50,19 @@ public final class TranscriptLog: Sendable {
     let taskId: String
     private let dataURL: URL
     private let stateURL: URL
+    // Lock order: `state`, then `partials`'s own (a leaf).
     private let state: Mutex<State>
+    private let partials: PartialKind
     private let fd: Int32
     /// Called after every append (the kernel is told the file grew).
     private let onGrowth: @Sendable () -> Void
 
-    init(taskId: String, directory: URL, onGrowth: @escaping @Sendable () -> Void) throws(FSError) {
+    /// `partials` is the mount's shared knowledge of partial events (its own, kept in
+    /// `directory`, when nil).
+    init(taskId: String, directory: URL, partials: PartialKind? = nil, onGrowth: @escaping @Sendable () -> Void) throws(FSError) {
         self.taskId = taskId
         self.onGrowth = onGrowth
+        self.partials = partials ?? PartialKind(directory: directory)
         let key = CacheDirectory.key(taskId)
         dataURL = directory.appendingPathComponent(key + ".log")
         stateURL = directory.appendingPathComponent(key + ".json")
@@ -99,8 +104,9 @@ public final class TranscriptLog: Sendable {
     /// grow any more.
     public func apply(_ message: TaskMessage, from source: Source = .whole) {
         append { s in
-            if source == .partialEvent, message.partial ?? false { return Self.renderPartialEvent(message, into: &s) }
-            return Self.render(message, into: &s)
+            // A partial event is partial unless it says otherwise.
+            guard source == .partialEvent else { return Self.render(message, into: &s, partials: partials) }
+            return Self.renderPartialEvent(message, final: message.partial == false, into: &s, partials: partials)
         }
     }
 
@@ -109,44 +115,68 @@ public final class TranscriptLog: Sendable {
     public func apply(contentsOf messages: [TaskMessage]) {
         append { s in
             var out = ""
-            for message in messages { out += Self.render(message, into: &s) }
+            for message in messages { out += Self.render(message, into: &s, partials: partials) }
             return out
         }
     }
 
+    static var uptime: Double { ProcessInfo.processInfo.systemUptime }
+
     /// The text a `message.partial` event adds: its text is the whole text so far, or only
-    /// what is new; which one is learnt from the first event that does not repeat what is shown.
-    private static func renderPartialEvent(_ message: TaskMessage, into s: inout State) -> String {
+    /// what is new. Which one is learnt from a message fed only by events: one that does not
+    /// repeat what they showed is an increment; one that repeats at least `settlingLength`
+    /// bytes of it and adds more is a snapshot. Until then, a partial that repeats what is
+    /// shown is taken as a snapshot, and one that does not, after a poll, waits for the final text.
+    private static func renderPartialEvent(_ message: TaskMessage, final: Bool, into s: inout State, partials: PartialKind) -> String {
         let textBytes = Array((message.text ?? "").utf8)
         guard var shown = s.messages[message.ts] else {
-            s.streamedAt[message.ts] = Date()
-            return render(message, into: &s, fromEvent: true)
+            if !final { s.streamedAt[message.ts] = uptime }
+            let out = render(message, into: &s, fromEvent: true, partials: partials)
+            s.messages[message.ts]?.fromEvents = true
+            return out
         }
-        // After its final text, a partial is late news.
-        guard !shown.final, !shown.removed else { return "" }
-        s.streamedAt[message.ts] = Date()
+        // After its final text, a partial is late news; an empty one says nothing.
+        guard !shown.final, !shown.removed, !textBytes.isEmpty || final else { return "" }
+        s.streamedAt[message.ts] = uptime
         let repeatsShown = textBytes.count >= shown.bytes && hash(textBytes[..<shown.bytes]) == shown.hash
-        if s.partialsAreIncrements == nil {
-            if !repeatsShown { s.partialsAreIncrements = true }
-            else if textBytes.count > shown.bytes, shown.bytes >= settlingLength { s.partialsAreIncrements = false }
+        var kind = partials.current
+        if kind == nil, shown.fromEvents == true {
+            if !repeatsShown { kind = .increments }
+            else if textBytes.count > shown.bytes, shown.bytes >= settlingLength { kind = .snapshots }
+            if let kind { partials.learn(kind) }
         }
-        guard s.partialsAreIncrements == true else { return render(message, into: &s, fromEvent: true) }
-        guard !textBytes.isEmpty else { return "" }
-        var out = ""
-        if s.openTs != message.ts {
-            out += closeOpenBlock(&s)
-            out += TranscriptRenderer.header(for: message) + " (continued)\n"
-            s.openTs = message.ts
+        switch kind {
+        case .increments? where !(final && repeatsShown):
+            var out = ""
+            if s.openTs != message.ts {
+                out += closeOpenBlock(&s)
+                out += TranscriptRenderer.header(for: message) + " (continued)\n"
+                s.openTs = message.ts
+            }
+            out += String(decoding: textBytes, as: UTF8.self)
+            shown.bytes += textBytes.count
+            shown.hash = hash(textBytes[...], continuing: shown.hash)
+            s.messages[message.ts] = shown
+            if final { out += finish(message.ts, lastText: message.text ?? "", into: &s) }
+            return out
+        case nil where !repeatsShown && !final:
+            return ""
+        default:
+            return render(message, into: &s, fromEvent: true, partials: partials)
         }
-        out += String(decoding: textBytes, as: UTF8.self)
-        shown.bytes += textBytes.count
-        shown.hash = hash(textBytes[...], continuing: shown.hash)
-        s.messages[message.ts] = shown
-        return out
+    }
+
+    /// Ends a message's block: its text is final.
+    private static func finish(_ ts: Int64, lastText: String, into s: inout State) -> String {
+        s.messages[ts]?.final = true
+        s.streamedAt[ts] = nil
+        guard s.openTs == ts else { return "" }
+        s.openTs = nil
+        return ending(lastText) + flushNotices(&s)
     }
 
     /// The text one snapshot adds to the log, updating what the state says is shown.
-    private static func render(_ message: TaskMessage, into s: inout State, fromEvent: Bool = false) -> String {
+    private static func render(_ message: TaskMessage, into s: inout State, fromEvent: Bool = false, partials: PartialKind? = nil) -> String {
         let text = message.text ?? ""
         let isFinal = !(message.partial ?? false)
         let textBytes = Array(text.utf8)
@@ -176,7 +206,7 @@ public final class TranscriptLog: Sendable {
             // nothing new: no "(continued)" header for it. Nor does a poll of a message events
             // are feeding (it may be behind them, or partials may be increments).
             if !isFinal && textBytes.count < shown.bytes { return "" }
-            if !isFinal, !fromEvent, let at = s.streamedAt[message.ts], Date().timeIntervalSince(at) < streamedWindow { return "" }
+            if !isFinal, !fromEvent, let at = s.streamedAt[message.ts], uptime - at < streamedWindow { return "" }
             if !isFinal && extends && textBytes.count == shown.bytes { return "" }
             if s.openTs != message.ts {
                 out += closeOpenBlock(&s)
@@ -187,8 +217,11 @@ public final class TranscriptLog: Sendable {
                 out += String(decoding: textBytes[shown.bytes...], as: UTF8.self)
             } else {
                 out += "\n~~ rewritten ~~\n" + text
+                // Events built this text by the learnt kind, and the final text says otherwise.
+                if isFinal, shown.fromEvents == true { partials?.forget() }
             }
-            shown = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: isFinal)
+            shown = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: isFinal,
+                          fromEvents: fromEvent && shown.fromEvents == true)
             s.messages[message.ts] = shown
             if isFinal {
                 out += Self.ending(text)

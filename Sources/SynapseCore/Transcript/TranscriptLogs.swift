@@ -15,16 +15,20 @@ final class TranscriptLogs: Sendable {
     }
 
     private let directory: URL
+    /// What partial events carry, learnt once for every task of the server.
+    private let partials: PartialKind
     private let state = Mutex(State())
     private let growth = Mutex<[@Sendable (String) -> Void]>([])
 
     init(stateDirectory: URL) {
         directory = stateDirectory.appendingPathComponent("logs", isDirectory: true)
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        partials = PartialKind(directory: directory)
     }
 
     func log(for taskId: String) throws(FSError) -> TranscriptLog {
         if let log = state.withLock({ $0.logs[taskId] }) { return log }
-        let log = try TranscriptLog(taskId: taskId, directory: directory) { [weak self] in self?.grew(taskId) }
+        let log = try TranscriptLog(taskId: taskId, directory: directory, partials: partials) { [weak self] in self?.grew(taskId) }
         return state.withLock { s in
             if let existing = s.logs[taskId] { return existing }
             s.logs[taskId] = log
@@ -51,10 +55,11 @@ final class TranscriptLogs: Sendable {
     func claimFirstUse(_ taskId: String) -> Bool { state.withLock { $0.reconciled.insert(taskId).inserted } }
 
     /// The server says these tasks changed (`state.ready`, a new `updated_at` or status in the
-    /// list): the logs in use this run among them are reconciled soon.
+    /// list): those whose stream.log is open are reconciled soon (the others catch up at
+    /// their next open).
     func requestReconcile(_ taskIds: some Sequence<String>) {
         state.withLock { s in
-            for id in taskIds where s.reconciled.contains(id) { s.reconcileRequests.insert(id) }
+            for id in taskIds where s.readers[id] != nil { s.reconcileRequests.insert(id) }
         }
     }
 

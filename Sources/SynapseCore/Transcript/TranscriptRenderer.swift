@@ -13,12 +13,21 @@ public enum TranscriptRenderer {
         if message.isCompletion { return "result" }
         if message.isFailure { return "error" }
         // A plain question needs no kind; an approval, an upload request and the like say theirs.
-        if message.type == "ask" { return message.ask.map { $0 == "followup" ? "agent asks" : "agent asks (\($0))" } ?? "agent asks" }
+        if message.type == "ask" {
+            return message.ask.map { $0 == "followup" ? "agent asks" : "agent asks (\(singleLine($0, limit: 40)))" } ?? "agent asks"
+        }
         switch message.say {
         case "task", "user_feedback": return "user"
         case "text", "reasoning", nil: return "agent"
-        default: return "agent (\(message.say!))"
+        default: return "agent (\(singleLine(message.say!, limit: 40)))"
         }
+    }
+
+    /// A server's words made safe for one line of a file a terminal may show: control
+    /// characters (newlines, escapes) blanked, at most `limit` characters.
+    static func singleLine(_ text: some StringProtocol, limit: Int) -> String {
+        let clean = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+        return clean.count > limit ? clean.prefix(limit - 1) + "…" : clean
     }
 
     static func timestamp(_ ms: Int64) -> String {

@@ -116,6 +116,8 @@ final class AgentRuns: Sendable {
             for i in 0..<step { new += (count + i == 0 ? "" : " ") + Self.vocabulary[(count + i) % Self.vocabulary.count] }
             text += new
             count += step
+            // The transcript holds the message as it grows, as a poll of a real server shows it.
+            store(taskId, EmulatedMessage(ts: ts, type: "say", say: "text", text: text, partial: true))
             let shown = EmulatedMessage(ts: ts, type: "say", say: "text", text: increments ? new : text, partial: true)
             hub.publish(.message("partial", taskId: taskId, shown), taskId: taskId)
             if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) } else { await Task.yield() }

@@ -55,7 +55,7 @@ struct EmulatedMessage: Codable, Sendable {
         case "flag":
             object["text"] = cut
             object["truncated"] = true
-            object["textLength"] = text.count
+            object["textLength"] = text.utf16.count
         default:
             object["text"] = cut
         }
