@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Builds the emulator's application: its router can be driven in tests, or served live.
 public func buildApplication(configuration: EmulatorConfiguration, logger: Logger,
@@ -36,13 +37,15 @@ public func buildApplication(configuration: EmulatorConfiguration, logger: Logge
 public final class EmulatorServer: Sendable {
     public let port: Int
     public let apiKey: String
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    private init(port: Int, apiKey: String, task: Task<Void, any Error>) {
+    private init(port: Int, apiKey: String, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
         self.apiKey = apiKey
+        self.group = group
         self.task = task
     }
 
@@ -53,12 +56,15 @@ public final class EmulatorServer: Sendable {
             continuation.yield(port)
             continuation.finish()
         }
+        // A service group, so stopping is a graceful shutdown (open streams end, nothing is
+        // logged as an error), not a cancellation.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             defer { continuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         for await port in ports {
-            return EmulatorServer(port: port, apiKey: configuration.apiKeys.first ?? "", task: task)
+            return EmulatorServer(port: port, apiKey: configuration.apiKeys.first ?? "", group: group, task: task)
         }
         let outcome = await task.result
         if case .failure(let error) = outcome { throw EmulatorError.startFailed("\(error)") }
@@ -78,7 +84,7 @@ public final class EmulatorServer: Sendable {
     }
 
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 

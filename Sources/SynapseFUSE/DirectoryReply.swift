@@ -19,13 +19,13 @@ enum DirectoryReply {
                     var param: fuse_entry_param
                     if entry.isDotEntry {
                         param = fuse_entry_param()
-                        param.attr = FuseReplies.stat(entry.attributes)
+                        param.attr = FuseReplies.stat(entry.attributes, owner: fs.owner)
                     } else {
-                        param = FuseReplies.entry(fs.acceptPlusEntry(entry))
+                        param = FuseReplies.entry(fs.acceptPlusEntry(entry), owner: fs.owner)
                     }
                     return fuse_add_direntry_plus(req, buffer + used, size - used, name, &param, next)
                 }
-                var st = FuseReplies.stat(entry.attributes)
+                var st = FuseReplies.stat(entry.attributes, owner: fs.owner)
                 let needed = fuse_add_direntry(req, nil, 0, name, &st, next)
                 guard used + needed <= size else { return 0 }
                 return fuse_add_direntry(req, buffer + used, size - used, name, &st, next)

@@ -21,7 +21,7 @@ enum FuseOperations {
         ops.lookup = { req, parent, name in
             let name = String(cString: name!)
             FuseOperations.reply(req) { (fs) throws(FSError) in
-                var param = FuseReplies.entry(try fs.lookup(parent: parent, name: name))
+                var param = FuseReplies.entry(try fs.lookup(parent: parent, name: name), owner: fs.owner)
                 fuse_reply_entry(req, &param)
             }
         }
@@ -39,7 +39,7 @@ enum FuseOperations {
         ops.getattr = { req, ino, _ in
             FuseOperations.reply(req) { (fs) throws(FSError) in
                 let attributes = try fs.getattr(ino)
-                var st = FuseReplies.stat(attributes)
+                var st = FuseReplies.stat(attributes, owner: fs.owner)
                 fuse_reply_attr(req, &st, attributes.isVolatile ? 0 : fs.attributeTimeout)
             }
         }
@@ -48,7 +48,7 @@ enum FuseOperations {
             let handle = fi.map { $0.pointee.fh }
             FuseOperations.reply(req) { (fs) throws(FSError) in
                 let attributes = try fs.setattr(ino, size: size, handle: handle)
-                var st = FuseReplies.stat(attributes)
+                var st = FuseReplies.stat(attributes, owner: fs.owner)
                 fuse_reply_attr(req, &st, attributes.isVolatile ? 0 : fs.attributeTimeout)
             }
         }
@@ -74,7 +74,7 @@ enum FuseOperations {
         ops.mkdir = { req, parent, name, _ in
             let name = String(cString: name!)
             FuseOperations.reply(req) { (fs) throws(FSError) in
-                var param = FuseReplies.entry(try fs.mkdir(parent: parent, name: name))
+                var param = FuseReplies.entry(try fs.mkdir(parent: parent, name: name), owner: fs.owner)
                 fuse_reply_entry(req, &param)
             }
         }
@@ -110,7 +110,7 @@ enum FuseOperations {
                 fi!.pointee.fh = opened.handle
                 fi!.pointee.direct_io = opened.directIO ? 1 : 0
                 fi!.pointee.keep_cache = opened.keepCache ? 1 : 0
-                var param = FuseReplies.entry(entry)
+                var param = FuseReplies.entry(entry, owner: fs.owner)
                 if fuse_reply_create(req, &param, fi) != 0 { fs.release(opened.handle) }
             }
         }

@@ -4,10 +4,7 @@ import SynapseCore
 
 /// Turns the core's reply values into libfuse structures.
 enum FuseReplies {
-    static let uid = getuid()
-    static let gid = getgid()
-
-    static func stat(_ a: FileAttributes) -> stat {
+    static func stat(_ a: FileAttributes, owner: Owner) -> stat {
         var st = Glibc.stat()
         st.st_ino = UInt(a.inode)
         st.st_mode = (a.kind == .directory ? S_IFDIR : S_IFREG) | mode_t(a.permissions)
@@ -16,8 +13,8 @@ enum FuseReplies {
         st.st_blocks = blkcnt_t((a.size + 511) / 512)
         // Tools size their reads by st_blksize: 1 MiB matches the largest FUSE read.
         st.st_blksize = 1 << 20
-        st.st_uid = uid
-        st.st_gid = gid
+        st.st_uid = owner.uid
+        st.st_gid = owner.gid
         let t = timespec(a.modified)
         st.st_mtim = t
         st.st_ctim = t
@@ -25,11 +22,11 @@ enum FuseReplies {
         return st
     }
 
-    static func entry(_ e: Entry) -> fuse_entry_param {
+    static func entry(_ e: Entry, owner: Owner) -> fuse_entry_param {
         var param = fuse_entry_param()
         param.ino = fuse_ino_t(e.inode)
         param.generation = 1
-        param.attr = stat(e.attributes)
+        param.attr = stat(e.attributes, owner: owner)
         param.attr_timeout = e.attributes.isVolatile ? 0 : e.timeout
         param.entry_timeout = e.timeout
         return param

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SynapseCore
 
 @main
@@ -11,4 +12,19 @@ struct SynapseFS: ParsableCommand {
         version: SynapseVersion.current,
         subcommands: [MountCommand.self, UnmountCommand.self, EmulatorCommand.self]
     )
+
+    /// mount(8)'s helper calls (`mount.fuse.synapsefs SPEC DIR -o …`) are `mount` in disguise.
+    static func main() {
+        let names = Set(configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"])
+        do {
+            if let arguments = try FstabHelper.mountArguments(CommandLine.arguments, subcommands: names) {
+                Self.main(arguments)
+                return
+            }
+        } catch {
+            FileHandle.standardError.write(Data("synapsefs: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+        Self.main(nil)
+    }
 }

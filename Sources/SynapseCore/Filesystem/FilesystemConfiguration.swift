@@ -23,9 +23,26 @@ public struct FilesystemConfiguration: Sendable {
     public var othersMayWrite = false
     /// `echo delete > ctl` deletes the task only when set (`--allow-delete`).
     public var allowDelete = false
+    /// Who files and folders belong to (`--uid`, `--gid`; default: who mounted).
+    public var owner = Owner(uid: getuid(), gid: getgid())
+    /// Mode bits taken away from every file and folder (`--umask`).
+    public var umask: UInt16 = 0
+    /// Mounted read-only (`--read-only`, `-o ro`): nothing shows a write bit, the kernel refuses writes.
+    public var readOnly = false
 
     public init(serverDescription: String, cacheDirectory: CacheDirectory) {
         self.serverDescription = serverDescription
         self.cacheDirectory = cacheDirectory
+    }
+}
+
+/// The owner every node of the mount shows.
+public struct Owner: Sendable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(uid: UInt32, gid: UInt32) {
+        self.uid = uid
+        self.gid = gid
     }
 }

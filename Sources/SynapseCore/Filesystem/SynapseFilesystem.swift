@@ -308,11 +308,18 @@ public final class SynapseFilesystem: Sendable {
     /// A node's attributes. Writable nodes are writable by their owner only (with
     /// `default_permissions` the kernel enforces it for other users), unless the mount was
     /// started with `--allow-other-writes`.
+    /// The attributes as shown: the owner's modes, widened for other writers, narrowed by
+    /// a read-only mount and the umask.
     private func attributes(of key: NodeKey, inode: UInt64) throws(FSError) -> FileAttributes {
         var attributes = try ownerAttributes(of: key, inode: inode)
         if configuration.othersMayWrite, attributes.permissions & 0o200 != 0 { attributes.permissions |= 0o022 }
+        if configuration.readOnly { attributes.permissions &= ~0o222 }
+        attributes.permissions &= ~configuration.umask
         return attributes
     }
+
+    /// Who every node belongs to.
+    public var owner: Owner { configuration.owner }
 
     private func ownerAttributes(of key: NodeKey, inode: UInt64) throws(FSError) -> FileAttributes {
         switch key {

@@ -79,7 +79,7 @@ struct EmulatorCommand: ParsableCommand {
     }
 
     func run() throws {
-        LogSetup.bootstrap(level: logLevel)
+        LogSetup.bootstrap(.standardError, levels: LogLevelSwitch(logLevel))
         var configuration = EmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), apiKeys: apiKey)
         configuration.host = host
         configuration.port = port
@@ -107,7 +107,11 @@ struct EmulatorCommand: ParsableCommand {
             do { try await app.runService() } catch { outcome.fail(error) }
             outcome.finish()
         }
-        try outcome.wait()
+        do {
+            try outcome.wait()
+        } catch where "\(error)".contains("Address already in use") {
+            throw MountCommand.failure("port \(port) on \(host) is in use; choose another with --port, or --port 0 for a free one")
+        }
     }
 }
 

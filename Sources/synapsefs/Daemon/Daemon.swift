@@ -8,8 +8,26 @@ enum Daemon {
     private static let posixSpawnSetsid: Int16 = 0x80
     static let readyFDVariable = "SYNAPSEFS_READY_FD"
 
-    /// Starts the daemon and returns its first word: nil once mounted, or the failure message.
-    static func spawn(arguments: [String], logFile: URL) throws -> String? {
+    /// What the daemon says once it has mounted: what, the server's state, where it logs.
+    struct Summary: Codable {
+        var what: String
+        var connection: String
+        var log: String
+        /// Said on stderr: the server could not be reached, or looks wrong.
+        var warning: String?
+    }
+
+    enum Outcome {
+        case mounted(Summary)
+        case failed(String)
+    }
+
+    /// Whether this process is a daemon started by `spawn` (its parent waits for its word).
+    static var isDaemonChild: Bool { ProcessInfo.processInfo.environment[readyFDVariable] != nil }
+
+    /// Starts the daemon, its output going to `output` (crash reports land there), and waits
+    /// for its word.
+    static func spawn(arguments: [String], output logFile: URL) throws -> Outcome {
         var fds: [Int32] = [0, 0]
         // CLOEXEC: only the dup2'ed fd 3 may reach the daemon, or the parent never sees EOF.
         guard pipe(&fds) == 0 else { throw SettingsError("pipe: \(String(cString: strerror(errno)))") }
@@ -54,9 +72,18 @@ enum Daemon {
             if reply.contains(0x0A) { break }
         }
         let text = String(decoding: reply, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.hasPrefix("ready") { return nil }
-        if text.hasPrefix("error: ") { return String(text.dropFirst(7)) }
-        return text.isEmpty ? "the daemon exited before mounting; see \(logFile.path)" : text
+        if text.hasPrefix("ready ") {
+            let summary = try? JSONDecoder().decode(Summary.self, from: Data(text.dropFirst(6).utf8))
+            return .mounted(summary ?? Summary(what: "the server", connection: "unknown", log: logFile.path))
+        }
+        if text.hasPrefix("error: ") { return .failed(String(text.dropFirst(7))) }
+        return .failed(text.isEmpty ? "the daemon exited before mounting; see \(logFile.path)" : text)
+    }
+
+    /// In the daemon: tells the waiting parent it is mounted.
+    static func reportMounted(_ summary: Summary) {
+        let json = (try? JSONEncoder().encode(summary)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        report("ready " + json)
     }
 
     /// In the daemon: tells the waiting parent how the start went, once.

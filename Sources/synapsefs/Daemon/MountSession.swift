@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import SynapseClient
+import SynapseCore
+import SynapseEmulator
+import SynapseFUSE
+
+/// One mount's life in the daemon: logging, the cache lock, the server (or the built-in
+/// emulator), the filesystem and its workers, the FUSE loop, and the word to whoever waits
+/// (the parent process, systemd). Everything it starts it stops, in reverse order.
+struct MountSession {
+    let plan: MountPlan
+
+    init(_ plan: MountPlan) { self.plan = plan }
+
+    func run() throws {
+        let levels = LogLevelSwitch(plan.settings.logLevel)
+        let (destination, logFile) = try logging()
+        LogSetup.bootstrap(destination, levels: levels)
+        let logger = Logger(label: "synapsefs")
+        let logDescription = logFile?.url.path ?? (destination == .syslog ? "syslog (journalctl -t synapsefs)" : "stderr")
+
+        let lock = try CacheLock(cacheRoot: plan.cache.root, mountpoint: plan.mountpoint)
+        defer { lock.release() }
+        let server = try connect(logger: logger)
+        defer { server.emulator?.stopBlocking() }
+        for note in plan.settings.notes { logger.notice("\(note)") }
+
+        var configuration = FilesystemConfiguration(serverDescription: server.description, cacheDirectory: plan.cache)
+        configuration.allowDelete = plan.allowDelete
+        configuration.othersMayWrite = plan.allowOtherWrites
+        configuration.cacheLimit = plan.settings.cacheSize
+        configuration.freeSpaceFloor = plan.settings.minFreeSpace
+        configuration.operationTimeLimit = 2 * plan.settings.idleTimeout
+        configuration.owner = plan.owner
+        configuration.umask = plan.umask
+        configuration.readOnly = plan.readOnly
+        let filesystem = SynapseFilesystem(remote: server.client, configuration: configuration, logger: logger)
+        // Open the event stream before anything can send a prompt.
+        filesystem.events.start()
+        defer { filesystem.events.stop() }
+        // Uploads left pending or failed by an earlier run are retried from now on.
+        filesystem.uploader.start()
+        // Tasks driven elsewhere are followed by polling while their stream.log is open.
+        let follower = PeriodicWorker.start(name: "log-follower", interval: 1) { filesystem.followLogs() }
+        let housekeeping = PeriodicWorker.start(name: "housekeeping", interval: 0) {
+            if DebugSignal.waitBriefly(0.5) { logger.notice("log level now \(levels.toggleDebug()) (SIGUSR2)") }
+            logFile?.rotateIfNeeded()
+        }
+        let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
+        defer {
+            // Nothing may write once the cache's records are taken down.
+            housekeeping.stop()
+            follower.stop()
+            filesystem.shutdown()
+        }
+        do {
+            try adapter.run(mountpoint: plan.mountpoint, options: plan.fuseOptions) {
+                logger.info("mounted \(server.description) on \(plan.mountpoint)", metadata: ["server": "\(server.connection)", "log": "\(logDescription)"])
+                Daemon.reportMounted(Daemon.Summary(what: server.what, connection: server.connection, log: logDescription, warning: server.warning))
+                SystemdNotify.send(["READY=1", "MAINPID=\(getpid())", "STATUS=Mounted \(server.what) on \(plan.mountpoint)"])
+            }
+        } catch {
+            throw SettingsError(Self.explain(error.description, options: plan.fuseOptions))
+        }
+        SystemdNotify.send(["STOPPING=1", "STATUS=Unmounted \(plan.mountpoint)"])
+    }
+
+    /// Where log lines go: `--log-file` when given; in the background, syslog when the system
+    /// has one, else the cache folder's log file; in the foreground, stderr.
+    private func logging() throws -> (LogDestination, RotatingLogFile?) {
+        if let path = plan.settings.logFile {
+            let file = RotatingLogFile(URL(fileURLWithPath: path))
+            try file.attach()
+            return (.standardError, file)
+        }
+        guard Daemon.isDaemonChild else { return (.standardError, nil) }
+        if LogDestination.systemLogAvailable { return (.syslog, nil) }
+        let file = RotatingLogFile(plan.cache.root.appendingPathComponent("synapsefs.log"))
+        try file.attach()
+        return (.standardError, file)
+    }
+
+    /// The server as the mount found it.
+    struct Server {
+        var client: InfiniSynapseClient
+        var description: String
+        /// For the success line: what is mounted, and how the server answered.
+        var what: String
+        var connection: String
+        var warning: String?
+        var emulator: EmulatorServer?
+    }
+
+    /// The client for the configured server (or a started emulator), checked with one ping.
+    private func connect(logger: Logger) throws -> Server {
+        let settings = plan.settings
+        // A whole request may take twice the idle timeout: no operation outlasts that.
+        let timeouts = Timeouts(connect: settings.connectTimeout, idle: settings.idleTimeout, request: 2 * settings.idleTimeout)
+        switch settings.server {
+        case .builtInEmulator:
+            var configuration = EmulatorConfiguration(dataDirectory: plan.cache.root.appendingPathComponent("emulator-data"), apiKeys: [Self.randomKey()])
+            configuration.seedTasks = 5
+            let emulator: EmulatorServer
+            do {
+                emulator = try EmulatorServer.startBlocking(configuration: configuration, logger: Logger(label: "emulator"))
+            } catch {
+                throw SettingsError("cannot start the built-in emulator: \(error)")
+            }
+            logger.notice("no server configured: serving the built-in emulator at \(emulator.baseURL) with demo tasks")
+            let client = InfiniSynapseClient(baseURL: emulator.baseURL, apiKey: emulator.apiKey, timeouts: timeouts, stateDirectory: plan.cache.state,
+                                             autoApprovalSettings: settings.autoApprovalSettings, logger: logger)
+            return Server(client: client, description: "built-in emulator (\(emulator.baseURL))",
+                          what: "the built-in emulator with \(configuration.seedTasks) demo tasks (no server configured)",
+                          connection: "online (built-in emulator at \(emulator.baseURL))", emulator: emulator)
+        case .remote(let url, let apiKey):
+            let client = InfiniSynapseClient(baseURL: url, apiKey: apiKey, timeouts: timeouts, caFile: settings.caFile, stateDirectory: plan.cache.state,
+                                             autoApprovalSettings: settings.autoApprovalSettings, logger: logger)
+            var server = Server(client: client, description: url, what: url, connection: "online")
+            do {
+                try client.ping()
+            } catch .rejectedKey(let message) {
+                throw SettingsError("the server at \(url) rejected the API key (\(message)); set a valid key and mount again")
+            } catch .untrustedServer(let message) {
+                throw SettingsError("the TLS certificate of \(url) is not trusted (\(message)); trust its CA with --ca-file FILE or SSL_CERT_FILE")
+            } catch .notFound(let message) {
+                server.connection = "answers, but not as an InfiniSynapse server"
+                server.warning = "the server at \(url) has no /api/ai/ping (\(message)): is the URL the server's base? mounted anyway"
+                logger.warning("\(server.warning!)")
+            } catch {
+                server.connection = "unreachable (\(error))"
+                server.warning = "the server at \(url) is unreachable (\(error)); mounted anyway: cached files stay readable, and the mount reconnects"
+                logger.warning("\(server.warning!)")
+            }
+            return server
+        }
+    }
+
+    /// libfuse's refusal, with what to do about the usual causes.
+    static func explain(_ message: String, options: [String]) -> String {
+        if options.contains("allow_other") || options.contains("allow_root"), getuid() != 0 {
+            return message + "; allow_other needs 'user_allow_other' in /etc/fuse.conf for users other than root"
+        }
+        return message
+    }
+
+    private static func randomKey() -> String {
+        (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import SynapseCore
+
+/// Everything a mount needs to start, resolved once from, in this order: flags (and `-o`
+/// settings), the environment, the config file, the `agent_infini` CLI's config, defaults.
+struct MountSettings {
+    enum Server {
+        case remote(url: String, apiKey: String)
+        /// No server configured: the built-in emulator, started in the daemon.
+        case builtInEmulator
+    }
+
+    /// What was given on the command line (flags, and `-o` settings where no flag was given).
+    struct Given {
+        var server: String?
+        var apiKeyFile: String?
+        var config: String?
+        var cacheDir: String?
+        var caFile: String?
+        var backend: String?
+        var connectTimeout: Double?
+        var idleTimeout: Double?
+        var cacheSize: Int64?
+        var minFreeSpace: Int64?
+        var logLevel: Logger.Level?
+        var logFile: String?
+    }
+
+    static let backends = ["infinisynapse"]
+    static let smallestCache: Int64 = 1 << 20
+
+    var server: Server
+    var cacheRoot: URL
+    var autoApprovalSettings: Data?
+    var connectTimeout: Double = 5
+    var idleTimeout: Double = 15
+    var cacheSize: Int64 = 10 << 30
+    var minFreeSpace: Int64 = 1 << 30
+    var caFile: String?
+    var logLevel: Logger.Level = .info
+    var logFile: String?
+    /// Where the server came from, said when mounting (`--server`, a config file, …).
+    var notes: [String] = []
+
+    static func resolve(_ given: Given) throws -> MountSettings {
+        let configURL = given.config.map { URL(fileURLWithPath: $0) } ?? ConfigFile.defaultURL()
+        let config = try ConfigFile.load(configURL, explicit: given.config != nil) ?? ConfigFile()
+        let backend = given.backend ?? config.backend ?? "infinisynapse"
+        guard backends.contains(backend) else {
+            throw SettingsError("backend \"\(backend)\" is not supported by this version; it mounts: \(backends.joined(separator: ", "))")
+        }
+        var notes: [String] = []
+        let server: Server
+        let environment = ProcessInfo.processInfo.environment
+        if let url = given.server ?? config.server {
+            server = .remote(url: try checkedURL(url), apiKey: try apiKey(file: given.apiKeyFile ?? config.apiKeyFile, config: config, configURL: configURL))
+        } else if let cli = AgentInfiniConfig.find() {
+            // InfiniSynapse's own CLI is set up: its server and key, said so.
+            let key: String
+            if let env = environment["INFINISYNAPSE_API_KEY"], !env.isEmpty {
+                key = env
+            } else if let fromCLI = cli.apiKey, !fromCLI.isEmpty {
+                try PrivateFile.check(cli.file, what: "agent_infini config holding an API key")
+                key = fromCLI
+            } else {
+                key = try apiKey(file: given.apiKeyFile, config: config, configURL: configURL)
+            }
+            server = .remote(url: try checkedURL(cli.server), apiKey: key)
+            notes.append("using the server and key of agent_infini's \(cli.file.path) (pass --server or set server in \(configURL.path) to choose another)")
+        } else {
+            server = .builtInEmulator
+        }
+        let cacheRoot: URL
+        if let base = given.cacheDir ?? config.cacheDir {
+            cacheRoot = URL(fileURLWithPath: base)
+        } else {
+            let name = switch server {
+            case .remote(let url, _): "server-" + CacheDirectory.key(url).prefix(16)
+            case .builtInEmulator: "emulator"
+            }
+            cacheRoot = UserDirectories.cache.appendingPathComponent("synapsefs").appendingPathComponent(String(name))
+        }
+        var settings = MountSettings(server: server, cacheRoot: cacheRoot, autoApprovalSettings: config.autoApprovalSettings)
+        settings.notes = notes
+        settings.connectTimeout = given.connectTimeout ?? config.connectTimeout ?? settings.connectTimeout
+        settings.idleTimeout = given.idleTimeout ?? config.idleTimeout ?? settings.idleTimeout
+        settings.cacheSize = given.cacheSize ?? config.cacheSize ?? settings.cacheSize
+        settings.minFreeSpace = given.minFreeSpace ?? config.minFreeSpace ?? settings.minFreeSpace
+        settings.caFile = given.caFile ?? config.caFile ?? environment["SSL_CERT_FILE"] ?? environment["CURL_CA_BUNDLE"]
+        settings.logLevel = given.logLevel ?? config.logLevel ?? settings.logLevel
+        settings.logFile = given.logFile ?? config.logFile
+        guard settings.connectTimeout > 0, settings.idleTimeout > 0 else { throw SettingsError("timeouts must be positive") }
+        guard settings.minFreeSpace >= 0 else { throw SettingsError("the free space to leave must not be negative") }
+        guard settings.cacheSize >= smallestCache else {
+            throw SettingsError("the cache size must be at least 1M (got \(settings.cacheSize) bytes): the cache holds what is being read")
+        }
+        return settings
+    }
+
+    /// A base URL: http(s), a host, and not the API's own `/api` path (every route adds it).
+    static func checkedURL(_ text: String) throws -> String {
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw SettingsError("server \(text) is not an http(s) URL")
+        }
+        let path = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
+        if path.hasSuffix("/api") {
+            let base = text.replacingOccurrences(of: "/api/", with: "").replacingOccurrences(of: "/api", with: "")
+            throw SettingsError("server \(text) ends in /api: give the server's base URL (\(base)); synapsefs adds /api to every route")
+        }
+        return text
+    }
+
+    /// The key from `INFINISYNAPSE_API_KEY`, a key file, or the config file, in that order.
+    private static func apiKey(file: String?, config: ConfigFile, configURL: URL) throws -> String {
+        if let env = ProcessInfo.processInfo.environment["INFINISYNAPSE_API_KEY"], !env.isEmpty { return env }
+        if let file {
+            let url = URL(fileURLWithPath: file)
+            try PrivateFile.check(url, what: "API key file")
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw SettingsError("cannot read API key file \(file)") }
+            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !key.isEmpty else { throw SettingsError("API key file \(file) is empty") }
+            return key
+        }
+        if let key = config.apiKey, !key.isEmpty { return key }
+        throw SettingsError("no API key: set INFINISYNAPSE_API_KEY, pass --api-key-file FILE, or put apiKey in \(configURL.path)")
+    }
+
+    /// Refuses a free-space floor the cache's disk could never leave.
+    func checkFreeSpaceFloor() throws {
+        var fs = statvfs()
+        guard statvfs(cacheRoot.path, &fs) == 0 else { return }
+        let total = Int64(fs.f_blocks) * Int64(fs.f_frsize)
+        guard minFreeSpace < total else {
+            throw SettingsError("--min-free-space \(minFreeSpace) bytes is more than the whole disk of \(cacheRoot.path) (\(total) bytes)")
+        }
+    }
+}
