@@ -9,14 +9,14 @@ final class MountProcess {
 
     /// Starts the mount and waits until it is live; throws with the daemon's output if it is not.
     init(server: String, mountpoint: URL, cacheDirectory: URL, apiKey: String = EmulatorProcess.apiKey,
-         idleTimeout: Double = 5, extraArguments: [String] = []) throws {
+         idleTimeout: Double = 5, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         self.mountpoint = mountpoint
         self.cacheDirectory = cacheDirectory
         log = cacheDirectory.deletingLastPathComponent().appendingPathComponent("mount-\(UUID().uuidString.prefix(6)).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process = try ChildProcess([synapsefsBinary, "mount", mountpoint.path, "--server", server, "--cache-dir", cacheDirectory.path,
                                     "-f", "--connect-timeout", "2", "--idle-timeout", "\(idleTimeout)", "--log-level", "debug"] + extraArguments,
-                                   environment: ["INFINISYNAPSE_API_KEY": apiKey], output: log)
+                                   environment: ["INFINISYNAPSE_API_KEY": apiKey].merging(environment) { $1 }, output: log)
         let process = self.process
         let path = mountpoint.path
         guard waitUntil(30, { isMounted(path) || !process.isRunning }), isMounted(path) else {
@@ -65,9 +65,9 @@ struct MountScene {
     let cache: URL
 
     /// Mounts the scene's emulator on its mountpoint with its cache (the caller unmounts).
-    func mount(idleTimeout: Double = 5, extraArguments: [String] = []) throws -> MountProcess {
+    func mount(idleTimeout: Double = 5, extraArguments: [String] = [], environment: [String: String] = [:]) throws -> MountProcess {
         try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache, idleTimeout: idleTimeout,
-                         extraArguments: extraArguments)
+                         extraArguments: extraArguments, environment: environment)
     }
 }
 

@@ -20,8 +20,7 @@ struct UnmountCommand: ParsableCommand {
         guard mounted.type == "fuse.synapsefs" else {
             throw MountCommand.failure("\(path) is a \(mounted.type) mount, not synapsefs; use umount for it")
         }
-        var st = stat()
-        let dead = stat(path, &st) != 0 && errno == ENOTCONN
+        let dead = Mountpoint.isDead(path)
         let result = try fusermount(["-u"] + (lazy ? ["-z"] : []) + [path])
         if result.status == 0 {
             if dead { print("synapsefs: cleared the dead mount on \(path) (its daemon was gone)") }

@@ -10,7 +10,18 @@ enum Mountpoint {
         var source: String
     }
 
+    /// Whether `path` is a FUSE mount whose daemon is gone. (An open reaches the daemon; a
+    /// stat may be answered from the kernel's cache for a second.)
+    static func isDead(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { close(fd) }
+        return fd < 0 && errno == ENOTCONN
+    }
+
     static func check(_ path: String, allowNonEmpty: Bool) throws {
+        if isDead(path) {
+            throw SettingsError("\(path) holds a dead FUSE mount (its daemon is gone: \"Transport endpoint is not connected\"); clear it with: synapsefs unmount \(path)")
+        }
         var st = stat()
         if stat(path, &st) != 0 {
             switch errno {
