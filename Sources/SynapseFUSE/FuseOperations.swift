@@ -52,6 +52,11 @@ enum FuseOperations {
                 fuse_reply_attr(req, &st, attributes.isVolatile ? 0 : fs.attributeTimeout)
             }
         }
+        ops.readlink = { req, ino in
+            FuseOperations.reply(req) { (fs) throws(FSError) in
+                _ = try fs.readlink(ino).withCString { fuse_reply_readlink(req, $0) }
+            }
+        }
         ops.mknod = { req, parent, name, _, _ in
             let name = String(cString: name!)
             FuseOperations.reply(req) { (fs) throws(FSError) in

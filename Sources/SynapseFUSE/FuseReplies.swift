@@ -7,7 +7,12 @@ enum FuseReplies {
     static func stat(_ a: FileAttributes, owner: Owner) -> stat {
         var st = Glibc.stat()
         st.st_ino = UInt(a.inode)
-        st.st_mode = (a.kind == .directory ? S_IFDIR : S_IFREG) | mode_t(a.permissions)
+        let type: mode_t = switch a.kind {
+        case .directory: S_IFDIR
+        case .regular: S_IFREG
+        case .symlink: S_IFLNK
+        }
+        st.st_mode = type | mode_t(a.permissions)
         st.st_nlink = UInt(a.linkCount)
         st.st_size = off_t(a.size)
         st.st_blocks = blkcnt_t((a.size + 511) / 512)

@@ -10,7 +10,8 @@ struct SynapseFS: ParsableCommand {
         commandName: "synapsefs",
         abstract: "Mount the tasks of an InfiniSynapse agent server as folders.",
         version: SynapseVersion.current,
-        subcommands: [MountCommand.self, UnmountCommand.self, EmulatorCommand.self]
+        subcommands: [MountCommand.self, UnmountCommand.self, StatusCommand.self, SendCommand.self, WaitCommand.self, NewCommand.self,
+                      EmulatorCommand.self]
     )
 
     /// mount(8)'s helper calls (`mount.fuse.synapsefs SPEC DIR -o …`) are `mount` in disguise.

@@ -160,7 +160,7 @@ extension MountTests { @Suite struct CommandLine {
             let mounted = try run(["mount", "-t", "fuse.synapsefs", scene.emulator.url, mnt, "-o", options],
                                   environment: ["INFINISYNAPSE_API_KEY": ""], timeout: 60)
             #expect(mounted.status == 0, "\(mounted.stderr)")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: mnt + "/tasks").count == 2)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: mnt + "/tasks/by-name").count == 2)
             #expect(try run(["umount", mnt]).status == 0)
             #expect(waitUntil(10) { !isMounted(mnt) })
 

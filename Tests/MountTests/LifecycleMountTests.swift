@@ -34,7 +34,7 @@ extension MountTests { @Suite struct Lifecycle {
                                    "--api-key-file", keyFile.path], environment: ["INFINISYNAPSE_API_KEY": ""], timeout: 30)
             #expect(mounted.status == 0, "\(mounted.stderr)")
             #expect(isMounted(mountpoint.path))
-            #expect(try run(["ls", mountpoint.appendingPathComponent("tasks").path]).stdout.split(separator: "\n").count == 3)
+            #expect(try run(["ls", mountpoint.appendingPathComponent("tasks").path]).stdout.split(separator: "\n").filter { $0 != "by-name" }.count == 3)
             // The key reached the daemon through the key file, not argv or its environment.
             let daemons = try run(["pgrep", "-f", "synapsefs mount \(mountpoint.path)"]).stdout.split(separator: "\n")
             #expect(daemons.count == 1)
@@ -78,7 +78,7 @@ extension MountTests { @Suite struct Lifecycle {
             if !process.wait(timeout: 10) { process.stop() }
         }
         #expect(waitUntil(30) { isMounted(mountpoint.path) })
-        let tasks = try FileManager.default.contentsOfDirectory(atPath: mountpoint.appendingPathComponent("tasks").path)
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: mountpoint.appendingPathComponent("tasks/by-name").path)
         #expect(tasks.count == 5)
         let text = try String(contentsOf: log, encoding: .utf8)
         #expect(text.contains("built-in emulator"))

@@ -258,7 +258,7 @@ struct Fixture {
     let cacheRoot: URL
 
     init(remote: FakeRemote = FakeRemote(), cacheRoot: URL? = nil, ttl: Double = 10, allowDelete: Bool = false,
-         cacheLimit: Int64 = 10 << 30, operationTimeLimit: Double = 30) throws {
+         cacheLimit: Int64 = 10 << 30, operationTimeLimit: Double = 30, taskChanged: (@Sendable (TaskChange) -> Void)? = nil) throws {
         self.remote = remote
         let root = cacheRoot ?? FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-core-\(UUID().uuidString)")
         self.cacheRoot = root
@@ -270,6 +270,7 @@ struct Fixture {
         configuration.freeSpaceFloor = 0
         configuration.connId = "test-conn"
         configuration.operationTimeLimit = operationTimeLimit
+        configuration.taskChanged = taskChanged
         fs = SynapseFilesystem(remote: remote, configuration: configuration, logger: .init(label: "test"))
     }
 
@@ -281,6 +282,9 @@ struct Fixture {
         }
         return ino
     }
+
+    /// The task folders in tasks/ (without `by-name/`).
+    func taskFolders() throws(FSError) -> [String] { try list("tasks").filter { $0 != TaskCatalog.byNameFolder } }
 
     func list(_ path: String) throws(FSError) -> [String] {
         let fh = try fs.opendir(try resolve(path))

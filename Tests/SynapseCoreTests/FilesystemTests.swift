@@ -20,7 +20,7 @@ import Testing
         let remote = FakeRemote()
         for i in 0..<250 { remote.addTask(String(format: "task-%03d", i)) }
         let f = try Fixture(remote: remote)
-        let names = try f.list("tasks")
+        let names = try f.taskFolders()
         #expect(names.count == 250)
         #expect(Set(names).count == 250)
         #expect(remote.state.withLock { $0.listCalls } == 3)
@@ -58,9 +58,9 @@ import Testing
 
     @Test func anUnlistedTaskIdIsAskedOfTheServer() throws {
         let f = try fixture()
-        _ = try f.list("tasks")
+        _ = try f.taskFolders()
         f.remote.addTask("late")
-        #expect(try f.list("tasks").contains("late") == false) // the listing is cached
+        #expect(try f.taskFolders().contains("late") == false) // the listing is cached
         _ = try f.resolve("tasks/late")
         #expect(f.remote.state.withLock { $0.infoCalls } == 1)
     }
@@ -201,7 +201,7 @@ import Testing
         #expect(try f.readAll("tasks/t1/workspace/keep.bin") == content)
         f.remote.setFailure(.unreachable("connection refused"))
         let remounted = try Fixture(remote: f.remote, cacheRoot: f.cacheRoot)
-        #expect(try remounted.list("tasks") == ["t1"])
+        #expect(try remounted.taskFolders() == ["t1"])
         #expect(try remounted.readAll("tasks/t1/workspace/keep.bin") == content)
         #expect(remounted.fs.serverHealth.state == .offline)
     }
@@ -262,7 +262,7 @@ import Testing
                                              (.notFound("gone"), ENOENT)]
         for (failure, errno) in cases {
             let f = try fixture()
-            _ = try f.list("tasks")
+            _ = try f.taskFolders()
             f.remote.setFailure(failure)
             let error = #expect(throws: FSError.self) { _ = try f.readAll("tasks/t1/messages.json") }
             #expect(error?.errno == errno, "\(failure)")
@@ -274,11 +274,11 @@ import Testing
         f.remote.setFailure(.unreachable("refused"))
         let fresh = try Fixture(remote: f.remote)
         _ = try fresh.fs.mkdir(parent: try fresh.resolve("tasks"), name: "offline-draft")
-        #expect(try fresh.list("tasks") == ["offline-draft"])
+        #expect(try fresh.taskFolders() == ["offline-draft"])
         #expect(fresh.fs.serverHealth.state == .offline)
         f.remote.setFailure(.rejectedKey("1101"))
         let rejected = try Fixture(remote: f.remote)
-        #expect((#expect(throws: FSError.self) { _ = try rejected.list("tasks") })?.errno == EACCES)
+        #expect((#expect(throws: FSError.self) { _ = try rejected.taskFolders() })?.errno == EACCES)
     }
 
     @Test func writesAreRefusedAsReadOnly() throws {

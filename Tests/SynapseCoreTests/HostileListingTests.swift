@@ -20,7 +20,7 @@ import Testing
     @Test func aHugePageCountIsAHintNotASize() throws {
         let f = try fixture()
         f.remote.state.withLock { $0.claimedTotalPages = 1_000_000_000_000_000 }
-        #expect(try f.list("tasks") == ["t0", "t1", "t2"])
+        #expect(try f.taskFolders() == ["t0", "t1", "t2"])
         // Page 1 was short: nothing more was asked.
         #expect(f.remote.state.withLock { $0.listCalls } == 1)
     }
@@ -28,13 +28,13 @@ import Testing
     @Test func pagesThatNeverEndStopAtTheCap() throws {
         let f = try fixture(tasks: 0)
         f.remote.state.withLock { $0.endlessPages = true }
-        #expect(try f.list("tasks").count == TaskCatalog.maxPages * TaskCatalog.pageSize)
+        #expect(try f.taskFolders().count == TaskCatalog.maxPages * TaskCatalog.pageSize)
         #expect(f.remote.state.withLock { $0.listCalls } == TaskCatalog.maxPages)
     }
 
     @Test func aSlowListingNeverBlocksTheTasksTheMountKnows() throws {
         let f = try fixture(ttl: 0.2)
-        #expect(try f.list("tasks") == ["t0", "t1", "t2"])
+        #expect(try f.taskFolders() == ["t0", "t1", "t2"])
         f.remote.state.withLock { $0.listDelay = 5 }
         Thread.sleep(forTimeInterval: 0.3)
         // A known task answers at once though its listing is stale and the refresh hangs.
@@ -42,7 +42,7 @@ import Testing
         #expect(try elapsed { _ = try f.resolve("tasks/t2") } < 0.5)
         // Listing the folder waits for the refresh a bounded time, then serves what it has.
         var names: [String] = []
-        let waited = try elapsed { names = try f.list("tasks") }
+        let waited = try elapsed { names = try f.taskFolders() }
         #expect(names == ["t0", "t1", "t2"])
         #expect(waited < TaskCatalog.staleWait + 0.5)
     }
@@ -51,9 +51,9 @@ import Testing
         let f = try fixture(ttl: 0)
         f.remote.state.withLock { $0.listFailure = .notFound("Cannot GET /api/ai_task/list") }
         // Nothing listed yet: the mount's own tasks are there, and a draft can be made.
-        #expect(try f.list("tasks") == [])
+        #expect(try f.taskFolders() == [])
         _ = try f.fs.mkdir(parent: try f.resolve("tasks"), name: "mine")
-        #expect(try f.list("tasks") == ["mine"])
+        #expect(try f.taskFolders() == ["mine"])
         #expect(try f.text("tasks/mine/status") == "draft\n")
         // A task the server has is still reachable by id.
         #expect(try f.text("tasks/t1/status").isEmpty == false)
@@ -62,20 +62,20 @@ import Testing
         #expect(status.contains("Cannot GET /api/ai_task/list"))
         // Failures back off: listing again at once asks the server nothing more.
         let calls = f.remote.state.withLock { $0.listCalls }
-        _ = try f.list("tasks")
-        _ = try f.list("tasks")
+        _ = try f.taskFolders()
+        _ = try f.taskFolders()
         #expect(f.remote.state.withLock { $0.listCalls } == calls)
         // Recovered (and asked for by `refresh`): the server's tasks come back, degraded goes.
         f.remote.state.withLock { $0.listFailure = nil }
         f.fs.catalog.invalidate()
-        #expect(try f.list("tasks") == ["mine", "t0", "t1", "t2"])
+        #expect(try f.taskFolders() == ["mine", "t0", "t1", "t2"])
         #expect(!(try f.text(".synapsefs/status.json").contains("degraded")))
     }
 
     @Test func aRejectedKeyWithNothingToShowIsEACCES() throws {
         let f = try fixture()
         f.remote.state.withLock { $0.listFailure = .rejectedKey("code 1101") }
-        let error = #expect(throws: FSError.self) { _ = try f.list("tasks") }
+        let error = #expect(throws: FSError.self) { _ = try f.taskFolders() }
         #expect(error?.errno == EACCES)
     }
 }
@@ -134,11 +134,11 @@ import Testing
         remote.addTask("t1")
         let f = try Fixture(remote: remote, ttl: 0)
         remote.state.withLock { $0.listFailure = .malformed("not JSON") }
-        _ = try f.list("tasks")
+        _ = try f.taskFolders()
         let calls = remote.state.withLock { $0.listCalls }
         for i in 0..<20 {
             f.fs.handle(ServerEvent(type: "message.add", data: #"{"taskId":"stranger-\#(i)","message":{"ts":1,"type":"say","text":"x"}}"#))
-            _ = try f.list("tasks")
+            _ = try f.taskFolders()
         }
         #expect(remote.state.withLock { $0.listCalls } == calls)
     }

@@ -63,3 +63,13 @@ import Testing
         }
     }
 }
+
+extension SafeNameTests {
+    /// Many tasks with one name (a hostile list) get distinct names in linear time; the
+    /// suite's time limit would stop a quadratic search long before 50,000.
+    @Test func manyIdenticalNamesStayDistinct() {
+        var names = UniqueNames(reserved: ["x~2"])
+        let claimed = (0..<50_000).map { _ in names.claim("x") }
+        #expect(Set(claimed).count == 50_000 && claimed[0] == "x" && claimed[1] == "x~3" && !claimed.contains("x~2"))
+    }
+}

@@ -16,7 +16,7 @@ import Testing
         let f = try Fixture()
         let id = try draft(f)
         #expect(UUID(uuidString: id) != nil)
-        #expect(try f.list("tasks").contains("report"))
+        #expect(try f.taskFolders().contains("report"))
         #expect(try f.text("tasks/report/status") == "draft\n")
         #expect((try JSONSerialization.jsonObject(with: try f.readAll("tasks/report/messages.json")) as? [Any])?.isEmpty == true)
         #expect(try f.list("tasks/report/workspace").isEmpty)
@@ -44,7 +44,7 @@ import Testing
         #expect(try f.text("tasks/report/prompt.txt") == "Now by region")
         #expect(try f.text("tasks/report/status") != "draft\n")
         // The folder keeps its name once the server knows the task.
-        #expect(try f.list("tasks").contains("report"))
+        #expect(try f.taskFolders().contains("report"))
     }
 
     @Test func anOpenThatWritesNothingSendsNothing() throws {
@@ -144,15 +144,15 @@ import Testing
         let permissive = try Fixture(remote: f.remote, allowDelete: true)
         try permissive.write(Data("delete\n".utf8), to: "tasks/t1/ctl")
         #expect(f.remote.state.withLock { $0.deleted } == ["t1"])
-        #expect(try permissive.list("tasks").contains("t1") == false)
+        #expect(try permissive.taskFolders().contains("t1") == false)
     }
 
     @Test func rmdirNeverDeletesATask() throws {
         let f = try Fixture()
         f.remote.addTask("t1")
-        _ = try f.list("tasks")
+        _ = try f.taskFolders()
         #expect((#expect(throws: FSError.self) { try f.fs.rmdir(parent: try f.resolve("tasks"), name: "t1") })?.errno == EPERM)
-        #expect(try f.list("tasks") == ["t1"])
+        #expect(try f.taskFolders() == ["t1"])
     }
 
     @Test func anEventMakesTheTaskFreshBeforeItsTTL() throws {

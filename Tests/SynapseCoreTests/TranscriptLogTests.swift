@@ -326,11 +326,11 @@ extension TranscriptLogTests {
     @Test func aNewUpdatedAtInTheListReconcilesTheLogInUse() throws {
         let (f, fh) = try fixture()
         defer { f.fs.release(fh) }
-        _ = try f.list("tasks")
+        _ = try f.taskFolders()
         continuedElsewhere(f.remote)
         f.remote.state.withLock { s in s.tasks[0].updatedAt = Date() }
         f.fs.catalog.invalidate()
-        _ = try f.list("tasks")
+        _ = try f.taskFolders()
         f.fs.followLogs()
         #expect(String(decoding: try f.read(fh), as: UTF8.self).contains("South: flat"))
     }

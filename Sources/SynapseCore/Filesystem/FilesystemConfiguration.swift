@@ -29,6 +29,9 @@ public struct FilesystemConfiguration: Sendable {
     public var umask: UInt16 = 0
     /// Mounted read-only (`--read-only`, `-o ro`): nothing shows a write bit, the kernel refuses writes.
     public var readOnly = false
+    /// Told when a task the mount saw in another state completes, fails or starts waiting
+    /// (`--on-event`); called on the thread that noticed, so it must not block.
+    public var taskChanged: (@Sendable (TaskChange) -> Void)?
 
     public init(serverDescription: String, cacheDirectory: CacheDirectory) {
         self.serverDescription = serverDescription

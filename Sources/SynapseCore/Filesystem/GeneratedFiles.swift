@@ -31,7 +31,7 @@ enum GeneratedFiles {
     }
 
     static func mountStatus(server: String, mountedAt: Date, cacheDirectory: String, health: ServerHealth.Snapshot, cache: CacheBudget.Snapshot,
-                            events: EventStream.Snapshot, uploads: [[String: Any]], openHandles: Int, inodes: Int) -> Data {
+                            events: EventStream.Snapshot, uploads: [[String: Any]], tasks: [[String: Any]], openHandles: Int, inodes: Int) -> Data {
         var stream: [String: Any] = ["state": events.phase.rawValue, "connId": events.connId, "reconnects": events.reconnects]
         stream["lastEventAt"] = events.lastEventAt.map(iso8601)
         stream["lastError"] = events.lastError
@@ -50,6 +50,7 @@ enum GeneratedFiles {
             "connection": connection,
             "eventStream": stream,
             "uploads": uploads,
+            "activeTasks": tasks,
             "cache": ["directory": cacheDirectory, "bytes": cache.bytes, "items": cache.items, "limitBytes": cache.limit,
                       "evictions": cache.evictions, "evictedBytes": cache.evictedBytes],
             "openHandles": openHandles,

@@ -2,7 +2,7 @@ import Foundation
 
 /// The attributes of one node, in filesystem terms; the FUSE layer turns them into `stat`.
 public struct FileAttributes: Sendable, Equatable {
-    public enum Kind: Sendable { case directory, regular }
+    public enum Kind: Sendable { case directory, regular, symlink }
 
     public var inode: UInt64
     public var kind: Kind

@@ -75,8 +75,10 @@ extension SynapseFilesystem {
 
     /// Sends a prompt; once sent, an earlier error notification no longer decides the status.
     func sendPrompt(_ content: Data, taskId: String) throws(FSError) {
+        if isDraft(taskId) { activity.observe(taskId, .draft) }
         try actions.sendPrompt(content, taskId: taskId)
         failures.clear(taskId)
+        activity.observe(taskId, .running)
     }
 
     public func fsync(_ fh: UInt64) throws(FSError) {

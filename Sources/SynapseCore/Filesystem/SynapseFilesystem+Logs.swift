@@ -53,6 +53,7 @@ extension SynapseFilesystem {
         case "message.add", "message.update", "message.partial":
             guard let raw = object["message"] as? [String: Any], let message = TaskMessage(json: raw) else { return }
             log.apply(message, from: event.type == "message.partial" ? .partialEvent : .whole)
+            activity.observe(taskId, message.statusAfter, question: message.statusAfter == .waiting ? TaskStatus.question(in: [message]) : nil)
         case "message.remove":
             for ts in (object["messageTs"] as? [Any] ?? []).compactMap({ ($0 as? NSNumber)?.int64Value }) { log.remove(ts: ts) }
         default:
@@ -69,6 +70,7 @@ extension SynapseFilesystem {
             notices.add("\(kind): \(text)", taskId: active[0])
             if kind == "error" {
                 failures.record(active[0], lastTs: (try? logs.log(for: active[0]))?.newestMessageTs ?? 0)
+                activity.observe(active[0], .failed)
                 logger.warning("task failed (error notification)", metadata: ["task": "\(active[0])", "error": "\(text)"])
             }
         } else {

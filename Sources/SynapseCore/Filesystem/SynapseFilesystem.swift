@@ -14,6 +14,7 @@ public final class SynapseFilesystem: Sendable {
     let logs: TranscriptLogs
     let notices: TaskNotices
     let failures = NotifiedFailures()
+    let activity: TaskActivity
     let scratch: ScratchFiles
     let actions: TaskActions
     public let events: EventStream
@@ -35,12 +36,18 @@ public final class SynapseFilesystem: Sendable {
         logs = TranscriptLogs(stateDirectory: configuration.cacheDirectory.state)
         notices = TaskNotices(logs: logs, logger: logger)
         scratch = ScratchFiles(stateDirectory: configuration.cacheDirectory.state)
+        activity = TaskActivity(announce: configuration.taskChanged ?? { _ in })
         catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL,
                               firstListingWait: configuration.operationTimeLimit, logger: logger,
                               tasksChanged: { [logs] in logs.requestReconcile($0) })
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL,
-                              fetchedMessages: { [logs] taskId, messages in logs.catchUp(taskId, with: messages) })
+                              fetchedMessages: { [logs, activity, failures, catalog] taskId, messages in
+                                  logs.catchUp(taskId, with: messages)
+                                  let status = failures.hasFailed(taskId, messages: messages) ? .failed
+                                      : TaskStatus.derive(messages: messages, serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
+                                  activity.observe(taskId, status, question: status == .waiting ? TaskStatus.question(in: messages) : nil)
+                              })
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
                                freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, health: health, logger: logger)
         actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
@@ -155,8 +162,10 @@ public final class SynapseFilesystem: Sendable {
             // until a complete copy tells it.
             let sized = file.size != nil || cache.completeSize(of: identity) != nil
             return OpenedFile(handle: handles.insert(.workspace(reader)), directIO: !sized, keepCache: keepCache && sized)
-        case .root, .tasks, .meta, .task, .uploads:
+        case .root, .tasks, .meta, .task, .uploads, .byName:
             throw .isDirectory("\(key)")
+        case .byNameLink:
+            throw FSError(errno: ELOOP, "a by-name link is followed by the kernel, not opened")
         case .scratch, .upload:
             throw .io("unreachable")
         }
@@ -253,7 +262,11 @@ public final class SynapseFilesystem: Sendable {
             guard name == "status.json" else { throw .notFound(name) }
             return .mountStatus
         case .tasks:
+            if name == TaskCatalog.byNameFolder { return .byName }
             return .task(try catalog.task(inFolder: name).id)
+        case .byName:
+            _ = try catalog.folder(named: name)
+            return .byNameLink(name)
         case .task(let id):
             if name == "workspace" { return .workspace(id, "") }
             if name == "uploads" { return .uploads(id) }
@@ -266,7 +279,7 @@ public final class SynapseFilesystem: Sendable {
         case .uploads(let id):
             guard spool.entry(id, named: name) != nil || uploadedFiles(of: id)[name] != nil else { throw .notFound(name) }
             return .upload(id, name)
-        case .taskFile, .mountStatus, .scratch, .upload:
+        case .taskFile, .mountStatus, .scratch, .upload, .byNameLink:
             throw .notDirectory(name)
         }
     }
@@ -278,7 +291,9 @@ public final class SynapseFilesystem: Sendable {
         case .meta:
             return [("status.json", .mountStatus)]
         case .tasks:
-            return try catalog.listing().folders.map { ($0.name, .task($0.task.id)) }
+            return [(TaskCatalog.byNameFolder, .byName)] + (try catalog.listing().folders.map { ($0.name, .task($0.task.id)) })
+        case .byName:
+            return try catalog.listing().names.map { ($0, .byNameLink($0)) }
         case .task(let id):
             return TaskFileKind.allCases.map { ($0.rawValue, .taskFile(id, $0)) }
                 + [("workspace", .workspace(id, "")), ("uploads", .uploads(id))]
@@ -288,7 +303,7 @@ public final class SynapseFilesystem: Sendable {
             return children.map { ($0.name, .workspace(id, dir.isEmpty ? $0.name : dir + "/" + $0.name)) }
         case .uploads(let id):
             return uploadNames(of: id).map { ($0, .upload(id, $0)) }
-        case .taskFile, .mountStatus, .scratch, .upload:
+        case .taskFile, .mountStatus, .scratch, .upload, .byNameLink:
             throw .notDirectory("\(key)")
         }
     }
@@ -297,7 +312,8 @@ public final class SynapseFilesystem: Sendable {
         switch key {
         case .root, .tasks, .meta: .root
         case .mountStatus: .meta
-        case .task: .tasks
+        case .task, .byName: .tasks
+        case .byNameLink: .byName
         case .taskFile(let id, _), .scratch(let id, _), .uploads(let id): .task(id)
         case .upload(let id, _): .uploads(id)
         case .workspace(let id, let path):
@@ -305,11 +321,9 @@ public final class SynapseFilesystem: Sendable {
         }
     }
 
-    /// A node's attributes. Writable nodes are writable by their owner only (with
-    /// `default_permissions` the kernel enforces it for other users), unless the mount was
-    /// started with `--allow-other-writes`.
-    /// The attributes as shown: the owner's modes, widened for other writers, narrowed by
-    /// a read-only mount and the umask.
+    /// The attributes as shown: the owner's modes (writable nodes are writable by their owner
+    /// only; with `default_permissions` the kernel enforces it for other users), widened for
+    /// other writers (`--allow-other-writes`), narrowed by a read-only mount and the umask.
     private func attributes(of key: NodeKey, inode: UInt64) throws(FSError) -> FileAttributes {
         var attributes = try ownerAttributes(of: key, inode: inode)
         if configuration.othersMayWrite, attributes.permissions & 0o200 != 0 { attributes.permissions |= 0o022 }
@@ -327,6 +341,11 @@ public final class SynapseFilesystem: Sendable {
             return directoryAttributes(inode)
         case .tasks:
             return directoryAttributes(inode, permissions: 0o755)
+        case .byName:
+            return directoryAttributes(inode)
+        case .byNameLink(let name):
+            let target = try readlink(of: name)
+            return FileAttributes(inode: inode, kind: .symlink, permissions: 0o777, size: Int64(target.utf8.count), modified: mountedAt)
         case .task(let id):
             let task = catalog.knownTask(id: id)
             return directoryAttributes(inode, modified: task?.updatedAt ?? task?.createdAt, permissions: 0o755)
@@ -391,6 +410,24 @@ public final class SynapseFilesystem: Sendable {
         }
     }
 
+    /// The tasks last seen running or waiting (at most 1,000), with their folders.
+    private func activeTasks() -> [[String: Any]] {
+        activity.active.prefix(1000).map { taskId, seen in
+            var item: [String: Any] = ["id": taskId, "status": seen.status.rawValue, "since": GeneratedFiles.iso8601(seen.at)]
+            item["folder"] = catalog.knownFolder(of: taskId)
+            item["question"] = seen.question
+            return item
+        }
+    }
+
+    /// Where a `by-name/` link points: the task's folder.
+    private func readlink(of name: String) throws(FSError) -> String { "../" + (try catalog.folder(named: name)) }
+
+    public func readlink(_ ino: UInt64) throws(FSError) -> String {
+        guard case .byNameLink(let name) = try key(for: ino) else { throw FSError(errno: EINVAL, "not a link") }
+        return try readlink(of: name)
+    }
+
     func isDraft(_ taskId: String) -> Bool { local.record(for: taskId)?.isDraft == true }
 
     /// A draft has no server side yet: no messages, an empty workspace.
@@ -416,7 +453,7 @@ public final class SynapseFilesystem: Sendable {
     private func mountStatus() -> Data {
         GeneratedFiles.mountStatus(server: configuration.serverDescription, mountedAt: mountedAt,
                                    cacheDirectory: configuration.cacheDirectory.root.path,
-                                   health: health.current, cache: cache.budget.snapshot, events: events.snapshot, uploads: uploadsStatus(),
+                                   health: health.current, cache: cache.budget.snapshot, events: events.snapshot, uploads: uploadsStatus(), tasks: activeTasks(),
                                    openHandles: handles.count, inodes: inodes.count)
     }
 }

@@ -7,6 +7,9 @@ public enum NodeKey: Hashable, Sendable {
     case mountStatus
     /// A task folder, by task id.
     case task(String)
+    /// `tasks/by-name/`, and one link in it (by its name): NAME -> ../FOLDER.
+    case byName
+    case byNameLink(String)
     case taskFile(String, TaskFileKind)
     /// A workspace directory or file: task id and the local (safe) path; "" is `workspace/`.
     case workspace(String, String)

@@ -38,16 +38,20 @@ public enum SafeName {
         return name
     }
 
-    private static func suffixed(_ name: String, avoiding taken: some Collection<String>) -> String {
+    private static func suffixed(_ name: String, avoiding taken: some Collection<String>, from first: Int = 2) -> String {
+        suffixedWithNumber(name, avoiding: taken, from: first).name
+    }
+
+    fileprivate static func suffixedWithNumber(_ name: String, avoiding taken: some Collection<String>, from first: Int) -> (name: String, n: Int) {
         // An "extension" too long to keep beside a suffix is no extension: the suffix goes at the end.
         let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex || name[$0...].utf8.count > 32 ? nil : $0 }
         let stem = dot.map { String(name[..<$0]) } ?? name
         let ext = dot.map { String(name[$0...]) } ?? ""
-        var n = 2
+        var n = first
         while true {
             let suffix = "~\(n)" + ext
             let candidate = truncated(stem, toBytes: maxBytes - suffix.utf8.count) + suffix
-            if !taken.contains(candidate) { return candidate }
+            if !taken.contains(candidate) { return (candidate, n) }
             n += 1
         }
     }
@@ -72,5 +76,25 @@ public enum SafeName {
             h = h &* 0x100_0000_01b3
         }
         return String(String(h, radix: 16).suffix(12))
+    }
+}
+
+/// Hands out unique names one at a time, remembering per name the next suffix to try: many
+/// tasks with one name (a hostile list of 100,000) cost linear time, not quadratic.
+public struct UniqueNames: Sendable {
+    public private(set) var taken: Set<String>
+    private var nextSuffix: [String: Int] = [:]
+
+    public init(reserved: Set<String> = []) { taken = reserved }
+
+    public mutating func claim(_ name: String) -> String {
+        guard taken.contains(name) else {
+            taken.insert(name)
+            return name
+        }
+        let (unique, n) = SafeName.suffixedWithNumber(name, avoiding: taken, from: nextSuffix[name] ?? 2)
+        nextSuffix[name] = n + 1
+        taken.insert(unique)
+        return unique
     }
 }

@@ -21,36 +21,52 @@ public final class TaskCatalog: Sendable {
     static let firstRetry = 1.0
     static let maxRetry = 60.0
 
+    /// The folder of `tasks/` holding a link per task named for humans; no task folder takes it.
+    public static let byNameFolder = "by-name"
+
     public struct Listing: Sendable {
         /// Folder name → task, in folder-name order.
         public var folders: [(name: String, task: TaskSummary)]
         var taskByFolder: [String: TaskSummary]
         var folderByID: [String: String]
+        /// `by-name/` entries: a safe, unique name made from each task's name → its folder.
+        var folderByName: [String: String]
+        var names: [String]
 
         /// Local folder names (drafts, tasks made here) are placed first; every other task is
         /// named by its id. Drafts the server does not know yet are included.
         init(tasks: [TaskSummary], local: [LocalTasks.Record] = []) {
             var byFolder: [String: TaskSummary] = [:]
             var byID: [String: String] = [:]
-            var taken = Set<String>()
+            var folderNames = UniqueNames(reserved: [TaskCatalog.byNameFolder])
+            // A task made here is named as its folder was; others by the server's name.
+            var humanName: [String: String] = [:]
             let serverByID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             for record in local.sorted(by: { ($0.createdAt, $0.taskId) < ($1.createdAt, $1.taskId) }) {
                 let task = serverByID[record.taskId]
                     ?? TaskSummary(id: record.taskId, name: record.folder, serverStatus: nil, createdAt: record.createdAt)
-                let name = SafeName.unique(record.folder, in: taken)
-                taken.insert(name)
+                let name = folderNames.claim(record.folder)
                 byFolder[name] = task
                 byID[task.id] = name
+                humanName[name] = record.folder
             }
             for task in tasks.sorted(by: { $0.id < $1.id }) where byID[task.id] == nil {
-                let name = SafeName.unique(SafeName.component(task.id), in: taken)
-                taken.insert(name)
+                let name = folderNames.claim(SafeName.component(task.id))
                 byFolder[name] = task
                 byID[task.id] = name
             }
             taskByFolder = byFolder
             folderByID = byID
             folders = byFolder.sorted { $0.key < $1.key }.map { (name: $0.key, task: $0.value) }
+            // Older tasks keep their plain name; a newer one with the same name gets a suffix.
+            var byName: [String: String] = [:]
+            var linkNames = UniqueNames()
+            let ordered = folders.sorted { ($0.task.createdAt ?? .distantPast, $0.name) < ($1.task.createdAt ?? .distantPast, $1.name) }
+            for (folder, task) in ordered {
+                byName[linkNames.claim(SafeName.component(humanName[folder] ?? (task.name.isEmpty ? folder : task.name)))] = folder
+            }
+            folderByName = byName
+            names = byName.keys.sorted()
         }
     }
 
@@ -203,6 +219,12 @@ public final class TaskCatalog: Sendable {
         }
     }
 
+    /// The folder a `by-name/` link names.
+    public func folder(named name: String) throws(FSError) -> String {
+        guard let folder = try listing().folderByName[name] else { throw .notFound(name) }
+        return folder
+    }
+
     /// The folder of task `id` in the current listing, without waiting for a refresh.
     public func knownFolder(of id: String) -> String? { state.withLock { $0.listing?.folderByID[id] } }
 
@@ -247,6 +269,7 @@ public final class TaskCatalog: Sendable {
         guard SafeName.component(name) == name, !name.hasPrefix(".") else {
             throw FSError(errno: EINVAL, "a task folder name must be a plain name (no control characters, not hidden): \(name)")
         }
+        guard name != Self.byNameFolder else { throw FSError(errno: EEXIST, "tasks/\(name) holds the links named for humans") }
         guard try listing().taskByFolder[name] == nil else { throw FSError(errno: EEXIST, "task folder \(name) exists") }
         let record = local.createDraft(folder: name)
         localTasksChanged()

@@ -39,3 +39,14 @@ extension TaskStatus {
         return TranscriptRenderer.singleLine(last.ask ?? "question", limit: 40) + (text.isEmpty ? "" : ": " + text)
     }
 }
+
+extension TaskMessage {
+    /// The status a task has when this message is its newest.
+    var statusAfter: TaskStatus {
+        let final = !(partial ?? false)
+        if final && isCompletion { return .completed }
+        if isFailure { return .failed }
+        if final && isQuestion { return .waiting }
+        return .running
+    }
+}

@@ -84,6 +84,9 @@ struct MountCommand: ParsableCommand {
     @Option(help: "Log to this file (rotated at 10 MiB, 3 kept) instead of syslog when in the background.")
     var logFile: String?
 
+    @Option(help: "A command run (by sh) when a task completes, fails or starts waiting, with the task id and the new status as arguments, e.g. 'notify-send synapsefs'.")
+    var onEvent: String?
+
     func validate() throws {
         if let umask, UInt16(umask, radix: 8).map({ $0 <= 0o777 }) != true {
             throw ValidationError("--umask \(umask): expected an octal mode like 022 or 077")

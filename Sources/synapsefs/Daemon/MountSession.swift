@@ -35,6 +35,10 @@ struct MountSession {
         configuration.owner = plan.owner
         configuration.umask = plan.umask
         configuration.readOnly = plan.readOnly
+        if let command = plan.onEvent {
+            let events = EventCommand(command: command, mountpoint: plan.mountpoint, logger: logger)
+            configuration.taskChanged = { events.run($0) }
+        }
         let filesystem = SynapseFilesystem(remote: server.client, configuration: configuration, logger: logger)
         // Open the event stream before anything can send a prompt.
         filesystem.events.start()

@@ -16,6 +16,8 @@ struct MountPlan {
     let readOnly: Bool
     let allowDelete: Bool
     let allowOtherWrites: Bool
+    /// Run when a task completes, fails or starts waiting.
+    let onEvent: String?
 
     init(_ command: MountCommand) throws {
         let options = try MountOptions.parse(command.options)
@@ -61,6 +63,7 @@ struct MountPlan {
         readOnly = command.readOnly || options.readOnly
         allowDelete = command.allowDelete || fromOptions["allow_delete"] != nil
         allowOtherWrites = command.allowOtherWrites || fromOptions["allow_other_writes"] != nil
+        onEvent = command.onEvent ?? fromOptions["on_event"]
         var fuse = options.fuse
         if command.allowOther, !fuse.contains("allow_other") { fuse.append("allow_other") }
         if command.readOnly, !fuse.contains("ro") { fuse.append("ro") }
