@@ -53,7 +53,8 @@ extension SynapseFilesystem {
         case "message.add", "message.update", "message.partial":
             guard let raw = object["message"] as? [String: Any], let message = TaskMessage(json: raw) else { return }
             log.apply(message, from: event.type == "message.partial" ? .partialEvent : .whole)
-            activity.observe(taskId, message.statusAfter, question: message.statusAfter == .waiting ? TaskStatus.question(in: [message]) : nil)
+            activity.observe(taskId, message.statusAfter, question: message.statusAfter == .waiting ? TaskStatus.question(in: [message]) : nil,
+                             ts: message.ts)
         case "message.remove":
             for ts in (object["messageTs"] as? [Any] ?? []).compactMap({ ($0 as? NSNumber)?.int64Value }) { log.remove(ts: ts) }
         default:
@@ -70,7 +71,7 @@ extension SynapseFilesystem {
             notices.add("\(kind): \(text)", taskId: active[0])
             if kind == "error" {
                 failures.record(active[0], lastTs: (try? logs.log(for: active[0]))?.newestMessageTs ?? 0)
-                activity.observe(active[0], .failed)
+                activity.observe(active[0], .failed, ts: (try? logs.log(for: active[0]))?.newestMessageTs)
                 logger.warning("task failed (error notification)", metadata: ["task": "\(active[0])", "error": "\(text)"])
             }
         } else {

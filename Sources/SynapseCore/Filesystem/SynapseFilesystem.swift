@@ -46,7 +46,8 @@ public final class SynapseFilesystem: Sendable {
                                   logs.catchUp(taskId, with: messages)
                                   let status = failures.hasFailed(taskId, messages: messages) ? .failed
                                       : TaskStatus.derive(messages: messages, serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
-                                  activity.observe(taskId, status, question: status == .waiting ? TaskStatus.question(in: messages) : nil)
+                                  activity.observe(taskId, status, question: status == .waiting ? TaskStatus.question(in: messages) : nil,
+                                                   ts: messages.last(where: { !($0.partial ?? false) })?.ts)
                               })
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
                                freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, health: health, logger: logger)

@@ -13,12 +13,15 @@ public struct TaskChange: Sendable, Equatable {
 /// The last status the mount saw for each task (from events, fetched transcripts, prompts
 /// it sent). A change is announced when a task the mount saw in another state completes,
 /// fails or starts waiting, once per change: a task first seen finished (an old one listed at
-/// start) announces nothing.
+/// start) announces nothing, and the same outcome (status and the message that brought it)
+/// is never announced twice, also when a late poll and an event disagree for a moment.
 final class TaskActivity: Sendable {
     struct Seen: Sendable {
         var status: TaskStatus
         var question: String?
         var at: Date
+        /// The last outcome announced: its status and the `ts` of its message.
+        var announced: String?
     }
 
     /// Statuses that are announced.
@@ -33,15 +36,19 @@ final class TaskActivity: Sendable {
         self.announce = announce
     }
 
-    func observe(_ taskId: String, _ status: TaskStatus, question: String? = nil) {
+    /// `ts` is the message that brought the status (nil for a prompt sent).
+    func observe(_ taskId: String, _ status: TaskStatus, question: String? = nil, ts: Int64? = nil) {
         let change = seen.withLock { seen -> TaskChange? in
             let previous = seen[taskId]
             guard previous?.status != status || previous?.question != question else { return nil }
             if seen.count >= Self.capacity, previous == nil, let oldest = seen.min(by: { $0.value.at < $1.value.at })?.key {
                 seen[oldest] = nil
             }
-            seen[taskId] = Seen(status: status, question: question, at: Date())
-            guard let previous, previous.status != status, Self.announced.contains(status) else { return nil }
+            var next = Seen(status: status, question: question, at: Date(), announced: previous?.announced)
+            defer { seen[taskId] = next }
+            let outcome = "\(status.rawValue)@\(ts.map(String.init) ?? "-")"
+            guard let previous, previous.status != status, Self.announced.contains(status), outcome != previous.announced else { return nil }
+            next.announced = outcome
             return TaskChange(taskId: taskId, status: status, previous: previous.status, question: question)
         }
         if let change { announce(change) }
