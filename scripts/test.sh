@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite, real mounts included.
+# Installs what is missing, builds (the release package too), and runs the whole test suite,
+# real mounts and the package included.
 # Real-mount tests need /dev/fuse; with CI=true a mount that cannot come up fails its test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 swift build
+# The release as users install it (binary with the Swift runtime linked in, man page,
+# completions, .deb): PackagingTests check it.
+./scripts/package.sh
 swift test "$@"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs synapsefs like a system tool: a release binary with the Swift runtime linked in
+# (it needs only fuse3, libfuse3-3 and libcurl4 at run time), its man page, completions for
+# bash, zsh and fish, and mount(8)'s helper (/sbin/mount.fuse.synapsefs, so fstab lines and
+# `mount -t fuse.synapsefs` work).
+#   PREFIX   where it goes (default /usr/local)
+#   DESTDIR  a staging root (packaging); the helper link is made only when it is empty
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PREFIX="${PREFIX:-/usr/local}"
+DESTDIR="${DESTDIR:-}"
+./scripts/install-deps.sh
+./scripts/build-release.sh
+
+stage=dist/stage
+root="$DESTDIR$PREFIX"
+sudo=""
+if [[ ! -w "$(dirname "$root")" && -z "$DESTDIR" && $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+$sudo install -D -m 0755 "$stage/bin/synapsefs" "$root/bin/synapsefs"
+$sudo install -D -m 0644 "$stage/man/synapsefs.1" "$root/share/man/man1/synapsefs.1"
+$sudo install -D -m 0644 "$stage/completions/synapsefs.bash" "$root/share/bash-completion/completions/synapsefs"
+$sudo install -D -m 0644 "$stage/completions/_synapsefs" "$root/share/zsh/site-functions/_synapsefs"
+$sudo install -D -m 0644 "$stage/completions/synapsefs.fish" "$root/share/fish/vendor_completions.d/synapsefs.fish"
+if [[ -z "$DESTDIR" ]]; then
+  # mount(8) looks for filesystem helpers in /sbin only.
+  $sudo ln -sf "$PREFIX/bin/synapsefs" /sbin/mount.fuse.synapsefs
+  command -v mandb >/dev/null && $sudo mandb -q 2>/dev/null || true
+fi
+echo "install: synapsefs $("$root/bin/synapsefs" --version) in $root/bin (man synapsefs; mount -t fuse.synapsefs works)"
