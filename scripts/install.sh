@@ -27,4 +27,5 @@ if [[ -z "$DESTDIR" ]]; then
   $sudo ln -sf "$PREFIX/bin/synapsefs" /sbin/mount.fuse.synapsefs
   command -v mandb >/dev/null && $sudo mandb -q 2>/dev/null || true
 fi
-echo "install: synapsefs $("$root/bin/synapsefs" --version) in $root/bin (man synapsefs; mount -t fuse.synapsefs works)"
+echo "install: synapsefs $("$root/bin/synapsefs" --version) in $root/bin, man page and completions under $root/share"
+[[ -n "$DESTDIR" ]] || echo "install: mount -t fuse.synapsefs and fstab lines work through /sbin/mount.fuse.synapsefs"

@@ -124,6 +124,36 @@ extension MountTests { @Suite struct CommandLine {
         }
     }
 
+    /// `$HOME` is where the config is looked for (not the passwd entry), and with no server of
+    /// its own the mount takes the one InfiniSynapse's CLI is set up for, saying so.
+    @Test func theAgentInfiniConfigUnderHomeIsOffered() throws {
+        try withScene(["--seed-tasks", "1"]) { scene in
+            let home = scene.root.appendingPathComponent("home")
+            let cli = home.appendingPathComponent(".agent_infini/config.key")
+            try FileManager.default.createDirectory(at: cli.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data("global:\n  server: \"\(scene.emulator.url)\"\n  api-key: \"\(EmulatorProcess.apiKey)\"\n".utf8).write(to: cli)
+            chmod(cli.path, 0o644)
+            let environment = ["HOME": home.path, "XDG_CONFIG_HOME": "", "XDG_CACHE_HOME": "", "INFINISYNAPSE_API_KEY": ""]
+            let open = try run([synapsefsBinary, "mount", scene.mountpoint.path], environment: environment, timeout: 60)
+            #expect(open.status != 0 && open.stderr.contains("chmod 600 \(cli.path)"), "\(open.stderr)")
+            chmod(cli.path, 0o600)
+            let mounted = try run([synapsefsBinary, "mount", scene.mountpoint.path], environment: environment, timeout: 60)
+            defer { unmount(scene.mountpoint.path) }
+            #expect(mounted.status == 0, "\(mounted.stderr)")
+            #expect(mounted.stdout.contains("mounted \(scene.emulator.url)") && mounted.stderr.contains("agent_infini"), "\(mounted.stdout) \(mounted.stderr)")
+            // The cache went under $HOME/.cache, the default when XDG_CACHE_HOME is unset.
+            #expect(mounted.stdout.contains("cache: \(home.path)/.cache/synapsefs/"), "\(mounted.stdout)")
+        }
+    }
+
+    @Test func anEmulatorPortInUseIsNamed() throws {
+        let first = try EmulatorProcess([], dataDirectory: try temporaryDirectory("emu1"))
+        defer { first.stop() }
+        let second = try run([synapsefsBinary, "emulator", "--port", "\(first.port)", "--data-dir", try temporaryDirectory("emu2").path,
+                              "--api-key", "k"], timeout: 30)
+        #expect(second.status != 0 && second.stderr.contains("port \(first.port)") && second.stderr.contains("in use"), "\(second.stderr)")
+    }
+
     /// `-o uid=…,gid=…,umask=…,ro` are handled, not refused by libfuse.
     @Test func ownerModesAndReadOnlyFromMountOptions() throws {
         try withScene(["--seed-tasks", "1"]) { scene in
@@ -187,6 +217,8 @@ extension MountTests { @Suite struct CommandLine {
             mount.unmount()
             let stopping = listener.receive(timeout: 10)
             #expect(stopping?.contains("STOPPING=1") == true, "\(stopping ?? "nothing")")
+            // A clean unmount logs no error (the built-in parts stop gracefully).
+            #expect(!mount.logText.contains(" error "), "\(mount.logText)")
         }
     }
 
