@@ -3,7 +3,7 @@
 # Extra package names given as arguments are installed too (bench.sh passes rclone, nginx, fio).
 set -euo pipefail
 
-needed=(libfuse3-dev fuse3 libcurl4-openssl-dev pkg-config curl vim-tiny rsync less tmux socat openssl "$@")
+needed=(libfuse3-dev fuse3 libcurl4-openssl-dev pkg-config curl vim-tiny rsync less tmux socat openssl dpkg-dev "$@")
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -16,16 +16,24 @@ DESTDIR="${DESTDIR:-}"
 stage=dist/stage
 root="$DESTDIR$PREFIX"
 sudo=""
-if [[ ! -w "$(dirname "$root")" && -z "$DESTDIR" && $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+mkdir -p "$root" 2>/dev/null || true
+if [[ ! -w "$root" && $(id -u) -ne 0 ]]; then sudo="sudo"; fi
 $sudo install -D -m 0755 "$stage/bin/synapsefs" "$root/bin/synapsefs"
 $sudo install -D -m 0644 "$stage/man/synapsefs.1" "$root/share/man/man1/synapsefs.1"
 $sudo install -D -m 0644 "$stage/completions/synapsefs.bash" "$root/share/bash-completion/completions/synapsefs"
 $sudo install -D -m 0644 "$stage/completions/_synapsefs" "$root/share/zsh/site-functions/_synapsefs"
 $sudo install -D -m 0644 "$stage/completions/synapsefs.fish" "$root/share/fish/vendor_completions.d/synapsefs.fish"
+echo "install: synapsefs $("$root/bin/synapsefs" --version) in $root/bin, man page and completions under $root/share"
 if [[ -z "$DESTDIR" ]]; then
-  # mount(8) looks for filesystem helpers in /sbin only.
-  $sudo ln -sf "$PREFIX/bin/synapsefs" /sbin/mount.fuse.synapsefs
+  # mount(8) runs filesystem helpers from /sbin, as root: the helper may only point at a
+  # binary that root owns and nobody else can replace.
+  if [[ $(stat -c %u "$root/bin/synapsefs") -eq 0 && ! -w "$root/bin" || $(id -u) -eq 0 && $(stat -c %u "$root/bin") -eq 0 ]]; then
+    sudo_link=""
+    [[ $(id -u) -eq 0 ]] || sudo_link="sudo"
+    $sudo_link ln -sf "$PREFIX/bin/synapsefs" /sbin/mount.fuse.synapsefs
+    echo "install: mount -t fuse.synapsefs and fstab lines work through /sbin/mount.fuse.synapsefs"
+  else
+    echo "install: $root/bin is not root's: no /sbin/mount.fuse.synapsefs (install to a root-owned PREFIX for fstab)"
+  fi
   command -v mandb >/dev/null && $sudo mandb -q 2>/dev/null || true
 fi
-echo "install: synapsefs $("$root/bin/synapsefs" --version) in $root/bin, man page and completions under $root/share"
-[[ -n "$DESTDIR" ]] || echo "install: mount -t fuse.synapsefs and fstab lines work through /sbin/mount.fuse.synapsefs"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a Debian package of synapsefs: dist/synapsefs_VERSION_ARCH.deb, depending on the
-# run-time libraries only (the Swift runtime is linked in).
+# run-time libraries only (the Swift runtime is linked in), with the versions the binary needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,12 +20,17 @@ install -m 0644 "$stage/completions/_synapsefs" "$root/usr/share/zsh/vendor-comp
 install -m 0644 "$stage/completions/synapsefs.fish" "$root/usr/share/fish/vendor_completions.d/synapsefs.fish"
 install -m 0644 README.md docs/SEMANTICS.md docs/synapsefs@.service "$root/usr/share/doc/synapsefs/"
 size=$(du -k -s "$root" | cut -f1)
+# The libraries the binary links, with the versions it needs (dpkg-shlibdeps reads them off
+# it), and fuse3 for fusermount3, which mounting and unmounting run.
+shlibs=$(cd "$(mktemp -d)" && mkdir debian && printf 'Source: synapsefs\n\nPackage: synapsefs\nArchitecture: any\n' >debian/control \
+  && dpkg-shlibdeps -O -e "$OLDPWD/$root/usr/bin/synapsefs" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+[[ -n "$shlibs" ]] || shlibs="libc6, libcurl4, libfuse3-3, libstdc++6"
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: synapsefs
 Version: $version
 Architecture: $arch
 Maintainer: synapsefs developers <synapsefs@localhost>
-Depends: fuse3, libfuse3-3, libcurl4, libstdc++6
+Depends: fuse3, $shlibs
 Installed-Size: $size
 Section: utils
 Priority: optional

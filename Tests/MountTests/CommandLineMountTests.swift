@@ -24,11 +24,49 @@ extension MountTests { @Suite struct CommandLine {
 
     @Test func theSuccessLineSaysWhatWhereAndHow() throws {
         try withScene(["--seed-tasks", "1"]) { scene in
+            let dry = try mount(scene, ["--dry-run", "-o", "allow_delete=0,on_event=\"echo a,b\""])
+            #expect(dry.status == 0 && dry.stdout.contains("would mount \(scene.emulator.url)") && !isMounted(scene.mountpoint.path), "\(dry.stdout) \(dry.stderr)")
             let result = try mount(scene)
             defer { unmount(scene.mountpoint.path) }
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("mounted \(scene.emulator.url) on \(scene.mountpoint.path)"), "\(result.stdout)")
             #expect(result.stdout.contains("server: online") && result.stdout.contains("cache: \(scene.cache.path)"), "\(result.stdout)")
+            // The daemon keeps no folder of the caller's busy.
+            let daemon = try run(["pgrep", "-f", "synapsefs mount \(scene.mountpoint.path)"]).stdout.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(daemon)/cwd") == "/")
+        }
+    }
+
+    /// Ctrl-C while the daemon starts (here: a server that stalls the first request) stops it:
+    /// the command returns at once and nothing stays mounted.
+    @Test func ctrlCWhileStartingLeavesNothingMounted() throws {
+        try withScene(["--stall-seconds", "3"]) { scene in
+            let keyFile = scene.root.appendingPathComponent("key")
+            try Data(EmulatorProcess.apiKey.utf8).write(to: keyFile)
+            chmod(keyFile.path, 0o600)
+            let parent = try ChildProcess([synapsefsBinary, "mount", scene.mountpoint.path, "--server", scene.emulator.url,
+                                           "--cache-dir", scene.cache.path, "--api-key-file", keyFile.path],
+                                          errorOutput: scene.root.appendingPathComponent("err"))
+            Thread.sleep(forTimeInterval: 1)
+            parent.signal(SIGINT)
+            #expect(parent.wait(timeout: 3))
+            #expect(parent.terminationStatus != 0)
+            #expect(try String(contentsOf: scene.root.appendingPathComponent("err"), encoding: .utf8).contains("interrupted"))
+            #expect(waitUntil(30) { (try? run(["pgrep", "-f", "synapsefs mount \(scene.mountpoint.path)"]))?.stdout.isEmpty ?? false })
+            #expect(!isMounted(scene.mountpoint.path))
+        }
+    }
+
+    /// A misspelt subcommand or server never mounts: `synapsefs umount DIR` is not the
+    /// helper form, and the helper refuses a spec that is not a URL or `synapsefs`.
+    @Test func onlyARealServerSpecTakesTheHelperForm() throws {
+        try withScene([]) { scene in
+            let typo = try run([synapsefsBinary, "umount", scene.mountpoint.path], timeout: 30)
+            #expect(typo.status != 0 && !isMounted(scene.mountpoint.path), "\(typo.stderr)")
+            let helper = scene.root.appendingPathComponent("mount.fuse.synapsefs").path
+            try FileManager.default.createSymbolicLink(atPath: helper, withDestinationPath: synapsefsBinary)
+            let bad = try run([helper, "htps://example.invalid", scene.mountpoint.path], timeout: 30)
+            #expect(bad.status != 0 && bad.stderr.contains("is not a server") && !isMounted(scene.mountpoint.path), "\(bad.stderr)")
         }
     }
 
@@ -64,6 +102,8 @@ extension MountTests { @Suite struct CommandLine {
                 (["-o", "uid=1000,frobnicate"], nil, "unknown mount option \"frobnicate\""),
                 (["-o", "max_read=4096"], nil, "max_read is set by synapsefs"),
                 (["--umask", "999"], nil, "octal"),
+                (["-o", "allow_delete=maybe"], nil, "a flag takes no value"),
+                (["-o", "on_event=\"notify,unclosed"], nil, "a quote is not closed"),
             ]
             for (extra, mountpoint, message) in cases {
                 let result = try mount(scene, extra, mountpoint: mountpoint)
@@ -194,11 +234,17 @@ extension MountTests { @Suite struct CommandLine {
             #expect(try run(["umount", mnt]).status == 0)
             #expect(waitUntil(10) { !isMounted(mnt) })
 
+            // The README's line: root mounts, allow_other lets the user in, uid= makes it theirs.
             let fstab = scene.root.appendingPathComponent("fstab")
-            try Data("\(scene.emulator.url) \(mnt) fuse.synapsefs noauto,_netdev,x-systemd.automount,\(options),uid=1234 0 0\n".utf8).write(to: fstab)
+            try Data("\(scene.emulator.url) \(mnt) fuse.synapsefs noauto,_netdev,x-systemd.automount,allow_other,\(options),uid=65534 0 0\n".utf8).write(to: fstab)
             let fromFstab = try run(["mount", "-T", fstab.path, mnt], environment: ["INFINISYNAPSE_API_KEY": ""], timeout: 60)
             #expect(fromFstab.status == 0, "\(fromFstab.stderr)")
-            #expect(try run(["stat", "-c", "%u", mnt + "/tasks"]).stdout == "1234\n")
+            #expect(try run(["stat", "-c", "%u", mnt + "/tasks"]).stdout == "65534\n")
+            // As that user: in, and the prompt is theirs to write.
+            chmod(scene.root.path, 0o755)
+            let asUser = try run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c",
+                                  "ls '\(mnt)/tasks/by-name' | wc -l && echo 'hello [emu:words 2]' > '\(mnt)/tasks/\(seededTask)/prompt.txt'"])
+            #expect(asUser.status == 0 && asUser.stdout == "2\n", "\(asUser.stdout) \(asUser.stderr)")
             #expect(try run(["umount", mnt]).status == 0)
             #expect(waitUntil(10) { !isMounted(mnt) })
         }
@@ -228,13 +274,18 @@ extension MountTests { @Suite struct CommandLine {
             let logFile = scene.root.appendingPathComponent("mount.log")
             let mount = try scene.mount(extraArguments: ["--log-file", logFile.path, "--log-level", "info"])
             defer { mount.unmount() }
+            /// Lines logged at debug level (the level is the second field of a line).
+            func debugLines() -> Int {
+                ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").split(separator: "\n")
+                    .filter { $0.split(separator: " ").dropFirst().first == "debug" }.count
+            }
             #expect(waitUntil(10) { ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("mounted") })
             _ = try run(["cat", mount.path("tasks/\(seededTask)/status")])
-            #expect(!((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains(" debug "))
+            #expect(debugLines() == 0)
             mount.process.signal(SIGUSR2)
             #expect(waitUntil(10) { ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("log level now debug") })
-            _ = try run(["cat", mount.path("tasks/\(seededTask)/messages.json")])
-            #expect(waitUntil(10) { ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains(" debug ") })
+            _ = try run(["cat", mount.path("tasks/\(seededTask)/workspace/report.md")])
+            #expect(waitUntil(10) { debugLines() > 0 })
             mount.process.signal(SIGUSR2)
             #expect(waitUntil(10) { ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("log level now info") })
         }

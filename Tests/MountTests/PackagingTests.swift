@@ -6,8 +6,20 @@ import Testing
 /// and completions, and a .deb that names its run-time dependencies.
 @Suite(.enabled(if: Release.available, "no release built (scripts/package.sh); scripts/test.sh builds one"), .timeLimit(.minutes(5)))
 struct PackagingTests {
-    @Test func theReleaseBinaryNeedsNoSwiftToolchain() throws {
-        let ldd = try run(["ldd", Release.binary])
+    /// The binary the .deb holds (not the staged one), extracted to a folder of its own.
+    func packagedBinary(in root: URL) throws -> String {
+        let version = (try? Release.version()) ?? "?"
+        let deb = try #require(Release.deb, "no .deb of version \(version) in dist/")
+        #expect(try run(["dpkg-deb", "-x", deb, root.appendingPathComponent("pkg").path]).status == 0)
+        return root.appendingPathComponent("pkg/usr/bin/synapsefs").path
+    }
+
+    @Test(.enabled(if: getuid() == 0, "a mount namespace and a tmpfs over the toolchain need root (CI runs as root)"))
+    func theReleaseBinaryNeedsNoSwiftToolchain() throws {
+        let root = try temporaryDirectory("release")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let binary = try packagedBinary(in: root)
+        let ldd = try run(["ldd", binary])
         #expect(ldd.status == 0)
         #expect(!ldd.stdout.contains("libswift") && !ldd.stdout.contains(Release.toolchain), "\(ldd.stdout)")
         #expect(ldd.stdout.contains("libfuse3") && ldd.stdout.contains("libcurl"), "\(ldd.stdout)")
@@ -15,19 +27,17 @@ struct PackagingTests {
         // In a mount namespace of its own, the toolchain hidden under an empty tmpfs and the
         // environment emptied: the binary prints its version, mounts the built-in emulator and
         // unmounts it.
-        let root = try temporaryDirectory("release")
-        defer { try? FileManager.default.removeItem(at: root) }
         let mnt = root.appendingPathComponent("mnt").path
         try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
         let script = """
         set -e
         mount -t tmpfs none '\(Release.toolchain)'
         test ! -e '\(Release.toolchain)/usr/bin/swift'
-        '\(Release.binary)' --version
-        '\(Release.binary)' mount '\(mnt)' --cache-dir '\(root.path)/cache'
+        '\(binary)' --version
+        '\(binary)' mount '\(mnt)' --cache-dir '\(root.path)/cache'
         ls '\(mnt)/tasks/by-name' | wc -l
         cat '\(mnt)/tasks/by-name/Seeded task 1: churn by region/status'
-        '\(Release.binary)' unmount '\(mnt)'
+        '\(binary)' unmount '\(mnt)'
         """
         let result = try run(["unshare", "--mount", "--propagation", "private", "env", "-i", "PATH=/usr/bin:/bin:/usr/sbin:/sbin",
                               "HOME=\(root.path)", "LD_LIBRARY_PATH=", "sh", "-c", script], timeout: 120)
@@ -65,8 +75,15 @@ enum Release {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     static let stage = repository + "/dist/stage"
     static let binary = stage + "/bin/synapsefs"
+    /// The .deb of the staged binary's version (an older one may still lie in dist/).
     static var deb: String? {
-        ((try? FileManager.default.contentsOfDirectory(atPath: repository + "/dist")) ?? []).first { $0.hasSuffix(".deb") }.map { repository + "/dist/" + $0 }
+        guard let version = try? version() else { return nil }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: repository + "/dist")) ?? [])
+            .first { $0.hasPrefix("synapsefs_\(version)_") && $0.hasSuffix(".deb") }.map { repository + "/dist/" + $0 }
+    }
+
+    static func version() throws -> String {
+        try run([binary, "--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
     /// The toolchain's root (`/opt/swift` here): where `swift` lives, two folders up.
     static let toolchain: String = {

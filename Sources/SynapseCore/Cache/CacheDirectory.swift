@@ -5,8 +5,16 @@ import Foundation
 public struct CacheDirectory: Sendable {
     public let root: URL
 
+    /// What a cache folder holds; a folder with anything else is not given to the cache (a
+    /// mistyped `--cache-dir /tmp` must not turn /tmp private).
+    static let ownNames: Set<String> = ["objects", "listings", "state", "lock", "emulator-data"]
+
     public init(root: URL) throws(FSError) {
         self.root = root
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        if let stranger = present.first(where: { !Self.ownNames.contains($0) && !$0.hasPrefix("synapsefs.log") }) {
+            throw FSError(errno: EEXIST, "\(root.path) is not a synapsefs cache folder (it holds \(stranger.debugDescription)); give synapsefs an empty folder of its own")
+        }
         for dir in [root, objects, listings, state] {
             do {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,

@@ -48,13 +48,23 @@ public final class TaskActions: Sendable {
             health.record(error)
             notices.add("prompt not sent: \(error)", taskId: taskId)
             logger.warning("prompt for \(taskId) not sent", metadata: ["error": "\(error)"])
-            throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "prompt for \(taskId) not sent: \(error)")
+            throw FSError(errno: Self.sendErrno(error), "prompt for \(taskId) not sent: \(error)")
         }
         health.recordSuccess()
         catalog.local.promptSent(text, taskId: taskId)
         details.invalidate(taskId)
         if isDraft { catalog.invalidate() }
         logger.info("prompt sent", metadata: ["task": "\(taskId)", "as": "\(isDraft ? "newTask" : "askResponse")", "bytes": "\(bytes.count)"])
+    }
+
+    /// What close() of prompt.txt says when a send failed: EACCES for a rejected key,
+    /// ETIMEDOUT when the server could not be reached (nothing was taken), else EIO.
+    static func sendErrno(_ error: RemoteError) -> Int32 {
+        switch error {
+        case .rejectedKey: EACCES
+        case .unreachable, .timedOut: ETIMEDOUT
+        default: EIO
+        }
     }
 
     /// Runs one ctl command: `cancel`, `refresh` or `delete`.

@@ -41,8 +41,9 @@ final class TaskActivity: Sendable {
         let change = seen.withLock { seen -> TaskChange? in
             let previous = seen[taskId]
             guard previous?.status != status || previous?.question != question else { return nil }
-            if seen.count >= Self.capacity, previous == nil, let oldest = seen.min(by: { $0.value.at < $1.value.at })?.key {
-                seen[oldest] = nil
+            if seen.count >= Self.capacity, previous == nil {
+                // A tenth of the longest unchanged at once, so the scan is rare.
+                for key in seen.sorted(by: { $0.value.at < $1.value.at }).prefix(Self.capacity / 10).map(\.key) { seen[key] = nil }
             }
             var next = Seen(status: status, question: question, at: Date(), announced: previous?.announced)
             defer { seen[taskId] = next }

@@ -84,6 +84,9 @@ struct MountCommand: ParsableCommand {
     @Option(help: "Log to this file (rotated at 10 MiB, 3 kept) instead of syslog when in the background.")
     var logFile: String?
 
+    @Flag(help: "Check the settings, the mountpoint and the cache folder, say what would be mounted, and mount nothing (mount -f).")
+    var dryRun = false
+
     @Option(help: "A command run (by sh) when a task completes, fails or starts waiting, with the task id and the new status as arguments, e.g. 'notify-send synapsefs'.")
     var onEvent: String?
 
@@ -100,15 +103,25 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
-        FuseAdapter.limitMallocArenas()
-        FuseAdapter.blockStopSignals()
-        DebugSignal.block()
+        // Before any thread starts, so every thread inherits the blocks.
+        if foreground {
+            FuseAdapter.limitMallocArenas()
+            FuseAdapter.blockStopSignals()
+            DebugSignal.block()
+        } else {
+            var stops = Daemon.stopSignals
+            pthread_sigmask(SIG_BLOCK, &stops, nil)
+        }
         let plan: MountPlan
         do {
             plan = try MountPlan(self)
         } catch {
             Daemon.report("error: \(error)")
             throw Self.failure("\(error)")
+        }
+        if dryRun {
+            print("synapsefs: would mount \(plan.settings.serverDescription) on \(plan.mountpoint) (cache: \(plan.cache.root.path)); every check passed")
+            return
         }
         guard plan.foreground else { return try background(plan) }
         do {
@@ -161,7 +174,7 @@ struct ByteCount: ExpressibleByArgument {
         let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
         let upper = argument.uppercased().replacingOccurrences(of: "B", with: "").replacingOccurrences(of: "I", with: "")
         guard let last = upper.last else { return nil }
-        if let unit = units[last], let n = Int64(upper.dropLast()), abs(n) <= Int64.max / unit { bytes = n * unit }
+        if let unit = units[last], let n = Int64(upper.dropLast()), n.magnitude <= UInt64(Int64.max / unit) { bytes = n * unit }
         else if let n = Int64(upper) { bytes = n }
         else { return nil }
         text = argument

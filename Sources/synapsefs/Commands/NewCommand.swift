@@ -26,6 +26,9 @@ struct NewCommand: ParsableCommand {
     func run() throws {
         do {
             let mount = try TaskFolder.mount(scripting.mount)
+            guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                throw ScriptFailure(exit: .badInput, message: "\(name.debugDescription) is not a folder name (no /, not . or ..)")
+            }
             let path = "\(mount)/tasks/\(name)"
             guard mkdir(path, 0o755) == 0 else {
                 throw ScriptFailure(exit: errno == EEXIST ? .failed : .from(errno: errno),
@@ -58,7 +61,15 @@ struct NewCommand: ParsableCommand {
         let fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ScriptFailure(exit: .from(errno: errno), message: "cannot create \(target): \(String(cString: strerror(errno)))") }
         var failed: Int32 = 0
-        while failed == 0, let chunk = try? source.read(upToCount: 1 << 20), !chunk.isEmpty {
+        while failed == 0 {
+            let chunk: Data
+            do {
+                guard let read = try source.read(upToCount: 1 << 20), !read.isEmpty else { break }
+                chunk = read
+            } catch {
+                close(fd)
+                throw ScriptFailure(exit: .notFound, message: "cannot read \(file): \(error.localizedDescription); the partial copy stays in uploads/ (delete it there)")
+            }
             var written = 0
             while written < chunk.count {
                 let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress! + written, chunk.count - written) }

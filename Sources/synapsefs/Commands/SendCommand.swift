@@ -41,9 +41,10 @@ struct SendCommand: ParsableCommand {
     /// Writes the prompt; a refusal says why (from the task's stream.log, where the mount
     /// notes it) and exits as `ScriptExit` says.
     static func send(_ prompt: Data, to folder: TaskFolder) throws {
+        let before = folder.logLength
         let code = TaskFolder.write(prompt, to: folder.path + "/prompt.txt")
         guard code != 0 else { return }
-        let reason = folder.lastNotice() ?? String(cString: strerror(code))
+        let reason = folder.notice(after: before) ?? String(cString: strerror(code))
         throw ScriptFailure(exit: .from(errno: code), message: "not sent to \(folder.id): \(reason)")
     }
 }

@@ -5,7 +5,7 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show every synapsefs mount: its server, connection, running and waiting tasks, uploads.",
-        discussion: "Exit status: 0 with at least one mount shown; 66 when there is none (or MOUNTPOINT is not one)."
+        discussion: "Exit status: 0 with at least one mount shown; 66 when there is none (or MOUNTPOINT is not one); 69 when none of them can say how it is (dead mounts)."
     )
 
     @Argument(help: "Only this mount.")
@@ -21,7 +21,10 @@ struct StatusCommand: ParsableCommand {
             guard mounts.contains(path) else { throw ScriptFailure(exit: .notFound, message: "\(path) is not a synapsefs mount").report() }
             mounts = [path]
         }
-        guard !mounts.isEmpty else { throw ScriptFailure(exit: .notFound, message: "no synapsefs mount on this machine").report() }
+        guard !mounts.isEmpty else {
+            if json { ScriptingOptions().printJSON([Any]()) }
+            throw ScriptFailure(exit: .notFound, message: "no synapsefs mount on this machine").report()
+        }
         var documents: [[String: Any]] = []
         for mount in mounts {
             var document: [String: Any] = ["mountpoint": mount]
@@ -34,11 +37,9 @@ struct StatusCommand: ParsableCommand {
             }
             documents.append(document)
         }
-        if json {
-            ScriptingOptions().printJSON(documents)
-            return
-        }
-        for document in documents { print(Self.describe(document)) }
+        if json { ScriptingOptions().printJSON(documents) } else { for document in documents { print(Self.describe(document)) } }
+        // Mounts whose state cannot be read (dead ones): the machine's mounts need attention.
+        if documents.allSatisfy({ $0["status"] == nil }) { throw ScriptExit.unavailable.code }
     }
 
     /// A few lines a person reads: the mount, its server and state, what runs, what waits,

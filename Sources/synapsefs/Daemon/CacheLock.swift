@@ -9,7 +9,7 @@ final class CacheLock {
     /// Takes the lock, or throws naming the process that holds it.
     init(cacheRoot: URL, mountpoint: String) throws {
         let path = cacheRoot.appendingPathComponent("lock").path
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw SettingsError("cannot open \(path): \(String(cString: strerror(errno)))") }
         guard Self.take(fd) else {
             let holder = Self.holder(fd)

@@ -8,6 +8,14 @@ enum Daemon {
     private static let posixSpawnSetsid: Int16 = 0x80
     static let readyFDVariable = "SYNAPSEFS_READY_FD"
 
+    /// Blocked in the waiting parent, so a Ctrl-C is noticed and passed on.
+    static var stopSignals: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, s) }
+        return set
+    }
+
     /// What the daemon says once it has mounted: what, the server's state, where it logs.
     struct Summary: Codable {
         var what: String
@@ -32,7 +40,7 @@ enum Daemon {
         // CLOEXEC: only the dup2'ed fd 3 may reach the daemon, or the parent never sees EOF.
         guard pipe(&fds) == 0 else { throw SettingsError("pipe: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let log = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let log = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard log >= 0 else { throw SettingsError("cannot open log file \(logFile.path): \(String(cString: strerror(errno)))") }
         let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(log); close(devNull) }
@@ -44,10 +52,19 @@ enum Daemon {
         posix_spawn_file_actions_adddup2(&actions, log, 1)
         posix_spawn_file_actions_adddup2(&actions, log, 2)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
+        // Nothing else the caller had open reaches the daemon (a lock a script holds on fd 9).
+        markInheritedDescriptorsCloseOnExec()
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, posixSpawnSetsid)
+        // The daemon starts with no signal blocked (this process blocks the stop signals to
+        // notice them while it waits) and the default handlers.
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var stops = stopSignals
+        posix_spawnattr_setsigdefault(&attributes, &stops)
+        posix_spawnattr_setflags(&attributes, posixSpawnSetsid | Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let argv = [executable] + arguments
@@ -65,6 +82,15 @@ enum Daemon {
         var reply = Data()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
+            // Ctrl-C (or SIGTERM) while the daemon starts stops it: nothing is left mounted.
+            var pending = sigset_t()
+            sigpending(&pending)
+            if [SIGINT, SIGTERM, SIGHUP].contains(where: { sigismember(&pending, $0) == 1 }) {
+                kill(pid, SIGTERM)
+                return .failed("interrupted: the daemon was stopped before it mounted")
+            }
+            var poller = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 200) > 0 else { continue }
             let n = read(fds[0], &buffer, buffer.count)
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
@@ -78,6 +104,13 @@ enum Daemon {
         }
         if text.hasPrefix("error: ") { return .failed(String(text.dropFirst(7))) }
         return .failed(text.isEmpty ? "the daemon exited before mounting; see \(logFile.path)" : text)
+    }
+
+    /// Every descriptor above stderr closes at exec (this process is about to wait and exit).
+    private static func markInheritedDescriptorsCloseOnExec() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let fd = Int32(name), fd > 2 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        }
     }
 
     /// In the daemon: tells the waiting parent it is mounted.

@@ -140,7 +140,7 @@ final class RotatingLogFile: Sendable {
     }
 
     private func reopen() throws {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw SettingsError("cannot open log file \(url.path): \(String(cString: strerror(errno)))") }
         dup2(fd, 1)
         dup2(fd, 2)

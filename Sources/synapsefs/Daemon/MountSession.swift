@@ -14,6 +14,8 @@ struct MountSession {
     init(_ plan: MountPlan) { self.plan = plan }
 
     func run() throws {
+        // Every path is absolute by now: the caller's folder is not kept busy (as a `cd` would).
+        _ = chdir("/")
         let levels = LogLevelSwitch(plan.settings.logLevel)
         let (destination, logFile) = try logging()
         LogSetup.bootstrap(destination, levels: levels)

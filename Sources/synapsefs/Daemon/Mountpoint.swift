@@ -8,6 +8,8 @@ enum Mountpoint {
         var path: String
         var type: String
         var source: String
+        /// FUSE's `user_id=` super option: who mounted it (nil for other filesystems).
+        var userId: UInt32?
     }
 
     /// Whether `path` is a FUSE mount whose daemon is gone. (An open reaches the daemon; a
@@ -19,6 +21,9 @@ enum Mountpoint {
     }
 
     static func check(_ path: String, allowNonEmpty: Bool) throws {
+        // systemd's automount (x-systemd.automount) puts autofs there and runs this mount on
+        // first access: it is the mount's place, and touching it would wait on ourselves.
+        if mount(at: path)?.type == "autofs" { return }
         if isDead(path) {
             throw SettingsError("\(path) holds a dead FUSE mount (its daemon is gone: \"Transport endpoint is not connected\"); clear it with: synapsefs unmount \(path)")
         }
@@ -54,12 +59,18 @@ enum Mountpoint {
         return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 2, fields.count > 4 else { return nil }
-            return Mounted(path: unescape(String(fields[4])), type: String(fields[dash + 1]), source: unescape(String(fields[dash + 2])))
+            let superOptions = fields.count > dash + 3 ? fields[dash + 3].split(separator: ",") : []
+            let userId = superOptions.first { $0.hasPrefix("user_id=") }.flatMap { UInt32($0.dropFirst("user_id=".count)) }
+            return Mounted(path: unescape(String(fields[4])), type: String(fields[dash + 1]), source: unescape(String(fields[dash + 2])),
+                           userId: userId)
         }
     }
 
-    /// The synapsefs mounts of this machine.
-    static func synapsefs() -> [Mounted] { all().filter { $0.type == "fuse.synapsefs" } }
+    /// The synapsefs mounts of this machine: the caller's own (root sees every one).
+    static func synapsefs() -> [Mounted] {
+        let uid = getuid()
+        return all().filter { $0.type == "fuse.synapsefs" && (uid == 0 || $0.userId == nil || $0.userId == uid) }
+    }
 
     /// mountinfo writes space, tab, newline and backslash as `\040`-style octal escapes.
     static func unescape(_ field: String) -> String {

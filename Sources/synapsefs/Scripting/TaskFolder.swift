@@ -63,9 +63,19 @@ struct TaskFolder {
         return (String(lines.first ?? ""), lines.count > 1 && !lines[1].isEmpty ? String(lines[1]) : nil)
     }
 
-    /// The text of the newest notice in stream.log (why a prompt was not sent, say).
-    func lastNotice() -> String? {
-        guard let text = try? String(contentsOfFile: path + "/stream.log", encoding: .utf8),
+    /// stream.log's length now (to read only what comes after).
+    var logLength: Int64 {
+        var st = stat()
+        return stat(path + "/stream.log", &st) == 0 ? Int64(st.st_size) : 0
+    }
+
+    /// The text of the newest notice stream.log got after `offset` (why a prompt was not
+    /// sent, say); only that part of the log is read.
+    func notice(after offset: Int64) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path + "/stream.log") else { return nil }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: UInt64(max(0, offset)))
+        guard let data = try? handle.read(upToCount: 1 << 20), let text = String(data: data, encoding: .utf8),
               let header = text.range(of: "] notice\n", options: .backwards) else { return nil }
         return text[header.upperBound...].split(separator: "\n\n").first.map(String.init)
     }

@@ -35,16 +35,16 @@ struct MountOptions: Equatable {
 
     static func parse(_ given: [String]) throws -> MountOptions {
         var options = MountOptions()
-        for option in given.flatMap({ $0.split(separator: ",").map(String.init) }) where !option.isEmpty {
+        for option in try given.flatMap(splitList) where !option.isEmpty {
             let (name, value) = split(option)
             switch name {
             case "uid": options.uid = try number(option, value, radix: 10)
             case "gid": options.gid = try number(option, value, radix: 10)
             case "umask": options.umask = try number(option, value, radix: 8).map { UInt16($0 & 0o777) }
             case "ro":
-                options.readOnly = true
-                options.fuse.append("ro")
-            case "nonempty": options.nonempty = true
+                options.readOnly = try flag(name, value)
+                if options.readOnly { options.fuse.append("ro") }
+            case "nonempty": options.nonempty = try flag(name, value)
             case "fsname": options.fuse.append(option)
             case "max_read", "subtype", "blksize":
                 throw SettingsError("mount option \(name) is set by synapsefs itself; leave it out")
@@ -57,7 +57,7 @@ struct MountOptions: Equatable {
                     guard let value, !value.isEmpty else { throw SettingsError("mount option \(name) needs a value: \(name)=\(valued[name]!)") }
                     options.settings[name == "key_file" ? "api_key_file" : name] = value
                 } else if flags.contains(name) {
-                    options.settings[name] = "1"
+                    if try flag(name, value) { options.settings[name] = "1" } else { options.settings[name] = nil }
                 } else {
                     throw SettingsError("unknown mount option \"\(option)\"; synapsefs takes uid=, gid=, umask=, ro, nonempty, "
                                         + (valued.keys.sorted().map { $0 + "=" } + flags.sorted()).joined(separator: ", ")
@@ -66,6 +66,36 @@ struct MountOptions: Equatable {
             }
         }
         return options
+    }
+
+    /// A flag option: on when bare or `=1/yes/true/on`, off with `=0/no/false/off`.
+    private static func flag(_ name: String, _ value: String?) throws -> Bool {
+        guard let value else { return true }
+        switch value.lowercased() {
+        case "1", "yes", "true", "on": return true
+        case "0", "no", "false", "off": return false
+        default: throw SettingsError("mount option \(name)=\(value): a flag takes no value, or one of 1/0, yes/no, true/false")
+        }
+    }
+
+    /// Splits `a,b="c,d",e` at the commas outside double quotes (as libmount does) and drops the
+    /// quotes: `["a", "b=c,d", "e"]`.
+    static func splitList(_ list: String) throws -> [String] {
+        var out: [String] = []
+        var current = ""
+        var quoted = false
+        for ch in list {
+            switch ch {
+            case "\"": quoted.toggle()
+            case "," where !quoted:
+                out.append(current)
+                current = ""
+            default: current.append(ch)
+            }
+        }
+        guard !quoted else { throw SettingsError("mount options \(list): a quote is not closed") }
+        out.append(current)
+        return out
     }
 
     private static func split(_ option: String) -> (String, String?) {

@@ -54,17 +54,15 @@ struct MountSettings {
         let server: Server
         let environment = ProcessInfo.processInfo.environment
         if let url = given.server ?? config.server {
-            server = .remote(url: try checkedURL(url), apiKey: try apiKey(file: given.apiKeyFile ?? config.apiKeyFile, config: config, configURL: configURL))
+            server = .remote(url: try checkedURL(url), apiKey: try apiKey(given: given.apiKeyFile, config: config, configURL: configURL))
         } else if let cli = AgentInfiniConfig.find() {
             // InfiniSynapse's own CLI is set up: its server and key, said so.
             let key: String
-            if let env = environment["INFINISYNAPSE_API_KEY"], !env.isEmpty {
-                key = env
-            } else if let fromCLI = cli.apiKey, !fromCLI.isEmpty {
+            if given.apiKeyFile == nil, environment["INFINISYNAPSE_API_KEY"]?.isEmpty ?? true, let fromCLI = cli.apiKey, !fromCLI.isEmpty {
                 try PrivateFile.check(cli.file, what: "agent_infini config holding an API key")
                 key = fromCLI
             } else {
-                key = try apiKey(file: given.apiKeyFile, config: config, configURL: configURL)
+                key = try apiKey(given: given.apiKeyFile, config: config, configURL: configURL)
             }
             server = .remote(url: try checkedURL(cli.server), apiKey: key)
             notes.append("using the server and key of agent_infini's \(cli.file.path) (pass --server or set server in \(configURL.path) to choose another)")
@@ -87,9 +85,10 @@ struct MountSettings {
         settings.idleTimeout = given.idleTimeout ?? config.idleTimeout ?? settings.idleTimeout
         settings.cacheSize = given.cacheSize ?? config.cacheSize ?? settings.cacheSize
         settings.minFreeSpace = given.minFreeSpace ?? config.minFreeSpace ?? settings.minFreeSpace
-        settings.caFile = given.caFile ?? config.caFile ?? environment["SSL_CERT_FILE"] ?? environment["CURL_CA_BUNDLE"]
+        // Absolute: the daemon works from / (it must not keep the caller's folder busy).
+        settings.caFile = (given.caFile ?? config.caFile ?? environment["SSL_CERT_FILE"] ?? environment["CURL_CA_BUNDLE"]).map(absolute)
         settings.logLevel = given.logLevel ?? config.logLevel ?? settings.logLevel
-        settings.logFile = given.logFile ?? config.logFile
+        settings.logFile = (given.logFile ?? config.logFile).map(absolute)
         guard settings.connectTimeout > 0, settings.idleTimeout > 0 else { throw SettingsError("timeouts must be positive") }
         guard settings.minFreeSpace >= 0 else { throw SettingsError("the free space to leave must not be negative") }
         guard settings.cacheSize >= smallestCache else {
@@ -105,25 +104,41 @@ struct MountSettings {
         }
         let path = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
         if path.hasSuffix("/api") {
-            let base = text.replacingOccurrences(of: "/api/", with: "").replacingOccurrences(of: "/api", with: "")
+            var components = URLComponents(string: text)
+            components?.path = String(path.dropLast(4))
+            let base = components?.string ?? text
             throw SettingsError("server \(text) ends in /api: give the server's base URL (\(base)); synapsefs adds /api to every route")
         }
         return text
     }
 
-    /// The key from `INFINISYNAPSE_API_KEY`, a key file, or the config file, in that order.
-    private static func apiKey(file: String?, config: ConfigFile, configURL: URL) throws -> String {
+    /// The key from, in this order: the key file given on the command line (`--api-key-file`,
+    /// `-o api_key_file=`), `INFINISYNAPSE_API_KEY`, the config file's key file, its key.
+    private static func apiKey(given file: String?, config: ConfigFile, configURL: URL) throws -> String {
+        if let file { return try key(inFile: file) }
         if let env = ProcessInfo.processInfo.environment["INFINISYNAPSE_API_KEY"], !env.isEmpty { return env }
-        if let file {
-            let url = URL(fileURLWithPath: file)
-            try PrivateFile.check(url, what: "API key file")
-            guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw SettingsError("cannot read API key file \(file)") }
-            let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !key.isEmpty else { throw SettingsError("API key file \(file) is empty") }
-            return key
-        }
+        if let file = config.apiKeyFile { return try key(inFile: file) }
         if let key = config.apiKey, !key.isEmpty { return key }
         throw SettingsError("no API key: set INFINISYNAPSE_API_KEY, pass --api-key-file FILE, or put apiKey in \(configURL.path)")
+    }
+
+    private static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+
+    /// The server as a person reads it.
+    var serverDescription: String {
+        switch server {
+        case .remote(let url, _): url
+        case .builtInEmulator: "the built-in emulator (no server configured)"
+        }
+    }
+
+    private static func key(inFile file: String) throws -> String {
+        let url = URL(fileURLWithPath: file)
+        try PrivateFile.check(url, what: "API key file")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw SettingsError("cannot read API key file \(file)") }
+        let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !key.isEmpty else { throw SettingsError("API key file \(file) is empty") }
+        return key
     }
 
     /// Refuses a free-space floor the cache's disk could never leave.
