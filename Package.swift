@@ -44,7 +44,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"]),
+        // Fixtures are read where they lie (by #filePath), not bundled.
+        .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SynapseClientTests", dependencies: ["SynapseClient", "SynapseEmulator", "SynapseCore"]),
         .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]

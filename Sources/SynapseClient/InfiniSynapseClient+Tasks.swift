@@ -3,17 +3,28 @@ import SynapseCore
 
 /// Writing to tasks: messages, uploads, deletion.
 extension InfiniSynapseClient {
-    public func send(_ message: OutgoingMessage) throws(RemoteError) {
+    /// A draft's first prompt is `newTask` (with the task id the mount chose, this mount's
+    /// connId, act mode and the configured auto-approval settings); later ones `askResponse`.
+    public func send(_ prompt: Prompt) throws(RemoteError) {
         var body: [String: Any]
-        switch message {
-        case .newTask(let taskId, let text, let connId):
-            body = ["type": "newTask", "taskId": taskId, "text": text, "connId": connId, "chatSettings": ["mode": "act"]]
+        if prompt.startsTask {
+            body = ["type": "newTask", "taskId": prompt.taskId, "text": prompt.text, "connId": connId, "chatSettings": ["mode": "act"]]
             body["autoApprovalSettings"] = autoApprovalSettings.flatMap { try? JSONSerialization.jsonObject(with: $0) }
-        case .answer(let taskId, let text, let connId):
-            body = ["type": "askResponse", "askResponse": "messageResponse", "taskId": taskId, "text": text, "connId": connId]
-        case .cancel(let taskId):
+        } else {
+            body = answer(prompt.taskId, prompt.text)
+        }
+        try Decoding.messageOutcome(try post("/api/ai/message", json: body, what: "message to \(prompt.taskId)"))
+    }
+
+    private func answer(_ taskId: String, _ text: String) -> [String: Any] {
+        ["type": "askResponse", "askResponse": "messageResponse", "taskId": taskId, "text": text, "connId": connId]
+    }
+
+    public func control(_ command: TaskControl, taskId: String) throws(RemoteError) {
+        switch command {
+        case .cancel:
             // The seed's current route; older deployments cancel by message.
-            return try cancelRoute.run { (byMessage) throws(RemoteError) in
+            try cancelRoute.run { (byMessage) throws(RemoteError) in
                 if byMessage {
                     try Decoding.messageOutcome(try post("/api/ai/message", json: ["type": "cancelTask", "taskId": taskId], what: "cancel of \(taskId)"))
                 } else {
@@ -21,9 +32,29 @@ extension InfiniSynapseClient {
                                  what: "cancel of \(taskId)")
                 }
             }
+        case .delete:
+            _ = try post("/api/ai_task/deleteTaskWithId", json: ["ids": [taskId]], what: "delete of \(taskId)")
         }
-        let response = try post("/api/ai/message", json: body, what: "message to \(message.taskId)")
-        try Decoding.messageOutcome(response)
+    }
+
+    /// A file answering the agent's `upload_file_to_sandbox` goes to `/api/ai/upload` and its
+    /// result back as the answer; any other to the workspace with `taskUpload` (the two
+    /// endpoints are not to be mixed).
+    public func upload(_ body: UploadBody, as name: String, taskId: String, answering question: PendingQuestion?) throws(RemoteError) -> UploadOutcome {
+        guard question?.question.wantsFile == true else {
+            return .stored(try upload(body, as: name, to: .workspace, taskId: taskId))
+        }
+        let result = try upload(body, as: name, to: .sandbox, taskId: taskId)
+        try Decoding.messageOutcome(try post("/api/ai/message", json: answer(taskId, result), what: "answer to \(taskId)"))
+        return .answeredAgent(result)
+    }
+
+    /// The two upload endpoints.
+    public enum UploadDestination: Sendable, Equatable {
+        /// `taskUpload`: archived in the workspace under `upload_documents/`, original name.
+        case workspace
+        /// `/api/ai/upload`: for the agent's `upload_file_to_sandbox` request.
+        case sandbox
     }
 
     public func upload(_ body: UploadBody, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
@@ -45,10 +76,6 @@ extension InfiniSynapseClient {
         case .sandbox:
             return try send("/api/ai/upload", [("taskId", taskId)])
         }
-    }
-
-    public func deleteTask(id: String) throws(RemoteError) {
-        _ = try post("/api/ai_task/deleteTaskWithId", json: ["ids": [id]], what: "delete of \(id)")
     }
 
     private func post(_ path: String, json: [String: Any], what: String) throws(RemoteError) -> Any {

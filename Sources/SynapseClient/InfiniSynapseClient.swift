@@ -3,9 +3,15 @@ import Logging
 import Synchronization
 import SynapseCore
 
-/// The InfiniSynapse server API on libcurl. Blocking: call it from threads of your own.
-public final class InfiniSynapseClient: TaskRemote {
+/// The InfiniSynapse server API on libcurl, as an agent backend. Blocking: call it from
+/// threads of your own.
+public final class InfiniSynapseClient: AgentBackend {
     public let baseURL: String
+    /// This mount's event-stream connection: the server routes the events of the tasks it
+    /// started or answered to it.
+    public let connId = UUID().uuidString.lowercased()
+    public var feedIdentity: String? { connId }
+    public let capabilities = BackendCapabilities()
     private let apiKey: String
     let transport: CurlTransport
     /// The event stream is dropped after this long without a byte (heartbeats come every 15 s).
@@ -55,7 +61,12 @@ public final class InfiniSynapseClient: TaskRemote {
     }
 
     /// The task's messages, long texts whole (the list slims them; see `SlimmedTexts`).
-    public func messages(taskId: String) throws(RemoteError) -> [TaskMessage] {
+    public func transcript(taskId: String) throws(RemoteError) -> Transcript {
+        Transcript(entries: try messages(taskId: taskId).map(\.entry))
+    }
+
+    /// The task's messages as the server has them, long texts whole.
+    public func messages(taskId: String) throws(RemoteError) -> [UIMessage] {
         let listed = try WireDecoding.messages(try getBody("/api/ai_task/getUiMessageById", query: [("id", taskId)],
                                                            what: "messages of \(taskId)"), what: "getUiMessageById")
         return try slimmedTexts.complete(listed, taskId: taskId) { (ts) throws(RemoteError) -> String? in

@@ -16,7 +16,7 @@ import SynapseCore
 final class SlimmedTexts: Sendable {
     /// A message as listed, with whether the server marked its text as cut.
     struct Listed {
-        var message: TaskMessage
+        var message: UIMessage
         var markedCut: Bool
     }
 
@@ -76,12 +76,12 @@ final class SlimmedTexts: Sendable {
     /// text. A text it cannot get stays as listed and is tried again later, except when the
     /// server cannot be reached: then the whole listing fails, as any request would, so a cut
     /// text is never taken for a final one because of a network blip.
-    func complete(_ listed: [Listed], taskId: String, payload: (Int64) throws(RemoteError) -> String?) throws(RemoteError) -> [TaskMessage] {
+    func complete(_ listed: [Listed], taskId: String, payload: (Int64) throws(RemoteError) -> String?) throws(RemoteError) -> [UIMessage] {
         // A list over the mount's limit is refused by the caller: nothing to complete.
         guard listed.count <= TaskDetails.maxMessages else { return listed.map(\.message) }
         var fetches = 0
         var held = 0
-        var messages: [TaskMessage] = []
+        var messages: [UIMessage] = []
         messages.reserveCapacity(listed.count)
         for item in listed {
             var message = item.message

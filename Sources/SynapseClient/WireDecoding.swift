@@ -179,7 +179,8 @@ struct WireTask: Decodable {
             return
         }
         let name = c.string("task_name", "name", "task") ?? id
-        summary = TaskSummary(id: id, name: name, serverStatus: c.string("status"),
+        let word = c.string("status")
+        summary = TaskSummary(id: id, name: name, serverStatus: word, status: UIMessage.status(ofWord: word),
                               createdAt: c.date("created_at", "createdAt"),
                               updatedAt: c.date("updated_at", "updatedAt"))
     }
@@ -215,7 +216,7 @@ struct WireMessage: Decodable {
             return
         }
         let text = c.string("text")
-        let message = TaskMessage(ts: ts, type: (c.string("type")) ?? "say",
+        let message = UIMessage(ts: ts, type: (c.string("type")) ?? "say",
                                   say: c.string("say"), ask: c.string("ask"),
                                   text: text, reasoning: c.string("reasoning"),
                                   partial: c.bool("partial"))

@@ -13,9 +13,9 @@ import SynapseCore
         let taskId = UUID().uuidString.lowercased()
         let events = collectEvents(client, connId: "conn-1") { $0.data.contains("completion_result") }
         try await Task.sleep(for: .milliseconds(200))
-        try await offPool { try client.send(.newTask(taskId: taskId, text: "Report [emu:words 20] [emu:delay 5]", connId: "conn-1")) }
+        try await offPool { try client.send(Prompt(taskId: taskId, text: "Report [emu:words 20] [emu:delay 5]", startsTask: true)) }
         // The same id again does not create a second task.
-        try await offPool { try client.send(.newTask(taskId: taskId, text: "Report again", connId: "conn-1")) }
+        try await offPool { try client.send(Prompt(taskId: taskId, text: "Report again", startsTask: true)) }
         for _ in 0..<100 where !events.all.contains(where: { $0.data.contains("completion_result") }) {
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -36,9 +36,9 @@ import SynapseCore
         let taskId = UUID().uuidString.lowercased()
         let events = collectEvents(client, connId: "conn-2") { $0.type == "message.update" }
         try await Task.sleep(for: .milliseconds(200))
-        try await offPool { try client.send(.newTask(taskId: taskId, text: "Go [emu:forever] [emu:delay 10]", connId: "conn-2")) }
+        try await offPool { try client.send(Prompt(taskId: taskId, text: "Go [emu:forever] [emu:delay 10]", startsTask: true)) }
         try await Task.sleep(for: .milliseconds(300))
-        try await offPool { try client.send(.cancel(taskId: taskId)) }
+        try await offPool { try client.control(.cancel, taskId: taskId) }
         for _ in 0..<100 where !events.all.contains(where: { $0.type == "message.update" }) {
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -54,7 +54,7 @@ import SynapseCore
         defer { Task { await emulator.stop() } }
         let client = emulator.client()
         let error = await #expect(throws: RemoteError.self) {
-            try await offPool { try client.send(.answer(taskId: "no-such-task", text: "hi", connId: "c")) }
+            try await offPool { try client.send(Prompt(taskId: "no-such-task", text: "hi", startsTask: false)) }
         }
         #expect(error?.errno == ENOENT)
     }
@@ -125,7 +125,7 @@ import SynapseCore
         let emulator = try await LiveEmulator.start(seedTasks: 2)
         defer { Task { await emulator.stop() } }
         let client = emulator.client()
-        try await offPool { try client.deleteTask(id: firstTask) }
+        try await offPool { try client.control(.delete, taskId: firstTask) }
         let error = await #expect(throws: RemoteError.self) { try await offPool { _ = try client.taskInfo(id: firstTask) } }
         #expect(error?.errno == ENOENT)
     }
@@ -143,7 +143,7 @@ func collectEvents(_ client: InfiniSynapseClient, connId: String,
                    until last: @escaping @Sendable (ServerEvent) -> Bool) -> CollectedEvents {
     let events = CollectedEvents()
     Thread {
-        try? client.streamEvents(connId: connId) { event in
+        try? client.streamEvents { event in
             events.append(event)
             return !last(event)
         }

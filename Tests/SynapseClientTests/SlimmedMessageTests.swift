@@ -12,7 +12,7 @@ import Synchronization
 
     /// Runs a task whose reply is about 3,600 characters and waits for it to complete.
     func runLongTask(_ client: InfiniSynapseClient) async throws {
-        try await offPool { try client.send(.newTask(taskId: task, text: "Write at length [emu:words 600] [emu:delay 0]", connId: "c1")) }
+        try await offPool { try client.send(Prompt(taskId: task, text: "Write at length [emu:words 600] [emu:delay 0]", startsTask: true)) }
         for _ in 0..<200 {
             if try await offPool({ try client.messages(taskId: task) }).contains(where: \.isCompletion) { return }
             try await Task.sleep(for: .milliseconds(50))
@@ -80,7 +80,7 @@ import Synchronization
 /// The rules of `SlimmedTexts` with a scripted payload source.
 @Suite struct SlimmedTextRuleTests {
     func listed(_ ts: Int64, _ text: String, partial: Bool = false, marked: Bool = false) -> SlimmedTexts.Listed {
-        SlimmedTexts.Listed(message: TaskMessage(ts: ts, type: "say", say: "text", text: text, partial: partial), markedCut: marked)
+        SlimmedTexts.Listed(message: UIMessage(ts: ts, type: "say", say: "text", text: text, partial: partial), markedCut: marked)
     }
 
     func texts() -> SlimmedTexts { SlimmedTexts(directory: nil, server: "http://test", logger: Logger(label: "test")) }

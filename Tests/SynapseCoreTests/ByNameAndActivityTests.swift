@@ -52,9 +52,9 @@ import Testing
         activity.observe("t1", .completed)
         activity.observe("t1", .completed)
         // A late poll says running a moment, then the same completion again: not announced twice.
-        activity.observe("t1", .completed, ts: 9)
-        activity.observe("t1", .running, ts: 8)
-        activity.observe("t1", .completed, ts: 9)
+        activity.observe("t1", .completed, entryId: "9")
+        activity.observe("t1", .running, entryId: "8")
+        activity.observe("t1", .completed, entryId: "9")
         let seen = changes.withLock { $0 }
         #expect(seen.map(\.status) == [.waiting, .completed, .completed])
         #expect(seen.first?.question == "followup: Which region?" && seen.first?.previous == .running)

@@ -3,7 +3,10 @@ import Synchronization
 @testable import SynapseCore
 
 /// An in-memory agent server for core tests, with switches for the faults the core handles.
-final class FakeRemote: TaskRemote {
+final class FakeRemote: AgentBackend {
+    let capabilities = BackendCapabilities()
+    let feedIdentity: String? = "test-conn"
+
     struct File {
         var bytes: Data
         var listedSize: Int64?
@@ -64,7 +67,7 @@ final class FakeRemote: TaskRemote {
 
     func addTask(_ id: String, name: String? = nil, messages: [TaskMessage] = [], files: [String: File] = [:]) {
         state.withLock { s in
-            s.tasks.append(TaskSummary(id: id, name: name ?? "task \(id)", serverStatus: "completed",
+            s.tasks.append(TaskSummary(id: id, name: name ?? "task \(id)", serverStatus: "completed", status: .completed,
                                        createdAt: Date(timeIntervalSince1970: 1_700_000_000), updatedAt: nil))
             s.messages[id] = messages
             s.workspaces[id] = files
@@ -87,7 +90,7 @@ final class FakeRemote: TaskRemote {
         if let failure { throw failure }
         return state.withLock { s in
             if s.endlessPages {
-                let items = (0..<pageSize).map { TaskSummary(id: "p\(page)-\($0)", name: "t", serverStatus: "completed") }
+                let items = (0..<pageSize).map { TaskSummary(id: "p\(page)-\($0)", name: "t", serverStatus: "completed", status: .completed) }
                 return TaskPage(items: items, totalItems: Int.max, totalPages: Int.max, currentPage: page)
             }
             let start = min((page - 1) * pageSize, s.tasks.count)
@@ -107,10 +110,10 @@ final class FakeRemote: TaskRemote {
         return task
     }
 
-    func messages(taskId: String) throws(RemoteError) -> [TaskMessage] {
+    func transcript(taskId: String) throws(RemoteError) -> Transcript {
         try check()
         guard let messages = state.withLock({ $0.messages[taskId] }) else { throw .notFound("task \(taskId)") }
-        return messages
+        return Transcript(messages)
     }
 
     func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] {
@@ -162,7 +165,26 @@ final class FakeRemote: TaskRemote {
 }
 
 extension FakeRemote {
-    func send(_ message: OutgoingMessage) throws(RemoteError) {
+    func send(_ prompt: Prompt) throws(RemoteError) {
+        try record(prompt.startsTask ? .newTask(taskId: prompt.taskId, text: prompt.text, connId: "test-conn")
+                                     : .answer(taskId: prompt.taskId, text: prompt.text, connId: "test-conn"))
+    }
+
+    func control(_ command: TaskControl, taskId: String) throws(RemoteError) {
+        switch command {
+        case .cancel: try record(.cancel(taskId: taskId))
+        case .delete: try deleteTask(id: taskId)
+        }
+    }
+
+    func upload(_ body: UploadBody, as name: String, taskId: String, answering question: PendingQuestion?) throws(RemoteError) -> UploadOutcome {
+        let answer = try upload(body, as: name, to: question?.question.wantsFile == true ? .sandbox : .workspace, taskId: taskId)
+        guard question?.question.wantsFile == true else { return .stored(answer) }
+        try record(.answer(taskId: taskId, text: answer, connId: "test-conn"))
+        return .answeredAgent(answer)
+    }
+
+    private func record(_ message: OutgoingMessage) throws(RemoteError) {
         try check()
         let failure: RemoteError? = state.withLock { s in
             if s.failSends > 0 { s.failSends -= 1; return .server(status: 500, message: "injected") }
@@ -177,14 +199,17 @@ extension FakeRemote {
             case .answer(let id, let text, _):
                 s.messages[id, default: []].append(TaskMessage(ts: Int64(s.sent.count), type: "say", say: "user_feedback", text: text))
             case .cancel(let id):
-                if let i = s.tasks.firstIndex(where: { $0.id == id }) { s.tasks[i].serverStatus = "cancelled" }
+                if let i = s.tasks.firstIndex(where: { $0.id == id }) {
+                    s.tasks[i].serverStatus = "cancelled"
+                    s.tasks[i].status = .cancelled
+                }
             }
             return nil
         }
         if let failure { throw failure }
     }
 
-    func upload(_ body: UploadBody, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
+    private func upload(_ body: UploadBody, as name: String, to destination: UploadDestination, taskId: String) throws(RemoteError) -> String {
         try check()
         let delay = state.withLock { $0.uploadDelay }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
@@ -222,7 +247,7 @@ extension FakeRemote {
         return "{\"filename\":\"\(name)\",\"size\":\(data.count)}"
     }
 
-    func deleteTask(id: String) throws(RemoteError) {
+    private func deleteTask(id: String) throws(RemoteError) {
         try check()
         state.withLock { s in
             s.deleted.append(id)
@@ -231,7 +256,7 @@ extension FakeRemote {
     }
 
     /// Delivers pushed events until `dropStream()` or a failure is set.
-    func streamEvents(connId: String, onEvent: (ServerEvent) -> Bool) throws(RemoteError) {
+    func followFeed(onEvent: (FeedEvent) -> Bool) throws(RemoteError) {
         try check()
         let generation = state.withLock { s in
             s.streamsOpened += 1
@@ -242,7 +267,7 @@ extension FakeRemote {
                 defer { s.pendingEvents.removeAll() }
                 return (s.pendingEvents, s.streamGeneration == generation && s.failure == nil)
             }
-            guard events.allSatisfy(onEvent), open else { return }
+            guard events.compactMap(\.feedEvent).allSatisfy(onEvent), open else { return }
             Thread.sleep(forTimeInterval: 0.005)
         }
     }
@@ -268,7 +293,6 @@ struct Fixture {
         configuration.allowDelete = allowDelete
         configuration.cacheLimit = cacheLimit
         configuration.freeSpaceFloor = 0
-        configuration.connId = "test-conn"
         configuration.operationTimeLimit = operationTimeLimit
         configuration.taskChanged = taskChanged
         fs = SynapseFilesystem(remote: remote, configuration: configuration, logger: .init(label: "test"))

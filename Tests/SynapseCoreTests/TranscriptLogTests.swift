@@ -19,8 +19,8 @@ import Testing
         }
     }
 
-    func snapshot(_ ts: Int64, _ text: String, partial: Bool = true) -> TaskMessage {
-        TaskMessage(ts: ts, type: "say", say: "text", text: text, partial: partial)
+    func snapshot(_ ts: Int64, _ text: String, partial: Bool = true) -> TranscriptEntry {
+        TaskMessage(ts: ts, type: "say", say: "text", text: text, partial: partial).entry
     }
 
     func occurrences(of needle: String, in haystack: String) -> Int { haystack.components(separatedBy: needle).count - 1 }
@@ -58,8 +58,8 @@ import Testing
         log.apply(snapshot(2000, "Second", partial: false))
         let before = try contents(log)
         log.apply(snapshot(1000, "Final answer, revised", partial: false))
-        log.remove(ts: 2000)
-        log.remove(ts: 2000)
+        log.remove(id: "2000")
+        log.remove(id: "2000")
         let after = try contents(log)
         #expect(after.hasPrefix(before))
         #expect(after.contains("] notice\nthe message of"))
@@ -235,11 +235,11 @@ extension TranscriptLogTests {
     @Test func aRemovalIsNotedAfterTheTextItRemoves() throws {
         let log = try open()
         log.apply(snapshot(7000, "Let me"), from: .partialEvent)
-        log.remove(ts: 7000)
+        log.remove(id: "7000")
         #expect(try contents(log).contains("Let me\n\n["))
         log.apply(snapshot(7100, "Other"), from: .partialEvent)
         log.apply(snapshot(7200, "Growing"), from: .partialEvent)
-        log.remove(ts: 7100)
+        log.remove(id: "7100")
         log.apply(snapshot(7200, "Growing text", partial: false))
         let text = try contents(log)
         #expect(text.contains("Growing text\n\n[") && text.hasSuffix("was removed\n\n"), "\(text)")
@@ -404,5 +404,41 @@ extension TranscriptLogTests {
         log.apply(snapshot(7100, "Next", partial: false))
         let text = try contents(log)
         #expect(text.contains("One two three\n\n[") && !text.contains("continued"), "\(text)")
+    }
+}
+
+/// Logs written by version 0.11 (entries keyed by an Int64 `ts`) are read by this one: the
+/// bytes stay, nothing is shown twice, and the log goes on.
+@Suite struct LegacyLogTests {
+    /// A task's log as 0.11 left it (a real mount of its built-in emulator: a prompt, a draft
+    /// the agent took back, a reply, the result).
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/logs-0.11")
+    static let taskId = "85f766d1-e82e-4a92-b4a4-409a46fe662a"
+
+    @Test func aLogOfVersion0_11IsMigratedWithNothingLostOrRepeated() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-legacy-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(at: Self.fixture, to: directory)
+        let before = try Data(contentsOf: directory.appendingPathComponent(CacheDirectory.key(Self.taskId) + ".log"))
+        let log = try TranscriptLog(taskId: Self.taskId, directory: directory) {}
+        #expect(log.length == Int64(before.count))
+        #expect(log.lastEntryId == "1796239219541")
+        // The same transcript again (as a reconcile brings it): nothing new.
+        let transcript = Transcript([
+            TaskMessage(ts: 1_796_239_219_476, type: "say", say: "task", text: "Tell me [emu:words 12] [emu:delay 5] [emu:retract]"),
+            TaskMessage(ts: 1_796_239_219_503, type: "say", say: "text", text: "the quarterly numbers show steady growth in the north while the south"),
+            TaskMessage(ts: 1_796_239_219_541, type: "say", say: "completion_result", text: "Done: report.md and data/summary.csv are in the workspace."),
+        ])
+        log.apply(contentsOf: transcript.entries)
+        // The draft taken back stays taken back.
+        log.apply(TaskMessage(ts: 1_796_239_219_492, type: "say", say: "text", text: "Let me think about more", partial: true).entry, from: .partialEvent)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let n = try buffer.withUnsafeMutableBytes { try log.read(at: 0, into: $0) }
+        #expect(Data(buffer[0..<n]) == before)
+        // And it goes on: a new prompt and reply append after the old bytes.
+        log.apply(TaskMessage(ts: 1_796_239_300_000, type: "say", say: "user_feedback", text: "And the south?").entry)
+        #expect(log.length > Int64(before.count))
+        let reopened = try TranscriptLog(taskId: Self.taskId, directory: directory) {}
+        #expect(reopened.length == log.length && reopened.lastEntryId == "1796239300000")
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// that all readers of the file share.
 public final class WorkspaceCache: Sendable {
     private let directory: CacheDirectory
-    private let remote: any TaskRemote
+    private let remote: any AgentBackend
     private let logger: Logger
     /// Items in use (by readers or fetches), so every reader of a file shares one.
     private let inUse = Mutex<[String: CacheItem]>([:])
@@ -19,7 +19,7 @@ public final class WorkspaceCache: Sendable {
     /// Told how each download went (a rejected key, an unreachable server).
     private let health: ServerHealth?
 
-    public init(directory: CacheDirectory, remote: any TaskRemote, limit: Int64, freeSpaceFloor: Int64, readWaitLimit: Double = .infinity,
+    public init(directory: CacheDirectory, remote: any AgentBackend, limit: Int64, freeSpaceFloor: Int64, readWaitLimit: Double = .infinity,
                 health: ServerHealth? = nil, logger: Logger) {
         self.health = health
         self.directory = directory

@@ -2,15 +2,15 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The mount's one event-stream connection, opened at start (before any prompt, so no early
-/// event is lost) and reopened with capped, jittered backoff whenever it drops. Events mark
-/// the task they name as changed, so its files are fetched fresh.
+/// The backend's mount-wide feed of events, opened at start (before any prompt, so no early
+/// event is lost) and reopened with capped, jittered backoff whenever it drops.
 public final class EventStream: Sendable {
     public enum Phase: String, Sendable { case stopped, connecting, open, reconnecting }
 
     public struct Snapshot: Sendable {
         public var phase: Phase = .stopped
-        public var connId: String
+        /// What names the feed to the server (InfiniSynapse's `connId`).
+        public var connId: String?
         public var reconnects = 0
         public var lastEventAt: Date?
         public var lastError: String?
@@ -18,22 +18,22 @@ public final class EventStream: Sendable {
 
     static let maxBackoff = 30.0
 
-    private let remote: any TaskRemote
+    private let remote: any AgentBackend
     private let logger: Logger
     /// Set once by the filesystem: what to do with each event, and after a reconnect.
-    private let handlers = Mutex<(event: @Sendable (ServerEvent) -> Void, reconnected: @Sendable (Double) -> Void)?>(nil)
+    private let handlers = Mutex<(event: @Sendable (FeedEvent) -> Void, reconnected: @Sendable (Double) -> Void)?>(nil)
     private let state: Mutex<Snapshot>
     private let stopping = Atomic<Bool>(false)
 
-    init(remote: any TaskRemote, connId: String, logger: Logger) {
+    init(remote: any AgentBackend, logger: Logger) {
         self.remote = remote
         self.logger = logger
-        state = Mutex(Snapshot(connId: connId))
+        state = Mutex(Snapshot(connId: remote.feedIdentity))
     }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
-    func setHandlers(event: @escaping @Sendable (ServerEvent) -> Void, reconnected: @escaping @Sendable (Double) -> Void) {
+    func setHandlers(event: @escaping @Sendable (FeedEvent) -> Void, reconnected: @escaping @Sendable (Double) -> Void) {
         handlers.withLock { $0 = (event, reconnected) }
     }
 
@@ -50,14 +50,13 @@ public final class EventStream: Sendable {
 
     private func run() {
         var backoff = 0.5
-        let connId = state.withLock { $0.connId }
         var droppedAt: Date?
         while !stopping.load(ordering: .relaxed) {
             state.withLock { $0.phase = $0.reconnects == 0 ? .connecting : .reconnecting }
             let opened = Date()
             var caughtUp = false
             do {
-                try remote.streamEvents(connId: connId) { [self] event in
+                try remote.followFeed { [self] event in
                     // The first event after a drop: the stream is back; fill the gap once.
                     if !caughtUp, let dropped = droppedAt {
                         caughtUp = true
@@ -80,7 +79,7 @@ public final class EventStream: Sendable {
         }
     }
 
-    private func handle(_ event: ServerEvent) {
+    private func handle(_ event: FeedEvent) {
         state.withLock { s in
             s.phase = .open
             s.lastEventAt = Date()

@@ -10,8 +10,6 @@ public struct FilesystemConfiguration: Sendable {
     public var taskDetailsTTL: Double = 2
     /// How long the kernel may cache entries and attributes.
     public var kernelTimeout: Double = 1
-    /// This mount's event-stream connection id: the server routes a task's events to it.
-    public var connId = UUID().uuidString.lowercased()
     /// The file cache's size limit (`--cache-size`), and the free space it always leaves.
     public var cacheLimit: Int64 = 10 << 30
     public var freeSpaceFloor: Int64 = 1 << 30

@@ -22,17 +22,44 @@ enum GeneratedFiles {
         Data((status.rawValue + "\n" + (question.map { $0 + "\n" } ?? "")).utf8)
     }
 
-    static func messages(_ messages: [TaskMessage]) -> Data {
+    /// messages.json: every entry with its id, time, speaker, text and whether it is final,
+    /// and the backend's own words for it (InfiniSynapse's `ts`, `type`, `say`, `ask`).
+    static func messages(_ transcript: Transcript) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = (try? encoder.encode(messages)) ?? Data("[]".utf8)
+        var data = (try? encoder.encode(transcript.entries.map(EncodedEntry.init))) ?? Data("[]".utf8)
         data.append(0x0A)
         return data
     }
 
+    /// One entry of messages.json (JSONEncoder: a transcript may hold 100,000 entries).
+    private struct EncodedEntry: Encodable {
+        let entry: TranscriptEntry
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ s: String) { stringValue = s }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            // The backend's words first; the neutral ones win a clash.
+            for (key, value) in entry.attributes { try c.encode(value, forKey: Key(key)) }
+            try c.encode(entry.id, forKey: Key("id"))
+            try c.encode(iso8601(Date(timeIntervalSince1970: Double(entry.time) / 1000)), forKey: Key("time"))
+            try c.encode(TranscriptRenderer.speaker(entry.speaker), forKey: Key("speaker"))
+            try c.encode(entry.text, forKey: Key("text"))
+            try c.encode(!entry.isFinal, forKey: Key("partial"))
+        }
+    }
+
     static func mountStatus(server: String, mountedAt: Date, cacheDirectory: String, health: ServerHealth.Snapshot, cache: CacheBudget.Snapshot,
                             events: EventStream.Snapshot, uploads: [[String: Any]], tasks: [[String: Any]], openHandles: Int, inodes: Int) -> Data {
-        var stream: [String: Any] = ["state": events.phase.rawValue, "connId": events.connId, "reconnects": events.reconnects]
+        var stream: [String: Any] = ["state": events.phase.rawValue, "reconnects": events.reconnects]
+        stream["connId"] = events.connId
         stream["lastEventAt"] = events.lastEventAt.map(iso8601)
         stream["lastError"] = events.lastError
         // Reachable, but the task list cannot be read: "degraded", and why.

@@ -1,7 +1,7 @@
 import Foundation
 
-/// stream.log: kept on disk, fed by events, reconciled with `getUiMessageById` on first use,
-/// after a reconnect, and every second for followed tasks that get no events.
+/// stream.log: kept on disk, fed by the backend's feed, reconciled with the fetched transcript
+/// on first use, after a reconnect, and every second for followed tasks that get no events.
 extension SynapseFilesystem {
     /// The task's log, reconciled with the server the first time it is used in this run.
     func streamLog(of taskId: String) throws(FSError) -> TranscriptLog {
@@ -19,8 +19,8 @@ extension SynapseFilesystem {
         guard !isDraft(taskId), health.current.state != .offline else { return log }
         if logs.claimFirstUse(taskId) {
             reconcileLog(taskId)
-        } else if TaskStatus.derive(messages: details.lastKnownMessages(of: taskId), serverStatus: nil).isFinished {
-            _ = try? details.messages(of: taskId)
+        } else if TaskStatus.derive(details.lastKnownTranscript(of: taskId), listed: nil).isFinished {
+            _ = try? details.transcript(of: taskId)
         } else {
             reconcileLog(taskId)
         }
@@ -31,51 +31,56 @@ extension SynapseFilesystem {
     func reconcileLog(_ taskId: String) {
         guard !isDraft(taskId), let log = try? logs.log(for: taskId) else { return }
         details.invalidate(taskId)
-        guard let messages = try? details.messages(of: taskId) else { return }
-        log.apply(contentsOf: messages.filter { !log.showsFinal($0) })
+        guard let transcript = try? details.transcript(of: taskId) else { return }
+        log.apply(contentsOf: transcript.entries.filter { !log.showsFinal($0) })
     }
 
-    /// One event from the stream, routed to its task's log.
-    func handle(_ event: ServerEvent) {
-        guard event.type != "heartbeat",
-              let object = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any] else { return }
-        guard let taskId = object["taskId"] as? String else {
-            if event.type == "notification" { attributeNotification(object) }
+    /// One event of the feed, routed to its task's log.
+    func handle(_ event: FeedEvent) {
+        switch event {
+        case .heartbeat:
             return
+        case .notice(let title, let text, let isError):
+            attributeNotice(title: title, text: text, isError: isError)
+        case .entry(let taskId, let entry), .partial(let taskId, let entry):
+            guard let log = eventArrived(for: taskId) else { return }
+            if case .partial = event { log.apply(entry, from: .partialEvent) } else { log.apply(entry, from: .whole) }
+            let status = entry.statusAfter
+            let question = status == .waiting ? TaskStatus.question(in: Transcript(entries: [entry])) : nil
+            activity.observe(taskId, status, question: question, entryId: entry.id)
+        case .removed(let taskId, let ids):
+            guard let log = eventArrived(for: taskId) else { return }
+            for id in ids { log.remove(id: id) }
+        case .changed(let taskId):
+            _ = eventArrived(for: taskId)
+            catalog.markStale()
+            // Fetched again (off the event thread), as InfiniSynapse's seed asks after `state.ready`.
+            logs.requestReconcile([taskId])
         }
+    }
+
+    /// What every event of a task does first: the task's cached details are stale now.
+    private func eventArrived(for taskId: String) -> TranscriptLog? {
         logs.markEvent(taskId)
         details.invalidate(taskId)
-        if event.type == "state.ready" || catalog.knownTask(id: taskId) == nil { catalog.markStale() }
-        // The seed: after `state.ready`, fetch the task again (done off the event thread).
-        if event.type == "state.ready" { logs.requestReconcile([taskId]) }
-        guard let log = try? logs.log(for: taskId) else { return }
-        switch event.type {
-        case "message.add", "message.update", "message.partial":
-            guard let raw = object["message"] as? [String: Any], let message = TaskMessage(json: raw) else { return }
-            log.apply(message, from: event.type == "message.partial" ? .partialEvent : .whole)
-            activity.observe(taskId, message.statusAfter, question: message.statusAfter == .waiting ? TaskStatus.question(in: [message]) : nil,
-                             ts: message.ts)
-        case "message.remove":
-            for ts in (object["messageTs"] as? [Any] ?? []).compactMap({ ($0 as? NSNumber)?.int64Value }) { log.remove(ts: ts) }
-        default:
-            break
-        }
+        if catalog.knownTask(id: taskId) == nil { catalog.markStale() }
+        return try? logs.log(for: taskId)
     }
 
-    /// A notification names no task: it goes to the one task with recent events, if only one.
-    private func attributeNotification(_ object: [String: Any]) {
-        let text = [object["title"], object["message"]].compactMap { $0 as? String }.joined(separator: ": ")
+    /// A notice names no task: it goes to the one task with recent events, if only one.
+    private func attributeNotice(title: String, text: String, isError: Bool) {
+        let message = [title, text].filter { !$0.isEmpty }.joined(separator: ": ")
         let active = logs.recentlyActive(within: 60)
         if active.count == 1 {
-            let kind = object["type"] as? String ?? "notification"
-            notices.add("\(kind): \(text)", taskId: active[0])
-            if kind == "error" {
-                failures.record(active[0], lastTs: (try? logs.log(for: active[0]))?.newestMessageTs ?? 0)
-                activity.observe(active[0], .failed, ts: (try? logs.log(for: active[0]))?.newestMessageTs)
-                logger.warning("task failed (error notification)", metadata: ["task": "\(active[0])", "error": "\(text)"])
+            notices.add("\(isError ? "error" : "notification"): \(message)", taskId: active[0])
+            if isError {
+                let last = (try? logs.log(for: active[0]))?.lastEntryId
+                failures.record(active[0], lastEntryId: last)
+                activity.observe(active[0], .failed, entryId: last)
+                logger.warning("task failed (error notification)", metadata: ["task": "\(active[0])", "error": "\(message)"])
             }
         } else {
-            logger.notice("server notification: \(text)")
+            logger.notice("server notification: \(message)")
         }
     }
 
@@ -107,13 +112,4 @@ extension SynapseFilesystem {
 
     /// Registers a listener for log growth (the FUSE layer wakes pollers).
     public func onLogGrowth(_ listener: @escaping @Sendable (String) -> Void) { logs.onGrowth(listener) }
-}
-
-extension TaskMessage {
-    /// A message as events and `getUiMessageById` carry it.
-    init?(json: [String: Any]) {
-        guard let ts = (json["ts"] as? NSNumber)?.int64Value else { return nil }
-        self.init(ts: ts, type: json["type"] as? String ?? "say", say: json["say"] as? String, ask: json["ask"] as? String,
-                  text: json["text"] as? String, reasoning: json["reasoning"] as? String, partial: (json["partial"] as? NSNumber)?.boolValue)
-    }
 }

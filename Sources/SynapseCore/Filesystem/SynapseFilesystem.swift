@@ -27,7 +27,7 @@ public final class SynapseFilesystem: Sendable {
     let logger: Logger
     let mountedAt = Date()
 
-    public init(remote: any TaskRemote, configuration: FilesystemConfiguration, logger: Logger) {
+    public init(remote: any AgentBackend, configuration: FilesystemConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         let store = ListingStore(cache: configuration.cacheDirectory)
@@ -42,22 +42,22 @@ public final class SynapseFilesystem: Sendable {
                               tasksChanged: { [logs] in logs.requestReconcile($0) })
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL,
-                              fetchedMessages: { [logs, activity, failures, catalog] taskId, messages in
-                                  logs.catchUp(taskId, with: messages)
-                                  let status = failures.hasFailed(taskId, messages: messages) ? .failed
-                                      : TaskStatus.derive(messages: messages, serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
-                                  activity.observe(taskId, status, question: status == .waiting ? TaskStatus.question(in: messages) : nil,
-                                                   ts: messages.last(where: { !($0.partial ?? false) })?.ts)
+                              fetchedTranscript: { [logs, activity, failures, catalog] taskId, transcript in
+                                  logs.catchUp(taskId, with: transcript)
+                                  let status = failures.hasFailed(taskId, transcript: transcript) ? .failed
+                                      : TaskStatus.derive(transcript, listed: catalog.knownTask(id: taskId)?.status)
+                                  activity.observe(taskId, status, question: status == .waiting ? TaskStatus.question(in: transcript) : nil,
+                                                   entryId: transcript.deciding?.id)
                               })
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
                                freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, health: health, logger: logger)
         actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
-                              connId: configuration.connId, allowDelete: configuration.allowDelete, logger: logger)
+                              allowDelete: configuration.allowDelete, logger: logger)
         spool = UploadSpool(stateDirectory: configuration.cacheDirectory.state)
         uploader = Uploader(spool: spool, remote: remote, details: details, notices: notices, health: health,
-                            connId: configuration.connId, isDraft: { [local] in local.record(for: $0)?.isDraft == true },
+                            isDraft: { [local] in local.record(for: $0)?.isDraft == true },
                             logger: logger)
-        events = EventStream(remote: remote, connId: configuration.connId, logger: logger)
+        events = EventStream(remote: remote, logger: logger)
         events.setHandlers(event: { [weak self] in self?.handle($0) },
                            reconnected: { [weak self] in self?.eventStreamReconnected(after: $0) })
     }
@@ -401,7 +401,7 @@ public final class SynapseFilesystem: Sendable {
             let (status, question) = statusAndQuestion(of: taskId)
             return GeneratedFiles.status(status, question: question)
         case .messages:
-            return GeneratedFiles.messages(try messages(of: taskId))
+            return GeneratedFiles.messages(try transcript(of: taskId))
         case .streamLog:
             return Data() // served by its own handle kind, from the log file
         case .prompt:
@@ -431,9 +431,9 @@ public final class SynapseFilesystem: Sendable {
 
     func isDraft(_ taskId: String) -> Bool { local.record(for: taskId)?.isDraft == true }
 
-    /// A draft has no server side yet: no messages, an empty workspace.
-    func messages(of taskId: String) throws(FSError) -> [TaskMessage] {
-        isDraft(taskId) ? [] : try details.messages(of: taskId)
+    /// A draft has no server side yet: an empty transcript, an empty workspace.
+    func transcript(of taskId: String) throws(FSError) -> Transcript {
+        isDraft(taskId) ? Transcript(entries: []) : try details.transcript(of: taskId)
     }
 
     func workspace(of taskId: String) throws(FSError) -> WorkspaceTree {
@@ -445,10 +445,10 @@ public final class SynapseFilesystem: Sendable {
     /// The task's status and, while it waits, what its agent asks.
     func statusAndQuestion(of taskId: String) -> (status: TaskStatus, question: String?) {
         if isDraft(taskId) { return (.draft, nil) }
-        let messages = details.messagesIfAvailable(of: taskId)
-        if failures.hasFailed(taskId, messages: messages) { return (.failed, nil) }
-        let status = TaskStatus.derive(messages: messages, serverStatus: catalog.knownTask(id: taskId)?.serverStatus)
-        return (status, status == .waiting ? TaskStatus.question(in: messages) : nil)
+        let transcript = details.transcriptIfAvailable(of: taskId)
+        if failures.hasFailed(taskId, transcript: transcript) { return (.failed, nil) }
+        let status = TaskStatus.derive(transcript, listed: catalog.knownTask(id: taskId)?.status)
+        return (status, status == .waiting ? TaskStatus.question(in: transcript) : nil)
     }
 
     private func mountStatus() -> Data {

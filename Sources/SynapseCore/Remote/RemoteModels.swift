@@ -1,24 +1,29 @@
 import Foundation
 
-/// One task as the task list and `getTaskInfo` describe it.
+/// One task as the task list and task info describe it.
 public struct TaskSummary: Sendable, Equatable, Codable {
     public var id: String
     public var name: String
-    /// The server's own status field, verbatim (its vocabulary is not documented).
+    /// The server's own status word, verbatim (shown in info.json).
     public var serverStatus: String?
+    /// What that word means, where the backend knows (decides only without a transcript).
+    public var status: TaskStatus?
     public var createdAt: Date?
     public var updatedAt: Date?
 
-    public init(id: String, name: String, serverStatus: String? = nil, createdAt: Date? = nil, updatedAt: Date? = nil) {
+    public init(id: String, name: String, serverStatus: String? = nil, status: TaskStatus? = nil, createdAt: Date? = nil, updatedAt: Date? = nil) {
         self.id = id
         self.name = name
         self.serverStatus = serverStatus
+        self.status = status
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
 }
 
-/// One page of `ai_task/list`.
+extension TaskStatus: Codable {}
+
+/// One page of the task list.
 public struct TaskPage: Sendable, Equatable {
     public var items: [TaskSummary]
     public var totalItems: Int
@@ -33,34 +38,7 @@ public struct TaskPage: Sendable, Equatable {
     }
 }
 
-/// One message of a task's transcript; `ts` identifies it within its task.
-public struct TaskMessage: Sendable, Equatable, Codable {
-    public var ts: Int64
-    public var type: String
-    public var say: String?
-    public var ask: String?
-    public var text: String?
-    public var reasoning: String?
-    public var partial: Bool?
-
-    public init(ts: Int64, type: String, say: String? = nil, ask: String? = nil, text: String? = nil,
-                reasoning: String? = nil, partial: Bool? = nil) {
-        self.ts = ts
-        self.type = type
-        self.say = say
-        self.ask = ask
-        self.text = text
-        self.reasoning = reasoning
-        self.partial = partial
-    }
-
-    public var isCompletion: Bool { say == "completion_result" || ask == "completion_result" }
-    public var isFailure: Bool { ask == "api_req_failed" || say == "error" }
-    /// An `ask` other than completion: the agent waits for an answer.
-    public var isQuestion: Bool { type == "ask" && !isCompletion && !isFailure }
-}
-
-/// One file of `getTaskWorkspace`, normalised from either listing shape.
+/// One file of a workspace listing, normalised from the server's shape.
 public struct WorkspaceEntry: Sendable, Equatable, Codable {
     /// The path exactly as the server gave it: untrusted, used only to ask the server.
     public var path: String

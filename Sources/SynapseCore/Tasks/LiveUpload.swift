@@ -19,19 +19,19 @@ final class LiveUpload: UploadStream, @unchecked Sendable {
     /// The file's final size, once its writer closed it.
     private var end: Int64?
     private var abandoned = false
-    private var outcome: Result<UploadDestination, RemoteError>?
+    private var outcome: Result<UploadOutcome, RemoteError>?
     /// The transfer failed before the writer was done (say, timed out while the writer
     /// paused): that says nothing about the file, which then goes whole at close.
     private var failedWhileWriting = false
 
     /// Starts uploading `spoolFile` with `send` (which calls the remote with this stream) on
     /// its own thread; nil when the file cannot be opened.
-    init?(entryId: String, spoolFile: URL, send: @escaping @Sendable (LiveUpload) throws(RemoteError) -> UploadDestination) {
+    init?(entryId: String, spoolFile: URL, send: @escaping @Sendable (LiveUpload) throws(RemoteError) -> UploadOutcome) {
         self.entryId = entryId
         fd = Glibc.open(spoolFile.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         let thread = Thread { [self] in
-            let result: Result<UploadDestination, RemoteError>
+            let result: Result<UploadOutcome, RemoteError>
             do throws(RemoteError) { result = .success(try send(self)) } catch { result = .failure(error) }
             condition.lock()
             outcome = result
@@ -68,7 +68,7 @@ final class LiveUpload: UploadStream, @unchecked Sendable {
     /// or why it failed; nil when it was abandoned (the file must then be uploaded whole).
     /// A cancelled operation stops waiting: the transfer is abandoned and the outcome is
     /// `interrupted`.
-    func finish(size: Int64) -> Result<UploadDestination, RemoteError>? {
+    func finish(size: Int64) -> Result<UploadOutcome, RemoteError>? {
         let cancellation = Cancellation.current
         condition.lock()
         defer { condition.unlock() }

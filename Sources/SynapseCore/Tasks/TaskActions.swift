@@ -5,28 +5,26 @@ import Logging
 public final class TaskActions: Sendable {
     public static let maxPromptBytes = 1 << 20
 
-    let remote: any TaskRemote
+    let remote: any AgentBackend
     let catalog: TaskCatalog
     let details: TaskDetails
     let notices: TaskNotices
     let health: ServerHealth
-    let connId: String
     let allowDelete: Bool
     let logger: Logger
 
-    init(remote: any TaskRemote, catalog: TaskCatalog, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
-         connId: String, allowDelete: Bool, logger: Logger) {
+    init(remote: any AgentBackend, catalog: TaskCatalog, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
+         allowDelete: Bool, logger: Logger) {
         self.remote = remote
         self.catalog = catalog
         self.details = details
         self.notices = notices
         self.health = health
-        self.connId = connId
         self.allowDelete = allowDelete
         self.logger = logger
     }
 
-    /// Sends `bytes` as the task's next prompt: `newTask` for a draft, `askResponse` after.
+    /// Sends `bytes` as the task's next prompt: the first of a draft starts the task.
     /// Sent at most once: a failure is reported and noted, never retried behind the user's back.
     func sendPrompt(_ bytes: Data, taskId: String) throws(FSError) {
         guard bytes.count <= Self.maxPromptBytes else {
@@ -39,11 +37,8 @@ public final class TaskActions: Sendable {
             throw refused(EINVAL, "prompt not sent: it holds only whitespace", taskId)
         }
         let isDraft = catalog.local.record(for: taskId)?.isDraft ?? false
-        let message: OutgoingMessage = isDraft
-            ? .newTask(taskId: taskId, text: text, connId: connId)
-            : .answer(taskId: taskId, text: text, connId: connId)
         do {
-            try remote.send(message)
+            try remote.send(Prompt(taskId: taskId, text: text, startsTask: isDraft))
         } catch {
             health.record(error)
             notices.add("prompt not sent: \(error)", taskId: taskId)
@@ -54,7 +49,7 @@ public final class TaskActions: Sendable {
         catalog.local.promptSent(text, taskId: taskId)
         details.invalidate(taskId)
         if isDraft { catalog.invalidate() }
-        logger.info("prompt sent", metadata: ["task": "\(taskId)", "as": "\(isDraft ? "newTask" : "askResponse")", "bytes": "\(bytes.count)"])
+        logger.info("prompt sent", metadata: ["task": "\(taskId)", "as": "\(isDraft ? "first prompt" : "next prompt")", "bytes": "\(bytes.count)"])
     }
 
     /// What close() of prompt.txt says when a send failed: EACCES for a rejected key,
@@ -72,7 +67,8 @@ public final class TaskActions: Sendable {
         let command = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         switch command {
         case "cancel":
-            do { try remote.send(.cancel(taskId: taskId)) } catch {
+            guard remote.capabilities.cancel else { throw FSError(errno: ENOTSUP, "this server cannot cancel a task") }
+            do { try remote.control(.cancel, taskId: taskId) } catch {
                 health.record(error)
                 throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "cancel of \(taskId) failed: \(error)")
             }
@@ -87,7 +83,8 @@ public final class TaskActions: Sendable {
                 throw FSError(errno: EPERM, "deleting tasks needs --allow-delete")
             }
             if catalog.local.record(for: taskId)?.isDraft != true {
-                do { try remote.deleteTask(id: taskId) } catch {
+                guard remote.capabilities.delete else { throw FSError(errno: ENOTSUP, "this server cannot delete a task") }
+                do { try remote.control(.delete, taskId: taskId) } catch {
                     health.record(error)
                     throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "delete of \(taskId) failed: \(error)")
                 }

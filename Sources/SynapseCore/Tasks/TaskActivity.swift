@@ -20,7 +20,7 @@ final class TaskActivity: Sendable {
         var status: TaskStatus
         var question: String?
         var at: Date
-        /// The last outcome announced: its status and the `ts` of its message.
+        /// The last outcome announced: its status and the entry that brought it.
         var announced: String?
     }
 
@@ -36,8 +36,8 @@ final class TaskActivity: Sendable {
         self.announce = announce
     }
 
-    /// `ts` is the message that brought the status (nil for a prompt sent).
-    func observe(_ taskId: String, _ status: TaskStatus, question: String? = nil, ts: Int64? = nil) {
+    /// `entryId` is the transcript entry that brought the status (nil for a prompt sent).
+    func observe(_ taskId: String, _ status: TaskStatus, question: String? = nil, entryId: String? = nil) {
         let change = seen.withLock { seen -> TaskChange? in
             let previous = seen[taskId]
             guard previous?.status != status || previous?.question != question else { return nil }
@@ -47,7 +47,7 @@ final class TaskActivity: Sendable {
             }
             var next = Seen(status: status, question: question, at: Date(), announced: previous?.announced)
             defer { seen[taskId] = next }
-            let outcome = "\(status.rawValue)@\(ts.map(String.init) ?? "-")"
+            let outcome = "\(status.rawValue)@\(entryId ?? "-")"
             guard let previous, previous.status != status, Self.announced.contains(status), outcome != previous.announced else { return nil }
             next.announced = outcome
             return TaskChange(taskId: taskId, status: status, previous: previous.status, question: question)

@@ -70,7 +70,7 @@ public final class TaskCatalog: Sendable {
         }
     }
 
-    private let remote: any TaskRemote
+    private let remote: any AgentBackend
     private let store: ListingStore
     let local: LocalTasks
     private let health: ServerHealth
@@ -99,7 +99,7 @@ public final class TaskCatalog: Sendable {
     /// Signalled when a refresh ends.
     private let changed = NSCondition()
 
-    public init(remote: any TaskRemote, store: ListingStore, local: LocalTasks, health: ServerHealth, ttl: Double,
+    public init(remote: any AgentBackend, store: ListingStore, local: LocalTasks, health: ServerHealth, ttl: Double,
                 firstListingWait: Double = 30, logger: Logger, tasksChanged: @escaping @Sendable ([String]) -> Void = { _ in }) {
         self.firstListingWait = firstListingWait
         self.tasksChanged = tasksChanged

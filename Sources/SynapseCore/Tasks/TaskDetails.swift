@@ -1,6 +1,6 @@
 import Foundation
 
-/// A task's messages and workspace listing, fetched on demand and reused for a short TTL.
+/// A task's transcript and workspace listing, fetched on demand and reused for a short TTL.
 /// A workspace listing is saved on disk so it can be served while the server is unreachable.
 public final class TaskDetails: Sendable {
     /// The most messages and workspace files one task may have: beyond them the answer is
@@ -8,48 +8,48 @@ public final class TaskDetails: Sendable {
     public static let maxMessages = 100_000
     public static let maxWorkspaceFiles = 100_000
 
-    private let remote: any TaskRemote
+    private let remote: any AgentBackend
     private let store: ListingStore
     private let health: ServerHealth
-    private let messageCache: Expiring<String, [TaskMessage]>
+    private let transcriptCache: Expiring<String, Transcript>
     private let workspaceCache: Expiring<String, WorkspaceTree>
     /// Told every transcript fetched from the server.
-    private let fetchedMessages: @Sendable (String, [TaskMessage]) -> Void
+    private let fetchedTranscript: @Sendable (String, Transcript) -> Void
 
-    public init(remote: any TaskRemote, store: ListingStore, health: ServerHealth, messagesTTL: Double, workspaceTTL: Double,
-                fetchedMessages: @escaping @Sendable (String, [TaskMessage]) -> Void = { _, _ in }) {
-        self.fetchedMessages = fetchedMessages
+    public init(remote: any AgentBackend, store: ListingStore, health: ServerHealth, messagesTTL: Double, workspaceTTL: Double,
+                fetchedTranscript: @escaping @Sendable (String, Transcript) -> Void = { _, _ in }) {
+        self.fetchedTranscript = fetchedTranscript
         self.remote = remote
         self.store = store
         self.health = health
-        messageCache = Expiring(ttl: messagesTTL)
+        transcriptCache = Expiring(ttl: messagesTTL)
         workspaceCache = Expiring(ttl: workspaceTTL)
     }
 
-    public func messages(of taskId: String) throws(FSError) -> [TaskMessage] {
-        try messageCache.value(for: taskId) { () throws(FSError) -> [TaskMessage] in
+    public func transcript(of taskId: String) throws(FSError) -> Transcript {
+        try transcriptCache.value(for: taskId) { () throws(FSError) -> Transcript in
             do throws(RemoteError) {
-                let messages = try remote.messages(taskId: taskId)
+                let transcript = try remote.transcript(taskId: taskId)
                 health.recordSuccess()
-                guard messages.count <= Self.maxMessages else {
-                    throw RemoteError.malformed("task \(taskId) has \(messages.count) messages, more than the \(Self.maxMessages) the mount shows")
+                guard transcript.entries.count <= Self.maxMessages else {
+                    throw RemoteError.malformed("task \(taskId) has \(transcript.entries.count) messages, more than the \(Self.maxMessages) the mount shows")
                 }
-                fetchedMessages(taskId, messages)
-                return messages
+                fetchedTranscript(taskId, transcript)
+                return transcript
             } catch {
                 health.record(error)
-                if error.isConnectivity, let last = messageCache.last(for: taskId) { return last }
+                if error.isConnectivity, let last = transcriptCache.last(for: taskId) { return last }
                 throw error.fsError
             }
         }
     }
 
-    /// The messages last fetched, however old, without asking the server.
-    public func lastKnownMessages(of taskId: String) -> [TaskMessage]? { messageCache.last(for: taskId) }
+    /// The transcript last fetched, however old, without asking the server.
+    public func lastKnownTranscript(of taskId: String) -> Transcript? { transcriptCache.last(for: taskId) }
 
-    /// Messages if they can be had without an error (status falls back to the server field).
-    public func messagesIfAvailable(of taskId: String) -> [TaskMessage]? {
-        try? messages(of: taskId)
+    /// The transcript if it can be had without an error (status falls back to the listed one).
+    public func transcriptIfAvailable(of taskId: String) -> Transcript? {
+        try? transcript(of: taskId)
     }
 
     public func workspace(of taskId: String) throws(FSError) -> WorkspaceTree {
@@ -74,7 +74,7 @@ public final class TaskDetails: Sendable {
     }
 
     public func invalidate(_ taskId: String) {
-        messageCache.invalidate(taskId)
+        transcriptCache.invalidate(taskId)
         workspaceCache.invalidate(taskId)
     }
 }

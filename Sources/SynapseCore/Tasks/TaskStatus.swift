@@ -5,23 +5,13 @@ public enum TaskStatus: String, Sendable {
     /// Completed, failed or cancelled: nothing more will happen unless someone prompts again.
     public var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
 
-    /// Derives the status from the transcript; the server's own field decides only when the
-    /// transcript says nothing (its vocabulary is not documented, so only clear words count).
-    public static func derive(messages: [TaskMessage]?, serverStatus: String?) -> TaskStatus {
-        let server = serverStatus?.lowercased()
-        if server == "cancelled" || server == "canceled" { return .cancelled }
-        if let last = messages?.last(where: { !($0.partial ?? false) }) ?? messages?.last {
-            if last.isCompletion { return .completed }
-            if last.isFailure { return .failed }
-            if last.isQuestion { return .waiting }
-            return .running
-        }
-        switch server {
-        case "completed", "complete", "finished", "done", "success": return .completed
-        case "failed", "error": return .failed
-        case "waiting": return .waiting
-        default: return .running
-        }
+    /// Derives the status from the transcript: its deciding entry says (a result: completed;
+    /// an error: failed; a question: waiting; else running). The status the task list gives
+    /// decides only without a transcript, except that a cancelled task is cancelled.
+    public static func derive(_ transcript: Transcript?, listed: TaskStatus?) -> TaskStatus {
+        if listed == .cancelled { return .cancelled }
+        if let entry = transcript?.deciding { return entry.statusAfter }
+        return listed ?? .running
     }
 }
 
@@ -31,22 +21,11 @@ extension TaskStatus {
 
     /// What a waiting task's agent asks, on one line: the kind of question and the start of its
     /// text (`command: npm test`, `followup: Which region?`); nil when nothing is asked.
-    public static func question(in messages: [TaskMessage]?) -> String? {
-        guard let last = messages?.last(where: { !($0.partial ?? false) }), last.isQuestion else { return nil }
+    public static func question(in transcript: Transcript?) -> String? {
+        guard let question = transcript?.pendingQuestion else { return nil }
         // Control characters from the server never reach a terminal that cats the file.
-        let firstLine = (last.text ?? "").split(whereSeparator: \.isNewline).first ?? ""
+        let firstLine = question.text.split(whereSeparator: \.isNewline).first ?? ""
         let text = TranscriptRenderer.singleLine(firstLine, limit: questionLimit)
-        return TranscriptRenderer.singleLine(last.ask ?? "question", limit: 40) + (text.isEmpty ? "" : ": " + text)
-    }
-}
-
-extension TaskMessage {
-    /// The status a task has when this message is its newest.
-    var statusAfter: TaskStatus {
-        let final = !(partial ?? false)
-        if final && isCompletion { return .completed }
-        if isFailure { return .failed }
-        if final && isQuestion { return .waiting }
-        return .running
+        return TranscriptRenderer.singleLine(question.question.kind, limit: 40) + (text.isEmpty ? "" : ": " + text)
     }
 }

@@ -9,28 +9,26 @@ public final class Uploader: Sendable {
     static let maxRetry = 300.0
 
     let spool: UploadSpool
-    private let remote: any TaskRemote
+    private let remote: any AgentBackend
     private let details: TaskDetails
     private let notices: TaskNotices
     private let health: ServerHealth
-    private let connId: String
     private let isDraft: @Sendable (String) -> Bool
     private let logger: Logger
     private let wake = NSCondition()
     /// Uploads running while their file is written, by spool entry.
     private let live = Mutex<[String: LiveUpload]>([:])
-    /// The agent's upload request each task's upload answered (by the ask's ts): one request
-    /// is answered once, so a second file dropped meanwhile goes to the workspace.
-    private let answeredAsks = Mutex<[String: Int64]>([:])
+    /// The question for a file each task's upload answered (by its entry id): one question is
+    /// answered once, so a second file dropped meanwhile is stored with the task.
+    private let answeredQuestions = Mutex<[String: String]>([:])
 
-    init(spool: UploadSpool, remote: any TaskRemote, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
-         connId: String, isDraft: @escaping @Sendable (String) -> Bool, logger: Logger) {
+    init(spool: UploadSpool, remote: any AgentBackend, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
+         isDraft: @escaping @Sendable (String) -> Bool, logger: Logger) {
         self.spool = spool
         self.remote = remote
         self.details = details
         self.notices = notices
         self.health = health
-        self.connId = connId
         self.isDraft = isDraft
         self.logger = logger
     }
@@ -67,10 +65,7 @@ public final class Uploader: Sendable {
         }
         guard offset == 0, let entry = spool.entry(id: id), entry.phase == .writing, !UploadSpool.isTemporary(entry.name),
               let started = LiveUpload(entryId: id, spoolFile: spool.dataURL(id), send: { [self] stream throws(RemoteError) in
-                  let destination: UploadDestination = waitsForUpload(entry.taskId) ? .sandbox : .workspace
-                  let answer = try remote.upload(.stream(stream), as: entry.name, to: destination, taskId: entry.taskId)
-                  if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
-                  return destination
+                  try remote.upload(.stream(stream), as: entry.name, taskId: entry.taskId, answering: questionToAnswer(entry.taskId))
               }) else { return }
         started.wrote(at: offset, count: count)
         let raced = live.withLock { running in
@@ -113,15 +108,14 @@ public final class Uploader: Sendable {
 
     /// Uploads the claimed entry, or takes the outcome of the upload that ran while it was
     /// written, and records success or failure (kept, retried with backoff, close() fails).
-    private func perform(_ entry: UploadSpool.Entry, revision: Int, liveOutcome: Result<UploadDestination, RemoteError>? = nil) throws(FSError) {
-        let destination: UploadDestination
+    private func perform(_ entry: UploadSpool.Entry, revision: Int, liveOutcome: Result<UploadOutcome, RemoteError>? = nil) throws(FSError) {
+        let outcome: UploadOutcome
         do throws(RemoteError) {
             if let liveOutcome {
-                destination = try liveOutcome.get()
+                outcome = try liveOutcome.get()
             } else {
-                destination = waitsForUpload(entry.taskId) ? .sandbox : .workspace
-                let answer = try remote.upload(.file(spool.dataURL(entry.id)), as: entry.name, to: destination, taskId: entry.taskId)
-                if destination == .sandbox { try remote.send(.answer(taskId: entry.taskId, text: answer, connId: connId)) }
+                outcome = try remote.upload(.file(spool.dataURL(entry.id)), as: entry.name, taskId: entry.taskId,
+                                            answering: questionToAnswer(entry.taskId))
             }
         } catch .interrupted(let what) {
             // The caller gave up (or the mount is stopping): not a failure of the upload.
@@ -152,20 +146,20 @@ public final class Uploader: Sendable {
         health.recordSuccess()
         spool.finishUpload(entry.id, revision: revision)
         details.invalidate(entry.taskId)
+        let answered = if case .answeredAgent = outcome { true } else { false }
         logger.info("uploaded", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)",
-                                           "to": "\(destination == .sandbox ? "sandbox (answering the agent)" : "workspace")"])
+                                           "as": "\(answered ? "the answer to the agent's question" : "a file of the task")"])
     }
 
-    /// True while the agent's last message asks for a file (`upload_file_to_sandbox`) that no
-    /// other upload of this mount answers; the caller's upload then answers it.
-    private func waitsForUpload(_ taskId: String) -> Bool {
-        guard !isDraft(taskId), let messages = try? remote.messages(taskId: taskId),
-              let last = messages.last(where: { $0.partial != true }),
-              last.type == "ask", last.ask == "upload_file_to_sandbox" else { return false }
-        return answeredAsks.withLock { answered in
-            guard answered[taskId] != last.ts else { return false }
-            answered[taskId] = last.ts
-            return true
+    /// The agent's question for a file, while it waits on one that no other upload of this
+    /// mount answered; the caller's upload then answers it (and no other will).
+    private func questionToAnswer(_ taskId: String) -> PendingQuestion? {
+        guard !isDraft(taskId), let question = (try? remote.transcript(taskId: taskId))?.pendingQuestion,
+              question.question.wantsFile else { return nil }
+        return answeredQuestions.withLock { answered in
+            guard answered[taskId] != question.entryId else { return nil }
+            answered[taskId] = question.entryId
+            return question
         }
     }
 }

@@ -2,46 +2,99 @@ import Foundation
 import Synchronization
 
 /// One task's stream.log: an append-only file in the state directory, fed by snapshots of
-/// messages (SSE events, `getUiMessageById`) and local notices. Bytes once written never
-/// change: growth of a message appends its new suffix; anything else appends a notice.
+/// transcript entries (feed events, fetched transcripts) and local notices. Bytes once written
+/// never change: growth of an entry appends its new suffix; anything else appends a notice.
 public final class TranscriptLog: Sendable {
-    /// What the log has shown of one message.
+    /// What the log has shown of one entry.
     struct Shown: Codable, Equatable {
         var bytes: Int
         var hash: UInt64
         var final: Bool
         var removed = false
-        /// Shown only from `message.partial` events (nil in records written before it was kept):
-        /// only such a sequence tells what kind partials are, a poll may be ahead of them.
+        /// Shown only from partial events (nil in records written before it was kept): only
+        /// such a sequence tells what kind partials are, a poll may be ahead of them.
         var fromEvents: Bool?
+        /// The entry's time (for notices about it; nil in records of older versions, whose ids
+        /// were their times).
+        var time: Int64?
+
+        enum CodingKeys: String, CodingKey { case bytes, hash, final, removed, fromEvents, time }
+
+        init(bytes: Int, hash: UInt64, final: Bool, removed: Bool = false, fromEvents: Bool? = nil, time: Int64? = nil) {
+            self.bytes = bytes
+            self.hash = hash
+            self.final = final
+            self.removed = removed
+            self.fromEvents = fromEvents
+            self.time = time
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            bytes = try c.decode(Int.self, forKey: .bytes)
+            hash = try c.decode(UInt64.self, forKey: .hash)
+            final = try c.decode(Bool.self, forKey: .final)
+            removed = try c.decodeIfPresent(Bool.self, forKey: .removed) ?? false
+            fromEvents = try c.decodeIfPresent(Bool.self, forKey: .fromEvents)
+            time = try c.decodeIfPresent(Int64.self, forKey: .time)
+        }
     }
 
     struct State: Codable {
-        /// Message ts → what is shown.
-        var messages: [Int64: Shown] = [:]
-        /// The message whose block is still open (its text may grow without a new header).
-        var openTs: Int64?
+        /// Entry id → what is shown.
+        var entries: [String: Shown] = [:]
+        /// The entry whose block is still open (its text may grow without a new header).
+        var openId: String?
+        /// The newest entry the log has shown.
+        var lastId: String?
         /// The log length this state describes.
         var length: Int64 = 0
         /// Notices that arrived while a message was still growing: written when its block ends,
         /// so they never split a message's text.
         var waitingNotices: [String] = []
-        /// When (seconds of uptime) a `message.partial` event last came for each open message
-        /// (not saved): while events feed a message, polled snapshots of it are left out.
-        var streamedAt: [Int64: Double] = [:]
+        /// When (seconds of uptime) a partial event last came for each open entry (not saved):
+        /// while events feed an entry, polled snapshots of it are left out.
+        var streamedAt: [String: Double] = [:]
 
-        enum CodingKeys: String, CodingKey { case messages, openTs, length, waitingNotices }
+        enum CodingKeys: String, CodingKey { case entries, openId, lastId, length, waitingNotices }
+        /// What version 0.11 and earlier wrote: entries keyed by an Int64 `ts` (encoded as an
+        /// array of alternating keys and values), the open one as `openTs`.
+        enum LegacyKeys: String, CodingKey { case messages, openTs }
+
+        init() {}
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            length = try c.decode(Int64.self, forKey: .length)
+            waitingNotices = try c.decodeIfPresent([String].self, forKey: .waitingNotices) ?? []
+            if c.contains(.entries) {
+                entries = try c.decode([String: Shown].self, forKey: .entries)
+                openId = try c.decodeIfPresent(String.self, forKey: .openId)
+                lastId = try c.decodeIfPresent(String.self, forKey: .lastId)
+                return
+            }
+            // A log of an older version: its ids were the messages' ts, which were their times.
+            let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+            let messages = try legacy.decodeIfPresent([Int64: Shown].self, forKey: .messages) ?? [:]
+            for (ts, shown) in messages {
+                var migrated = shown
+                migrated.time = ts
+                entries[String(ts)] = migrated
+            }
+            openId = try legacy.decodeIfPresent(Int64.self, forKey: .openTs).map(String.init)
+            lastId = messages.keys.max().map(String.init)
+        }
     }
 
-    /// Where a snapshot of a message comes from.
+    /// Where a snapshot of an entry comes from.
     public enum Source: Sendable {
-        /// A `message.partial` event: the whole text so far, or only what is new.
+        /// A partial event of the feed: the whole text so far, or only what is new.
         case partialEvent
-        /// A whole message: `message.add`/`message.update`, or a polled transcript.
+        /// A whole entry: an entry event, or a fetched transcript.
         case whole
     }
 
-    /// How long a message fed by `message.partial` events ignores polled snapshots of it.
+    /// How long an entry fed by partial events ignores polled snapshots of it.
     static let streamedWindow = 5.0
     /// Below this many bytes shown, a partial that repeats them and more may still be an
     /// increment that happens to start alike: it does not settle which kind partials are.
@@ -86,8 +139,8 @@ public final class TranscriptLog: Sendable {
 
     deinit { close(fd) }
 
-    /// The `ts` of the newest message the log has shown (0 for none).
-    var newestMessageTs: Int64 { state.withLock { $0.messages.keys.max() ?? 0 } }
+    /// The newest entry the log has shown.
+    var lastEntryId: String? { state.withLock { $0.lastId } }
 
     /// The readable length now.
     public var length: Int64 { state.withLock { $0.length } }
@@ -102,20 +155,20 @@ public final class TranscriptLog: Sendable {
 
     /// Applies one snapshot of a message from `source`; `partial` false says the text will not
     /// grow any more.
-    public func apply(_ message: TaskMessage, from source: Source = .whole) {
+    public func apply(_ entry: TranscriptEntry, from source: Source = .whole) {
         append { s in
             // A partial event is partial unless it says otherwise.
-            guard source == .partialEvent else { return Self.render(message, into: &s, partials: partials) }
-            return Self.renderPartialEvent(message, final: message.partial == false, into: &s, partials: partials)
+            guard source == .partialEvent else { return Self.render(entry, into: &s, partials: partials) }
+            return Self.renderPartialEvent(entry, into: &s, partials: partials)
         }
     }
 
     /// Applies a whole transcript (a reconcile) in one append and one state record: applying
     /// them one by one rewrote the record once per message, quadratic in their number.
-    public func apply(contentsOf messages: [TaskMessage]) {
+    public func apply(contentsOf entries: [TranscriptEntry]) {
         append { s in
             var out = ""
-            for message in messages { out += Self.render(message, into: &s, partials: partials) }
+            for entry in entries { out += Self.render(entry, into: &s, partials: partials) }
             return out
         }
     }
@@ -127,17 +180,18 @@ public final class TranscriptLog: Sendable {
     /// repeat what they showed is an increment; one that repeats at least `settlingLength`
     /// bytes of it and adds more is a snapshot. Until then, a partial that repeats what is
     /// shown is taken as a snapshot, and one that does not, after a poll, waits for the final text.
-    private static func renderPartialEvent(_ message: TaskMessage, final: Bool, into s: inout State, partials: PartialKind) -> String {
-        let textBytes = Array((message.text ?? "").utf8)
-        guard var shown = s.messages[message.ts] else {
-            if !final { s.streamedAt[message.ts] = uptime }
-            let out = render(message, into: &s, fromEvent: true, partials: partials)
-            s.messages[message.ts]?.fromEvents = true
+    private static func renderPartialEvent(_ entry: TranscriptEntry, into s: inout State, partials: PartialKind) -> String {
+        let final = entry.isFinal
+        let textBytes = Array(entry.text.utf8)
+        guard var shown = s.entries[entry.id] else {
+            if !final { s.streamedAt[entry.id] = uptime }
+            let out = render(entry, into: &s, fromEvent: true, partials: partials)
+            s.entries[entry.id]?.fromEvents = true
             return out
         }
         // After its final text, a partial is late news; an empty one says nothing.
         guard !shown.final, !shown.removed, !textBytes.isEmpty || final else { return "" }
-        s.streamedAt[message.ts] = uptime
+        s.streamedAt[entry.id] = uptime
         let repeatsShown = textBytes.count >= shown.bytes && hash(textBytes[..<shown.bytes]) == shown.hash
         var kind = partials.current
         if kind == nil, shown.fromEvents == true {
@@ -148,47 +202,48 @@ public final class TranscriptLog: Sendable {
         switch kind {
         case .increments? where !(final && repeatsShown):
             var out = ""
-            if s.openTs != message.ts {
+            if s.openId != entry.id {
                 out += closeOpenBlock(&s)
-                out += TranscriptRenderer.header(for: message) + " (continued)\n"
-                s.openTs = message.ts
+                out += TranscriptRenderer.header(for: entry) + " (continued)\n"
+                s.openId = entry.id
             }
             out += String(decoding: textBytes, as: UTF8.self)
             shown.bytes += textBytes.count
             shown.hash = hash(textBytes[...], continuing: shown.hash)
-            s.messages[message.ts] = shown
-            if final { out += finish(message.ts, lastText: message.text ?? "", into: &s) }
+            s.entries[entry.id] = shown
+            if final { out += finish(entry.id, lastText: entry.text, into: &s) }
             return out
         case nil where !repeatsShown && !final:
             return ""
         default:
-            return render(message, into: &s, fromEvent: true, partials: partials)
+            return render(entry, into: &s, fromEvent: true, partials: partials)
         }
     }
 
     /// Ends a message's block: its text is final.
-    private static func finish(_ ts: Int64, lastText: String, into s: inout State) -> String {
-        s.messages[ts]?.final = true
-        s.streamedAt[ts] = nil
-        guard s.openTs == ts else { return "" }
-        s.openTs = nil
+    private static func finish(_ id: String, lastText: String, into s: inout State) -> String {
+        s.entries[id]?.final = true
+        s.streamedAt[id] = nil
+        guard s.openId == id else { return "" }
+        s.openId = nil
         return ending(lastText) + flushNotices(&s)
     }
 
     /// The text one snapshot adds to the log, updating what the state says is shown.
-    private static func render(_ message: TaskMessage, into s: inout State, fromEvent: Bool = false, partials: PartialKind? = nil) -> String {
-        let text = message.text ?? ""
-        let isFinal = !(message.partial ?? false)
+    private static func render(_ entry: TranscriptEntry, into s: inout State, fromEvent: Bool = false, partials: PartialKind? = nil) -> String {
+        let text = entry.text
+        let isFinal = entry.isFinal
         let textBytes = Array(text.utf8)
-        if isFinal { s.streamedAt[message.ts] = nil }
+        if isFinal { s.streamedAt[entry.id] = nil }
         do {
             var out = ""
-            guard var shown = s.messages[message.ts] else {
+            guard var shown = s.entries[entry.id] else {
                 out += closeOpenBlock(&s)
-                out += TranscriptRenderer.header(for: message) + "\n" + text
-                s.messages[message.ts] = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: isFinal)
+                out += TranscriptRenderer.header(for: entry) + "\n" + text
+                s.entries[entry.id] = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: isFinal, time: entry.time)
+                s.lastId = entry.id
                 out += isFinal ? Self.ending(text) + flushNotices(&s) : ""
-                s.openTs = isFinal ? nil : message.ts
+                s.openId = isFinal ? nil : entry.id
                 return out
             }
             guard !shown.removed else { return "" }
@@ -197,21 +252,21 @@ public final class TranscriptLog: Sendable {
                 // Text already complete: only a real change is reported, as a notice.
                 guard !(extends && textBytes.count == shown.bytes) else { return "" }
                 out += closeOpenBlock(&s)
-                out += Self.notice("the message of \(TranscriptRenderer.timestamp(message.ts)) was changed:\n\(text)")
-                shown = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: true)
-                s.messages[message.ts] = shown
+                out += Self.notice("the message of \(TranscriptRenderer.timestamp(entry.time)) was changed:\n\(text)")
+                shown = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: true, time: entry.time)
+                s.entries[entry.id] = shown
                 return out
             }
             // An older, shorter snapshot (a poll racing the stream), or the same one again, says
             // nothing new: no "(continued)" header for it. Nor does a poll of a message events
             // are feeding (it may be behind them, or partials may be increments).
             if !isFinal && textBytes.count < shown.bytes { return "" }
-            if !isFinal, !fromEvent, let at = s.streamedAt[message.ts], uptime - at < streamedWindow { return "" }
+            if !isFinal, !fromEvent, let at = s.streamedAt[entry.id], uptime - at < streamedWindow { return "" }
             if !isFinal && extends && textBytes.count == shown.bytes { return "" }
-            if s.openTs != message.ts {
+            if s.openId != entry.id {
                 out += closeOpenBlock(&s)
-                out += TranscriptRenderer.header(for: message) + " (continued)\n"
-                s.openTs = message.ts
+                out += TranscriptRenderer.header(for: entry) + " (continued)\n"
+                s.openId = entry.id
             }
             if extends {
                 out += String(decoding: textBytes[shown.bytes...], as: UTF8.self)
@@ -221,28 +276,29 @@ public final class TranscriptLog: Sendable {
                 if isFinal, shown.fromEvents == true { partials?.forget() }
             }
             shown = Shown(bytes: textBytes.count, hash: Self.hash(textBytes[...]), final: isFinal,
-                          fromEvents: fromEvent && shown.fromEvents == true)
-            s.messages[message.ts] = shown
+                          fromEvents: fromEvent && shown.fromEvents == true, time: entry.time)
+            s.entries[entry.id] = shown
             if isFinal {
                 out += Self.ending(text)
-                s.openTs = nil
+                s.openId = nil
                 out += flushNotices(&s)
             }
             return out
         }
     }
 
-    /// `message.remove`: shown text stays; a notice says it was removed.
-    public func remove(ts: Int64) {
+    /// An entry taken back: shown text stays; a notice says it was removed.
+    public func remove(id: String) {
         append { s in
-            guard var shown = s.messages[ts], !shown.removed else { return "" }
+            guard var shown = s.entries[id], !shown.removed else { return "" }
             shown.removed = true
-            s.messages[ts] = shown
-            s.streamedAt[ts] = nil
-            let notice = Self.notice("the message of \(TranscriptRenderer.timestamp(ts)) was removed")
-            if s.openTs == ts { return Self.closeOpenBlock(&s) + notice }
+            s.entries[id] = shown
+            s.streamedAt[id] = nil
+            let when = shown.time ?? Int64(id) ?? 0
+            let notice = Self.notice("the message of \(TranscriptRenderer.timestamp(when)) was removed")
+            if s.openId == id { return Self.closeOpenBlock(&s) + notice }
             // Another message is growing: the notice waits for its end, as local notices do.
-            if s.openTs != nil {
+            if s.openId != nil {
                 s.waitingNotices.append(notice)
                 return ""
             }
@@ -254,7 +310,7 @@ public final class TranscriptLog: Sendable {
     public func notice(_ text: String) {
         append { s in
             let block = Self.notice(text)
-            if s.openTs != nil {
+            if s.openId != nil {
                 s.waitingNotices.append(block)
                 return ""
             }
@@ -262,18 +318,18 @@ public final class TranscriptLog: Sendable {
         }
     }
 
-    /// Whether the log already shows this message's final text.
-    func showsFinal(_ message: TaskMessage) -> Bool {
-        guard let shown = state.withLock({ $0.messages[message.ts] }) else { return false }
-        let bytes = Array((message.text ?? "").utf8)
+    /// Whether the log already shows this entry's final text.
+    func showsFinal(_ entry: TranscriptEntry) -> Bool {
+        guard let shown = state.withLock({ $0.entries[entry.id] }) else { return false }
+        let bytes = Array(entry.text.utf8)
         return shown.final && shown.bytes == bytes.count && shown.hash == Self.hash(bytes[...])
     }
 
     /// Ends the block of a message that may still grow, before another block starts, and
     /// writes the notices that waited for it.
     private static func closeOpenBlock(_ s: inout State) -> String {
-        let ending = s.openTs == nil ? "" : "\n\n"
-        s.openTs = nil
+        let ending = s.openId == nil ? "" : "\n\n"
+        s.openId = nil
         return ending + flushNotices(&s)
     }
 

@@ -45,9 +45,9 @@ final class TranscriptLogs: Sendable {
     /// Brings a log in use this run up to `messages`, just fetched for another reason (status,
     /// messages.json): what the server says and what stream.log shows arrive together, so
     /// `status` never says completed while the log still lacks the result.
-    func catchUp(_ taskId: String, with messages: [TaskMessage]) {
+    func catchUp(_ taskId: String, with transcript: Transcript) {
         guard let log = state.withLock({ $0.reconciled.contains(taskId) ? $0.logs[taskId] : nil }) else { return }
-        let missing = messages.filter { !log.showsFinal($0) }
+        let missing = transcript.entries.filter { !log.showsFinal($0) }
         if !missing.isEmpty { log.apply(contentsOf: missing) }
     }
 

@@ -1,25 +1,23 @@
 import Foundation
 
-/// The words of the `stream.log` transcript: each message's header line says when and who
+/// The words of the `stream.log` transcript: each entry's header line says when and who
 /// (user, agent, agent asks, result, error, notice).
 public enum TranscriptRenderer {
-    public static func header(for message: TaskMessage) -> String {
-        "[\(timestamp(message.ts))] \(speaker(of: message))"
+    public static func header(for entry: TranscriptEntry) -> String {
+        "[\(timestamp(entry.time))] \(speaker(entry.speaker))"
     }
 
-    /// Who a message is from, in the words of the transcript.
-    public static func speaker(of message: TaskMessage) -> String {
-        if message.type == "notice" { return "notice" }
-        if message.isCompletion { return "result" }
-        if message.isFailure { return "error" }
+    /// Who an entry is from, in the words of the transcript.
+    public static func speaker(_ speaker: Speaker) -> String {
+        switch speaker {
+        case .user: "user"
+        case .agent: "agent"
+        case .agentSays(let kind): "agent (\(singleLine(kind, limit: 40)))"
         // A plain question needs no kind; an approval, an upload request and the like say theirs.
-        if message.type == "ask" {
-            return message.ask.map { $0 == "followup" ? "agent asks" : "agent asks (\(singleLine($0, limit: 40)))" } ?? "agent asks"
-        }
-        switch message.say {
-        case "task", "user_feedback": return "user"
-        case "text", "reasoning", nil: return "agent"
-        default: return "agent (\(singleLine(message.say!, limit: 40)))"
+        case .agentAsks(let question): question.isPlain ? "agent asks" : "agent asks (\(singleLine(question.kind, limit: 40)))"
+        case .result: "result"
+        case .error: "error"
+        case .notice: "notice"
         }
     }
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import SynapseCore
+@testable import SynapseClient
 
 @Suite struct SSEParserTests {
     static let stream = Array((

@@ -83,3 +83,14 @@ public struct SSEParser: Sendable {
         events.append(ServerEvent(type: eventType.isEmpty ? "message" : eventType, data: String(decoding: data, as: UTF8.self)))
     }
 }
+
+/// One server-sent event: its type and its data text.
+public struct ServerEvent: Sendable, Equatable {
+    public var type: String
+    public var data: String
+
+    public init(type: String, data: String) {
+        self.type = type
+        self.data = data
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// An agent server as the filesystem needs it, in words every server maps its own onto. Each
+/// backend decodes its own answers (the core holds no server JSON) and says what it can do.
+/// Calls block: the FUSE layer calls them on its own worker threads, never on Swift's pool.
+/// Implemented by each server's module; tests use an in-memory fake.
+public protocol AgentBackend: Sendable {
+    /// What this server can do; what it cannot is refused with a clear errno.
+    var capabilities: BackendCapabilities { get }
+    /// One page of the account's tasks (`page` starts at 1, `pageSize` ≤ 100).
+    func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage
+    func taskInfo(id: String) throws(RemoteError) -> TaskSummary
+    func transcript(taskId: String) throws(RemoteError) -> Transcript
+    func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry]
+    /// Streams `length` bytes of the file from `offset` (to its end when `length` is nil) into
+    /// `sink`, chunk by chunk, each with its offset in the file. A server that ignores HTTP
+    /// Range sends the whole file, from offset 0. The sink returns false to abort the transfer.
+    /// `ifRange` is the validator of the version cached so far: a server that has another
+    /// version now sends that whole file (with its own validator) instead of the range.
+    func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
+                  into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult
+    /// Sends a prompt: a draft's first, or the next turn (also the answer to a question).
+    func send(_ prompt: Prompt) throws(RemoteError)
+    /// Uploads `body` as the file `name` into the task, streaming it. With `answering`, the
+    /// file answers that question of the agent's (which wants a file), once.
+    func upload(_ body: UploadBody, as name: String, taskId: String, answering question: PendingQuestion?) throws(RemoteError) -> UploadOutcome
+    func control(_ command: TaskControl, taskId: String) throws(RemoteError)
+    /// Holds the server's mount-wide feed of events open, handing each to `onEvent`, until the
+    /// server closes it (a normal return), it fails (a throw), or `onEvent` returns false.
+    func followFeed(onEvent: (FeedEvent) -> Bool) throws(RemoteError)
+    /// What names this mount's feed to the server (InfiniSynapse's `connId`), for status.json.
+    var feedIdentity: String? { get }
+}
+
+/// What a backend can do.
+public struct BackendCapabilities: Sendable, Equatable {
+    /// Deleting a task on the server (`ctl delete`).
+    public var delete = true
+    /// Cancelling a running task (`ctl cancel`).
+    public var cancel = true
+    /// A mount-wide feed of events (else runs are followed by polling).
+    public var feed = true
+
+    public init() {}
+}
+
+/// A prompt to send.
+public struct Prompt: Sendable, Equatable {
+    public var taskId: String
+    public var text: String
+    /// The first prompt of a draft: it makes the task on the server.
+    public var startsTask: Bool
+
+    public init(taskId: String, text: String, startsTask: Bool) {
+        self.taskId = taskId
+        self.text = text
+        self.startsTask = startsTask
+    }
+}
+
+/// What became of an upload.
+public enum UploadOutcome: Sendable, Equatable {
+    /// Stored with the task (its workspace), as the server answered (JSON text).
+    case stored(String)
+    /// Answered the agent's question that wanted a file.
+    case answeredAgent(String)
+}
+
+/// A command for a task (`ctl`).
+public enum TaskControl: String, Sendable, Equatable {
+    case cancel, delete
+}
+
+/// A piece of a download: where it belongs in the file and, when the server said so
+/// (Content-Range, or the length of a whole-file answer), the file's whole size.
+public struct DownloadChunk {
+    public var offset: Int64
+    public var bytes: UnsafeRawBufferPointer
+    public var fileSize: Int64?
+    /// The version the server says the bytes are of (a strong ETag, or Last-Modified).
+    public var validator: String?
+
+    public init(offset: Int64, bytes: UnsafeRawBufferPointer, fileSize: Int64?, validator: String? = nil) {
+        self.offset = offset
+        self.bytes = bytes
+        self.fileSize = fileSize
+        self.validator = validator
+    }
+}
+
+extension AgentBackend {
+    /// A download with no version to match (a first fetch, or tests).
+    public func download(taskId: String, path: String, offset: Int64, length: Int64?,
+                         into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
+        try download(taskId: taskId, path: path, offset: offset, length: length, ifRange: nil, into: sink)
+    }
+}
+
+/// What an upload sends.
+public enum UploadBody: Sendable {
+    /// A finished file on disk.
+    case file(URL)
+    /// Bytes handed over while they are still being written; the size is known only at the end.
+    case stream(any UploadStream)
+}
+
+/// The bytes of an upload that is still being written.
+public protocol UploadStream: AnyObject, Sendable {
+    /// Copies the next bytes into `buffer`, waiting until there are some: their count, 0 at
+    /// the end, nil when the upload must be abandoned.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int?
+}
+
+/// One event of a server's mount-wide feed, in the core's words.
+public enum FeedEvent: Sendable, Equatable {
+    /// An entry of a task's transcript, whole (new, or changed).
+    case entry(taskId: String, TranscriptEntry)
+    /// A streaming update of an entry: its whole text so far, or only what is new (servers
+    /// differ; stream.log learns which).
+    case partial(taskId: String, TranscriptEntry)
+    /// The agent took entries back.
+    case removed(taskId: String, ids: [String])
+    /// The server says the task changed: it is fetched again.
+    case changed(taskId: String)
+    /// A message the server sent about no task in particular; an error fails the task that
+    /// was active, when that cannot be ambiguous.
+    case notice(title: String, text: String, isError: Bool)
+    /// Liveness only.
+    case heartbeat
+}
