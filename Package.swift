@@ -23,9 +23,11 @@ let package = Package(
 
         // The filesystem logic: no C import, tested without a kernel.
         .target(name: "SynapseCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        // The InfiniSynapse HTTP client on libcurl.
-        .target(name: "SynapseClient", dependencies: [
-            "SynapseCore", "CCurl", .product(name: "Logging", package: "swift-log"),
+        // HTTP on libcurl for every backend: the transport, SSE, route fallbacks.
+        .target(name: "SynapseHTTP", dependencies: ["SynapseCore", "CCurl"]),
+        // The InfiniSynapse backend: its API's words, decoded and mapped onto the core's.
+        .target(name: "InfiniSynapse", dependencies: [
+            "SynapseCore", "SynapseHTTP", .product(name: "Logging", package: "swift-log"),
         ]),
         // The thin libfuse3 low-level adapter.
         .target(name: "SynapseFUSE", dependencies: [
@@ -39,14 +41,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "synapsefs", dependencies: [
-            "SynapseCore", "SynapseClient", "SynapseFUSE", "SynapseEmulator",
+            "SynapseCore", "InfiniSynapse", "SynapseFUSE", "SynapseEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Fixtures are read where they lie (by #filePath), not bundled.
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "SynapseClientTests", dependencies: ["SynapseClient", "SynapseEmulator", "SynapseCore"]),
+        .testTarget(name: "SynapseHTTPTests", dependencies: ["SynapseHTTP"]),
+        .testTarget(name: "InfiniSynapseTests", dependencies: ["InfiniSynapse", "SynapseHTTP", "SynapseEmulator", "SynapseCore"]),
         .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]
 )

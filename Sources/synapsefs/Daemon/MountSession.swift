@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import SynapseClient
+import InfiniSynapse
+import SynapseHTTP
 import SynapseCore
 import SynapseEmulator
 import SynapseFUSE

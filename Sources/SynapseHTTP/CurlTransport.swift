@@ -19,41 +19,56 @@ public struct Timeouts: Sendable {
     }
 }
 
-/// One HTTP request as the client builds it.
-struct HTTPRequest {
-    var method = "GET"
-    var url: String
-    var headers: [String] = []
-    var body: Data?
+/// One HTTP request as a backend builds it.
+public struct HTTPRequest {
+    public var method = "GET"
+    public var url: String
+    public var headers: [String] = []
+    public var body: Data?
     /// A file sent as the multipart field `field`, streamed by libcurl's mime API: from disk,
     /// or (size unknown, chunked) from an `UploadStream` as its bytes are written.
-    var upload: (field: String, body: UploadBody, filename: String)?
+    public var upload: (field: String, body: UploadBody, filename: String)?
+
+    public init(method: String = "GET", url: String, headers: [String] = [], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// A finished exchange: status and (bounded) body.
-struct HTTPResponse {
-    var status: Int
-    var body: Data
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var body: Data
+
+    public init(status: Int, body: Data) {
+        self.status = status
+        self.body = body
+    }
 }
 
 /// Runs requests on libcurl, on the calling thread, reusing pooled easy handles.
-final class CurlTransport: Sendable {
+public final class CurlTransport: Sendable {
     /// JSON answers larger than this are refused rather than held in memory (a listing of
     /// 100,000 files is about 10 MiB; 100,000 short messages about 8 MiB).
-    static let maxBodyBytes = 16 << 20
+    public static let maxBodyBytes = 16 << 20
 
     private let timeouts: Timeouts
     /// The CA bundle server certificates are checked against (libcurl's default when nil).
     private let caFile: String?
+    /// The error a 2xx JSON answer stands for, in the server's own envelope (nil: none).
+    private let errorInSuccess: @Sendable (HTTPResponse) -> RemoteError?
     private let pool = Mutex<[CurlEasyBox]>([])
 
-    init(timeouts: Timeouts, caFile: String? = nil) {
+    public init(timeouts: Timeouts, caFile: String? = nil, errorInSuccess: @escaping @Sendable (HTTPResponse) -> RemoteError? = { _ in nil }) {
         self.timeouts = timeouts
         self.caFile = caFile
+        self.errorInSuccess = errorInSuccess
     }
 
     /// Performs `request` and returns its status and whole (bounded) body.
-    func perform(_ request: HTTPRequest) -> Result<HTTPResponse, TransportFailure> {
+    public func perform(_ request: HTTPRequest) -> Result<HTTPResponse, TransportFailure> {
         let sink = BodySink(limit: Self.maxBodyBytes, stream: nil)
         // Uploads may take long: only the idle timeout applies to them.
         let total = request.upload == nil ? timeouts.request : nil
@@ -66,14 +81,14 @@ final class CurlTransport: Sendable {
     /// collected (bounded) so their error envelope can be read. A 2xx body that says it is
     /// JSON is held first: a server may answer an error (a rejected key, code 1101) with HTTP
     /// 200, and such an envelope must come back as `bodyError`, never reach `stream` as content.
-    func stream(_ request: HTTPRequest, idleTimeout: Double? = nil, into stream: @escaping (ResponseHead, _ bytes: UnsafeRawBufferPointer) -> Bool)
+    public func stream(_ request: HTTPRequest, idleTimeout: Double? = nil, into stream: @escaping (ResponseHead, _ bytes: UnsafeRawBufferPointer) -> Bool)
         -> Result<(response: HTTPResponse, contentLength: Int64?, bodyError: RemoteError?), TransportFailure>
     {
         let sink = BodySink(limit: 64 << 10, stream: stream)
         return run(request, sink: sink, totalTimeout: nil, idleTimeout: idleTimeout ?? timeouts.idle).flatMap { status, length in
             let response = HTTPResponse(status: status, body: sink.collected)
             guard let head = sink.heldHead else { return .success((response, length, nil)) }
-            if let error = Envelope.errorInSuccess(response) { return .success((response, length, error)) }
+            if let error = errorInSuccess(response) { return .success((response, length, error)) }
             // Held, and not an error: the content after all.
             let delivered = sink.collected.withUnsafeBytes { stream(head, $0) }
             return delivered ? .success((HTTPResponse(status: status, body: Data()), length, nil)) : .failure(.aborted)
@@ -191,19 +206,19 @@ final class CurlTransport: Sendable {
 }
 
 /// What the status line and headers of a streamed answer say.
-struct ResponseHead {
-    var status: Int
+public struct ResponseHead {
+    public var status: Int
     /// The whole file's size: the total of `Content-Range: bytes a-b/total` in a 206, the
     /// length of a 200.
-    var fileSize: Int64?
+    public var fileSize: Int64?
     /// The bytes a 206 carries, from `Content-Range` (nil when it is missing or unreadable).
-    var range: ClosedRange<Int64>?
+    public var range: ClosedRange<Int64>?
     /// The answer says it is JSON (`Content-Type`).
-    var isJSON = false
+    public var isJSON = false
     /// What identifies this version of the file: a strong `ETag`, else `Last-Modified`.
-    var validator: String?
+    public var validator: String?
 
-    init(status: Int, fileSize: Int64?, range: ClosedRange<Int64>? = nil, validator: String? = nil) {
+    public init(status: Int, fileSize: Int64?, range: ClosedRange<Int64>? = nil, validator: String? = nil) {
         self.status = status
         self.fileSize = fileSize
         self.range = range
@@ -227,7 +242,7 @@ struct ResponseHead {
     }
 
     /// `bytes a-b/total` (total may be `*`); nil for anything else, or a range that is not one.
-    static func parseContentRange(_ value: String) -> (range: ClosedRange<Int64>, total: Int64?)? {
+    public static func parseContentRange(_ value: String) -> (range: ClosedRange<Int64>, total: Int64?)? {
         let value = value.trimmingCharacters(in: .whitespaces)
         guard value.hasPrefix("bytes ") else { return nil }
         let parts = value.dropFirst(6).split(separator: "/", maxSplits: 1)
@@ -241,7 +256,7 @@ struct ResponseHead {
 }
 
 /// Why a transfer did not complete.
-enum TransportFailure: Error {
+public enum TransportFailure: Error {
     case unreachable(String)
     case timedOut(String)
     /// The caller's stream asked to stop.

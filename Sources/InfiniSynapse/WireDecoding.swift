@@ -1,5 +1,6 @@
 import Foundation
 import SynapseCore
+import SynapseHTTP
 
 /// The answers that can be large (the task list, a task's messages, its workspace listing)
 /// decoded straight into typed values with Swift's JSONDecoder. JSONSerialization on Linux

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-import SynapseClient
+import SynapseHTTP
+import InfiniSynapse
 import SynapseCore
 
 /// Messages, uploads, deletion and the event stream against the live emulator.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SynapseHTTP
 @testable import SynapseEmulator
 
 @Suite struct MultipartReaderTests {

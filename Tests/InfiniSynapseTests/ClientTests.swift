@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import SynapseClient
+import SynapseHTTP
+import InfiniSynapse
 import SynapseCore
 
 /// The libcurl client against the live emulator on loopback. The blocking client runs on

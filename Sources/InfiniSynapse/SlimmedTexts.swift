@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import SynapseCore
+import SynapseHTTP
 
 /// `getUiMessageById` slims long texts (seed L142); `messagePayload` gives one message whole
 /// (L143). The seed does not say how a cut text is marked, so a final text is completed when

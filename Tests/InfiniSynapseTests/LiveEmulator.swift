@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import SynapseClient
+import SynapseHTTP
+import InfiniSynapse
 import SynapseEmulator
 
 /// An emulator on a free loopback port with its own data directory, for one test.

@@ -1,6 +1,7 @@
 import Testing
+import SynapseHTTP
 import SynapseCore
-@testable import SynapseClient
+@testable import InfiniSynapse
 
 /// InfiniSynapse's words in the core's: speakers, entries, status words, feed events.
 @Suite struct UIMessageTests {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import SynapseCore
+import SynapseHTTP
 
 /// The InfiniSynapse server API on libcurl, as an agent backend. Blocking: call it from
 /// threads of your own.

@@ -1,5 +1,6 @@
 import Foundation
 import SynapseCore
+import SynapseHTTP
 
 /// One message of an InfiniSynapse task, as events and `getUiMessageById` carry it (Cline's
 /// words: `say` or `ask`), and what it is in the core's words.

@@ -1,5 +1,6 @@
 import Foundation
 import SynapseCore
+import SynapseHTTP
 
 extension InfiniSynapseClient {
     /// The feed: the SSE stream, each event in the core's words.

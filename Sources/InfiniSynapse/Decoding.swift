@@ -1,5 +1,6 @@
 import Foundation
 import SynapseCore
+import SynapseHTTP
 
 /// Reads small answers from envelope `data` (large ones go through `WireDecoding`).
 enum Decoding {

@@ -1,5 +1,6 @@
 import Foundation
 import SynapseCore
+import SynapseHTTP
 
 /// Decodes the `{code, message, data}` envelope and maps failures to `RemoteError`.
 enum Envelope {

@@ -1,5 +1,6 @@
 import Foundation
 import SynapseCore
+import SynapseHTTP
 
 /// Writing to tasks: messages, uploads, deletion.
 extension InfiniSynapseClient {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import SynapseClient
+import SynapseHTTP
+@testable import InfiniSynapse
 import SynapseCore
 
 /// Ids and paths from the server go into URLs: none can change which route is asked.

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import SynapseHTTP
 import SynapseCore
 import Logging
 import Synchronization
-@testable import SynapseClient
+@testable import InfiniSynapse
 
 /// `getUiMessageById` slims long texts (seed L142); the client makes them whole with
 /// `messagePayload` (L143), learns how this server cuts, and fetches each whole text once.

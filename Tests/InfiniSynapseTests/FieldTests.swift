@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import SynapseClient
+import SynapseHTTP
+@testable import InfiniSynapse
 
 @Suite struct FieldTests {
     @Test func datesInEveryShapeDeploymentsSend() {

@@ -1,5 +1,5 @@
 import Testing
-@testable import SynapseClient
+@testable import SynapseHTTP
 
 @Suite struct SSEParserTests {
     static let stream = Array((
