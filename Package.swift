@@ -33,15 +33,24 @@ let package = Package(
         .target(name: "SynapseFUSE", dependencies: [
             "SynapseCore", "CFuse", "FuseShim", .product(name: "Logging", package: "swift-log"),
         ]),
-        // The InfiniSynapse server emulator: the only target that links Hummingbird.
-        .target(name: "SynapseEmulator", dependencies: [
+        // What every backend's emulator shares: the scripted agent's script, multipart
+        // uploads, deterministic bytes, running a server. With Hummingbird, as the emulators
+        // alone are: the filesystem targets never link it.
+        .target(name: "SynapseEmulatorKit", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The InfiniSynapse server emulator, following its API document.
+        .target(name: "InfiniSynapseEmulator", dependencies: [
+            "SynapseEmulatorKit",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "synapsefs", dependencies: [
-            "SynapseCore", "InfiniSynapse", "SynapseFUSE", "SynapseEmulator",
+            "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -49,7 +58,7 @@ let package = Package(
         // Fixtures are read where they lie (by #filePath), not bundled.
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SynapseHTTPTests", dependencies: ["SynapseHTTP"]),
-        .testTarget(name: "InfiniSynapseTests", dependencies: ["InfiniSynapse", "SynapseHTTP", "SynapseEmulator", "SynapseCore"]),
+        .testTarget(name: "InfiniSynapseTests", dependencies: ["InfiniSynapse", "SynapseHTTP", "InfiniSynapseEmulator", "SynapseEmulatorKit", "SynapseCore"]),
         .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]
 )

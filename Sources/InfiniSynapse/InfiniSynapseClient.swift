@@ -34,7 +34,7 @@ public final class InfiniSynapseClient: AgentBackend {
                 stateDirectory: URL? = nil, autoApprovalSettings: Data? = nil, logger: Logger) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
-        self.transport = CurlTransport(timeouts: timeouts, caFile: caFile)
+        self.transport = CurlTransport(timeouts: timeouts, caFile: caFile, errorInSuccess: Envelope.errorInSuccess)
         self.eventIdleTimeout = max(45, timeouts.idle)
         self.logger = logger
         self.autoApprovalSettings = autoApprovalSettings

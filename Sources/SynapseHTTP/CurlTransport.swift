@@ -57,11 +57,12 @@ public final class CurlTransport: Sendable {
     private let timeouts: Timeouts
     /// The CA bundle server certificates are checked against (libcurl's default when nil).
     private let caFile: String?
-    /// The error a 2xx JSON answer stands for, in the server's own envelope (nil: none).
+    /// The error a 2xx JSON answer stands for, in the server's own envelope (nil: none);
+    /// every backend says, since a server may answer a rejected key with HTTP 200.
     private let errorInSuccess: @Sendable (HTTPResponse) -> RemoteError?
     private let pool = Mutex<[CurlEasyBox]>([])
 
-    public init(timeouts: Timeouts, caFile: String? = nil, errorInSuccess: @escaping @Sendable (HTTPResponse) -> RemoteError? = { _ in nil }) {
+    public init(timeouts: Timeouts, caFile: String? = nil, errorInSuccess: @escaping @Sendable (HTTPResponse) -> RemoteError?) {
         self.timeouts = timeouts
         self.caFile = caFile
         self.errorInSuccess = errorInSuccess

@@ -168,7 +168,7 @@ enum EmulatorListingShape: String, CaseIterable, Sendable {
     case objects, strings
 }
 
-import SynapseEmulator
+import InfiniSynapseEmulator
 extension EmulatorListingShape {
     var configuration: EmulatorConfiguration.WorkspaceListing { self == .objects ? .objects : .strings }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import SynapseHTTP
 import InfiniSynapse
-import SynapseEmulator
+import InfiniSynapseEmulator
 
 /// An emulator on a free loopback port with its own data directory, for one test.
 struct LiveEmulator {

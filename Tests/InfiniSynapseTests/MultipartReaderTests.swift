@@ -1,7 +1,7 @@
 import Foundation
+import SynapseEmulatorKit
 import Testing
 import SynapseHTTP
-@testable import SynapseEmulator
 
 @Suite struct MultipartReaderTests {
     static let boundary = "XyZ123"

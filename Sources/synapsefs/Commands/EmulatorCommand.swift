@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SynapseEmulator
+import InfiniSynapseEmulator
 
 struct EmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

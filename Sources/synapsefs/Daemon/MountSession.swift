@@ -3,7 +3,7 @@ import Logging
 import InfiniSynapse
 import SynapseHTTP
 import SynapseCore
-import SynapseEmulator
+import InfiniSynapseEmulator
 import SynapseFUSE
 
 /// One mount's life in the daemon: logging, the cache lock, the server (or the built-in

@@ -1,4 +1,5 @@
 import Foundation
+import SynapseEmulatorKit
 
 /// How an emulator instance is set up: where it listens, its keys, its state and its seed.
 public struct EmulatorConfiguration: Sendable {
@@ -25,12 +26,7 @@ public struct EmulatorConfiguration: Sendable {
             self.init(path: path, size: size)
         }
 
-        public static func parseSize(_ text: String) -> Int64? {
-            let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-            guard let last = text.uppercased().last else { return nil }
-            if let unit = units[last] { return Int64(text.dropLast()).map { $0 * unit } }
-            return Int64(text)
-        }
+        public static func parseSize(_ text: String) -> Int64? { Directives.parseSize(text) }
     }
 
     public var host = "127.0.0.1"

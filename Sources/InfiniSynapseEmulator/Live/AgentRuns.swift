@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SynapseEmulatorKit
 import Logging
 import Synchronization
 
@@ -113,7 +114,7 @@ final class AgentRuns: Sendable {
             try Task.checkCancellation()
             let step = min(5, words - count)
             var new = ""
-            for i in 0..<step { new += (count + i == 0 ? "" : " ") + Self.vocabulary[(count + i) % Self.vocabulary.count] }
+            for i in 0..<step { new += (count + i == 0 ? "" : " ") + Directives.vocabulary[(count + i) % Directives.vocabulary.count] }
             text += new
             count += step
             // The transcript holds the message as it grows, as a poll of a real server shows it.
@@ -223,6 +224,4 @@ final class AgentRuns: Sendable {
         return max(now, last + 1)
     }
 
-    static let vocabulary = ["the", "quarterly", "numbers", "show", "steady", "growth", "in", "the", "north",
-                             "while", "the", "south", "dipped", "in", "march", "and", "recovered", "by", "june"]
 }

@@ -3,8 +3,8 @@ import Foundation
 /// A streaming `multipart/form-data` reader: chunks in, part headers and body bytes out.
 /// Hand-written because a byte-at-a-time state machine (MultipartKit) ran at 2 MB/s in debug
 /// builds; this one finds delimiters with memchr/memcmp and passes bodies through in large slices.
-struct MultipartReader {
-    enum Event {
+public struct MultipartReader {
+    public enum Event {
         case headers([String: String])
         case body(ArraySlice<UInt8>)
         case partEnd
@@ -17,16 +17,16 @@ struct MultipartReader {
     private let delimiter: [UInt8]
     private var phase = Phase.preamble
     private var pending: [UInt8] = []
-    static let maxHeaderBytes = 64 << 10
+    public static let maxHeaderBytes = 64 << 10
 
-    init(boundary: String) {
+    public init(boundary: String) {
         firstDelimiter = Array("--\(boundary)".utf8)
         delimiter = Array("\r\n--\(boundary)".utf8)
     }
 
-    var isComplete: Bool { phase == .done }
+    public var isComplete: Bool { phase == .done }
 
-    mutating func feed(_ chunk: some Collection<UInt8>, _ emit: (Event) throws -> Void) throws {
+    public mutating func feed(_ chunk: some Collection<UInt8>, _ emit: (Event) throws -> Void) throws {
         pending.append(contentsOf: chunk)
         var i = 0
         loop: while i < pending.count {

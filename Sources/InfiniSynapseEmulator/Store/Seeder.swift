@@ -1,4 +1,5 @@
 import Foundation
+import SynapseEmulatorKit
 
 /// Writes the seeded tasks a configuration asks for, once per data directory and seed.
 enum Seeder {
@@ -32,8 +33,8 @@ enum Seeder {
             }
         }
         if configuration.seedHostileNames {
-            try store.save(HostileNames.task())
-            try HostileNames.write(to: store.workspaceDirectory(of: HostileNames.taskId))
+            try store.save(HostileTask.task())
+            try HostileNames.write(to: store.workspaceDirectory(of: HostileTask.taskId))
         }
         try JSONEncoder().encode(marker).write(to: markerURL, options: .atomic)
     }
@@ -41,12 +42,10 @@ enum Seeder {
 
 public enum EmulatorError: Error, CustomStringConvertible {
     case invalidSeed(String)
-    case startFailed(String)
 
     public var description: String {
         switch self {
         case .invalidSeed(let m): "invalid seed: \(m)"
-        case .startFailed(let m): "emulator did not start: \(m)"
         }
     }
 }

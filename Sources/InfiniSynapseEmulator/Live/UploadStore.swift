@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SynapseEmulatorKit
 import Hummingbird
 
 /// Receives multipart uploads straight to disk (never whole in memory) and places them.

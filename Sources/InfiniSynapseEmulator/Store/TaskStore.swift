@@ -1,4 +1,5 @@
 import Foundation
+import SynapseEmulatorKit
 import Synchronization
 
 /// The emulator's state on disk: `tasks/<id>.json` per task and `workspaces/<id>/` per
@@ -99,7 +100,7 @@ final class TaskStore: Sendable {
         if let index = task.seedIndex, !FileManager.default.fileExists(atPath: dir.path) {
             try SeedContent.writeWorkspace(index: index, to: dir)
         }
-        if task.hostileNames == true { return try HostileNames.listing(in: dir) }
+        if task.hostileNames == true { return try HostileTask.listing(in: dir) }
         return try Self.scan(dir)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import SynapseEmulatorKit
 import ServiceLifecycle
 
 /// Builds the emulator's application: its router can be driven in tests, or served live.
@@ -33,75 +34,38 @@ public func buildApplication(configuration: EmulatorConfiguration, logger: Logge
                        logger: logger)
 }
 
-/// An emulator running in this process, for `mount` without a server and for tests.
+/// An InfiniSynapse emulator running in this process, for `mount` without a server and for tests.
 public final class EmulatorServer: Sendable {
-    public let port: Int
     public let apiKey: String
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let server: RunningServer
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var port: Int { server.port }
+    public var baseURL: String { server.baseURL }
 
-    private init(port: Int, apiKey: String, group: ServiceGroup, task: Task<Void, any Error>) {
-        self.port = port
+    private init(apiKey: String, server: RunningServer) {
         self.apiKey = apiKey
-        self.group = group
-        self.task = task
+        self.server = server
     }
 
     /// Starts the emulator and returns once it accepts connections.
     public static func start(configuration: EmulatorConfiguration, logger: Logger) async throws -> EmulatorServer {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = try buildApplication(configuration: configuration, logger: logger) { port in
-            continuation.yield(port)
-            continuation.finish()
+        let server = try await RunningServer.start(logger: logger) { onRunning in
+            try buildApplication(configuration: configuration, logger: logger, onRunning: onRunning)
         }
-        // A service group, so stopping is a graceful shutdown (open streams end, nothing is
-        // logged as an error), not a cancellation.
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task {
-            defer { continuation.finish() }
-            try await group.run()
-        }
-        for await port in ports {
-            return EmulatorServer(port: port, apiKey: configuration.apiKeys.first ?? "", group: group, task: task)
-        }
-        let outcome = await task.result
-        if case .failure(let error) = outcome { throw EmulatorError.startFailed("\(error)") }
-        throw EmulatorError.startFailed("server stopped before it was running")
+        return EmulatorServer(apiKey: configuration.apiKeys.first ?? "", server: server)
     }
 
     /// Blocking start for callers outside Swift concurrency (the mount's main thread).
     public static func startBlocking(configuration: EmulatorConfiguration, logger: Logger) throws -> EmulatorServer {
-        let result = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { result.set(.success(try await start(configuration: configuration, logger: logger))) } catch { result.set(.failure(error)) }
-            done.signal()
+        let server = try RunningServer.startBlocking {
+            try await RunningServer.start(logger: logger) { onRunning in
+                try buildApplication(configuration: configuration, logger: logger, onRunning: onRunning)
+            }
         }
-        done.wait()
-        return try result.get()
+        return EmulatorServer(apiKey: configuration.apiKeys.first ?? "", server: server)
     }
 
-    public func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = await task.result
-    }
+    public func stop() async { await server.stop() }
 
-    public func stopBlocking() {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            await stop()
-            done.signal()
-        }
-        done.wait()
-    }
-}
-
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<EmulatorServer, any Error>?
-
-    func set(_ r: Result<EmulatorServer, any Error>) { lock.withLock { result = r } }
-    func get() throws -> EmulatorServer { try lock.withLock { result! }.get() }
+    public func stopBlocking() { server.stopBlocking() }
 }

@@ -2,10 +2,10 @@ import Foundation
 
 /// Reproducible file content: a pseudo-random 1 MiB block, stamped with the block number
 /// so no two blocks are equal. Fast enough to write gigabytes in seconds.
-enum DeterministicBytes {
-    static let blockSize = 1 << 20
+public enum DeterministicBytes {
+    public static let blockSize = 1 << 20
 
-    static func baseBlock(seed: String) -> [UInt8] {
+    public static func baseBlock(seed: String) -> [UInt8] {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         for b in seed.utf8 { state = (state ^ UInt64(b)) &* 0x100_0000_01b3 }
         var block = [UInt8](repeating: 0, count: blockSize)
@@ -22,7 +22,7 @@ enum DeterministicBytes {
     }
 
     /// Writes `size` bytes of the content named by `seed` to `url`, a block at a time.
-    static func write(size: Int64, seed: String, to url: URL) throws {
+    public static func write(size: Int64, seed: String, to url: URL) throws {
         var block = baseBlock(seed: seed)
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
         let handle = try FileHandle(forWritingTo: url)
