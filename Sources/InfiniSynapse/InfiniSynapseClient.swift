@@ -13,6 +13,9 @@ public final class InfiniSynapseClient: AgentBackend {
     public let connId = UUID().uuidString.lowercased()
     public var feedIdentity: String? { connId }
     public let capabilities = BackendCapabilities()
+    public var cacheNamespace: String { "infinisynapse " + baseURL }
+    /// Every task has a workspace of its own.
+    public func workspaceScope(taskId: String) -> String { "task " + taskId }
     private let apiKey: String
     let transport: CurlTransport
     /// The event stream is dropped after this long without a byte (heartbeats come every 15 s).

@@ -79,7 +79,7 @@ import Testing
 
 @Suite struct CacheItemTests {
     let objects: URL
-    let file = CachedFileIdentity(taskId: "t", remotePath: "a.bin", size: 1000, mtime: Date(timeIntervalSince1970: 5))
+    let file = CachedFileIdentity(scope: "fake\u{0}task t", taskId: "t", remotePath: "a.bin", size: 1000, mtime: Date(timeIntervalSince1970: 5))
     let content = bytes(1000)
 
     init() throws {
@@ -172,7 +172,7 @@ import Testing
         let parsed = try Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse("2026-11-22T13:32:41.005Z")
         let roundTripped = try CacheCoding.decoder.decode([Date].self, from: CacheCoding.encoder.encode([parsed]))[0]
         #expect(roundTripped != parsed)
-        let listed = CachedFileIdentity(taskId: "t", remotePath: "a", size: 1, mtime: parsed)
+        let listed = CachedFileIdentity(scope: "fake\u{0}task t", taskId: "t", remotePath: "a", size: 1, mtime: parsed)
         var saved = listed
         saved.mtime = roundTripped
         #expect(listed.isSameVersion(as: saved))

@@ -6,6 +6,10 @@ import Synchronization
 final class FakeRemote: AgentBackend {
     let capabilities = BackendCapabilities()
     let feedIdentity: String? = "test-conn"
+    let cacheNamespace = "fake"
+    /// Every task's workspace is this one when set (as an agent's is shared by its chats).
+    let sharedWorkspace = Mutex<String?>(nil)
+    func workspaceScope(taskId: String) -> String { sharedWorkspace.withLock { $0 } ?? "task " + taskId }
 
     struct File {
         var bytes: Data
@@ -305,6 +309,11 @@ struct Fixture {
             ino = try fs.lookup(parent: ino, name: String(part)).inode
         }
         return ino
+    }
+
+    /// The name of a workspace file's cache item (`objects/<key>.data`, `.json`).
+    func cacheKey(_ taskId: String, _ path: String) -> String {
+        CachedFileIdentity(scope: fs.workspaceScope(of: taskId), taskId: taskId, remotePath: path, size: nil, mtime: nil).key
     }
 
     /// The task folders in tasks/ (without `by-name/`).

@@ -106,7 +106,7 @@ import Testing
         let error = #expect(throws: FSError.self) { _ = try f.readAll("tasks/t1/workspace/t.bin") }
         #expect(error?.errno == EIO)
         // What the record vouches for is exactly what arrived, and it is the true bytes.
-        let key = CacheDirectory.key("t1", "t.bin")
+        let key = f.cacheKey("t1", "t.bin")
         let objects = f.cacheRoot.appendingPathComponent("objects")
         let record = try CacheCoding.decoder.decode(CacheRecord.self, from: Data(contentsOf: objects.appendingPathComponent(key + ".json")))
         #expect(record.ranges == ByteRanges([0..<200_000]))
@@ -124,7 +124,7 @@ import Testing
         #expect(error?.errno == EIO)
         #expect(error?.message.contains("changed on the server") == true)
         // Nothing of the other version is recorded as present.
-        let record = f.cacheRoot.appendingPathComponent("objects/\(CacheDirectory.key("t1", "grew.csv")).json")
+        let record = f.cacheRoot.appendingPathComponent("objects/\(f.cacheKey("t1", "grew.csv")).json")
         if let data = try? Data(contentsOf: record) {
             #expect(try CacheCoding.decoder.decode(CacheRecord.self, from: data).ranges.isEmpty)
         }
@@ -234,7 +234,7 @@ import Testing
         remote.addTask("t1", files: files)
         let f = try Fixture(remote: remote, cacheLimit: 250_000)
         let cached = { (name: String) -> Bool in
-            f.fs.cache.completeSize(of: CachedFileIdentity(taskId: "t1", remotePath: name, size: 100_000, mtime: nil)) != nil
+            f.fs.cache.completeSize(of: CachedFileIdentity(scope: f.fs.workspaceScope(of: "t1"), taskId: "t1", remotePath: name, size: 100_000, mtime: nil)) != nil
         }
         _ = try f.readAll("tasks/t1/workspace/a.bin")
         Thread.sleep(forTimeInterval: 0.01)
@@ -307,5 +307,21 @@ import Testing
             #expect(f.fs.inodes.key(for: ino) == nil)
         }
         #expect(try f.fs.readdir(fh, from: 3).first?.name == (try f.fs.readdir(fh, from: 0))[3].name)
+    }
+}
+
+extension FilesystemTests {
+    /// Tasks sharing a workspace (an agent's, a working folder's) share its cached files: a
+    /// file read through one task is not fetched again through another.
+    @Test func aSharedWorkspaceIsCachedOnce() throws {
+        let remote = FakeRemote()
+        remote.sharedWorkspace.withLock { $0 = "agent analyst" }
+        let file = FakeRemote.File(bytes: bytes(300_000), listedSize: 300_000)
+        remote.addTask("t1", files: ["shared.bin": file])
+        remote.addTask("t2", files: ["shared.bin": file])
+        let f = try Fixture(remote: remote)
+        #expect(try f.readAll("tasks/t1/workspace/shared.bin") == file.bytes)
+        #expect(try f.readAll("tasks/t2/workspace/shared.bin") == file.bytes)
+        #expect(remote.state.withLock { $0.downloadedBytes } == 300_000)
     }
 }

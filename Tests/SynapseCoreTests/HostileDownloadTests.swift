@@ -12,7 +12,7 @@ import Testing
     }
 
     func dataFile(_ f: Fixture, _ path: String) -> URL {
-        f.cacheRoot.appendingPathComponent("objects/\(CacheDirectory.key("t1", path)).data")
+        f.cacheRoot.appendingPathComponent("objects/\(f.cacheKey("t1", path)).data")
     }
 
     /// On-disk blocks of the (sparse) cache file: what it really takes.

@@ -4,6 +4,9 @@ import Foundation
 /// byte ranges of it are on disk. It is rewritten only after the data it lists is synced, so
 /// every range it names is present even after a crash.
 struct CacheRecord: Codable, Equatable {
+    /// The workspace the file is of (backend, server, scope); nil in records of 0.11, which
+    /// keyed files by task: those are fetched again.
+    var scope: String?
     var taskId: String
     var remotePath: String
     /// The listing's size and mtime the bytes belong to (nil when the listing had none).
@@ -16,6 +19,7 @@ struct CacheRecord: Codable, Equatable {
     var validator: String?
 
     init(file: CachedFileIdentity, size: Int64?, ranges: ByteRanges, validator: String? = nil) {
+        scope = file.scope
         taskId = file.taskId
         remotePath = file.remotePath
         listedSize = file.size
@@ -26,7 +30,8 @@ struct CacheRecord: Codable, Equatable {
     }
 
     func matches(_ file: CachedFileIdentity) -> Bool {
-        file.isSameVersion(as: CachedFileIdentity(taskId: taskId, remotePath: remotePath, size: listedSize, mtime: listedMtime))
+        guard let scope else { return false }
+        return file.isSameVersion(as: CachedFileIdentity(scope: scope, taskId: taskId, remotePath: remotePath, size: listedSize, mtime: listedMtime))
     }
 
     var isComplete: Bool {
@@ -36,26 +41,31 @@ struct CacheRecord: Codable, Equatable {
 }
 
 /// Which remote file, in which version (its fingerprint: listed size and mtime), a cache
-/// item stands for.
+/// item stands for. A file is the workspace's, not the task's: tasks sharing a workspace
+/// (an agent's, a working folder's) share its cached files.
 public struct CachedFileIdentity: Sendable, Hashable {
+    /// The workspace: the backend's kind and server, and the scope it names.
+    public var scope: String
+    /// The task it is fetched through (any task of the workspace will do).
     public var taskId: String
     public var remotePath: String
     public var size: Int64?
     public var mtime: Date?
 
-    public init(taskId: String, remotePath: String, size: Int64?, mtime: Date?) {
+    public init(scope: String, taskId: String, remotePath: String, size: Int64?, mtime: Date?) {
+        self.scope = scope
         self.taskId = taskId
         self.remotePath = remotePath
         self.size = size
         self.mtime = mtime
     }
 
-    var key: String { CacheDirectory.key(taskId, remotePath) }
+    var key: String { CacheDirectory.key(scope, remotePath) }
 
     /// Same file, same fingerprint. Times compare to the millisecond: a `Date` does not
     /// survive a JSON round trip (saved listings, cache records) bit for bit.
     func isSameVersion(as other: CachedFileIdentity) -> Bool {
-        taskId == other.taskId && remotePath == other.remotePath && size == other.size
+        scope == other.scope && remotePath == other.remotePath && size == other.size
             && Self.milliseconds(mtime) == Self.milliseconds(other.mtime)
     }
 

@@ -61,7 +61,7 @@ extension SynapseFilesystem {
         }
         guard let file = uploadedFiles(of: taskId)[name] else { throw .notFound(name) }
         try Self.checkListedSize(of: file)
-        let identity = CachedFileIdentity(taskId: taskId, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
+        let identity = CachedFileIdentity(scope: workspaceScope(of: taskId), taskId: taskId, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
         let (reader, _) = try cache.openReader(for: identity)
         return OpenedFile(handle: handles.insert(.workspace(reader)), directIO: file.size == nil, keepCache: false)
     }

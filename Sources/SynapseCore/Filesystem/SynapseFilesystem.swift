@@ -5,6 +5,7 @@ import Logging
 /// small reply value or throws an `FSError` carrying its errno.
 public final class SynapseFilesystem: Sendable {
     public let inodes = InodeTable()
+    let remote: any AgentBackend
     let handles = HandleTable()
     let catalog: TaskCatalog
     let details: TaskDetails
@@ -28,6 +29,7 @@ public final class SynapseFilesystem: Sendable {
     let mountedAt = Date()
 
     public init(remote: any AgentBackend, configuration: FilesystemConfiguration, logger: Logger) {
+        self.remote = remote
         self.configuration = configuration
         self.logger = logger
         let store = ListingStore(cache: configuration.cacheDirectory)
@@ -157,7 +159,7 @@ public final class SynapseFilesystem: Sendable {
                 throw (try? workspace(of: id).isDirectory(path)) == true ? .isDirectory(path) : .notFound(path)
             }
             try Self.checkListedSize(of: file)
-            let identity = CachedFileIdentity(taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
+            let identity = CachedFileIdentity(scope: workspaceScope(of: id), taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
             let (reader, keepCache) = try cache.openReader(for: identity)
             // Without a listed size the kernel cannot know where the file ends: direct I/O
             // until a complete copy tells it.
@@ -378,7 +380,7 @@ public final class SynapseFilesystem: Sendable {
             let tree = try workspace(of: id)
             if tree.isDirectory(path) { return directoryAttributes(inode) }
             guard let file = tree.file(at: path) else { throw .notFound(path) }
-            let identity = CachedFileIdentity(taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
+            let identity = CachedFileIdentity(scope: workspaceScope(of: id), taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
             let size = file.size ?? cache.completeSize(of: identity) ?? 0
             return FileAttributes(inode: inode, kind: .regular, permissions: 0o444, size: size,
                                   modified: file.mtime ?? mountedAt)
@@ -428,6 +430,9 @@ public final class SynapseFilesystem: Sendable {
         guard case .byNameLink(let name) = try key(for: ino) else { throw FSError(errno: EINVAL, "not a link") }
         return try readlink(of: name)
     }
+
+    /// The workspace a task's cached files are filed under.
+    func workspaceScope(of taskId: String) -> String { remote.cacheNamespace + "\u{0}" + remote.workspaceScope(taskId: taskId) }
 
     func isDraft(_ taskId: String) -> Bool { local.record(for: taskId)?.isDraft == true }
 

@@ -30,6 +30,11 @@ public protocol AgentBackend: Sendable {
     func followFeed(onEvent: (FeedEvent) -> Bool) throws(RemoteError)
     /// What names this mount's feed to the server (InfiniSynapse's `connId`), for status.json.
     var feedIdentity: String? { get }
+    /// The backend's kind and server, naming its cached files apart from another's.
+    var cacheNamespace: String { get }
+    /// The workspace a task's files live in: its own, or one it shares with other tasks (an
+    /// agent's, a working folder's), so a shared one is cached once.
+    func workspaceScope(taskId: String) -> String
 }
 
 /// What a backend can do.
