@@ -61,12 +61,11 @@ extension SynapseFilesystem {
         }
         guard let file = uploadedFiles(of: taskId)[name] else { throw .notFound(name) }
         try Self.checkListedSize(of: file)
-        let identity = CachedFileIdentity(scope: workspaceScope(of: taskId), taskId: taskId, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
-        let (reader, _) = try cache.openReader(for: identity)
+        let (reader, _) = try cache.openReader(for: cachedIdentity(of: file, taskId: taskId))
         return OpenedFile(handle: handles.insert(.workspace(reader)), directIO: file.size == nil, keepCache: false)
     }
 
-    func createUpload(taskId: String, name: String) throws(FSError) -> (Entry, OpenedFile) {
+    func createUpload(taskId: String, name: String) throws(FSError) -> OpenedFile {
         let created = try spool.create(taskId: taskId, name: name)
         guard let entry = spool.openForWriting(created.id, temporary: UploadSpool.isTemporary(name)) else { throw .notFound(name) }
         let fd = Glibc.open(spool.dataURL(entry.id).path, O_RDWR | O_CLOEXEC)
@@ -77,10 +76,19 @@ extension SynapseFilesystem {
         // Not dirty: a close before any write (the shell's `> file` closes its first descriptor
         // before writing through the dup) must not upload an empty file and call it done. A
         // file closed without a write (`touch`) is queued when its last handle is released.
-        let opened = OpenedFile(handle: handles.insert(.upload(UploadHandle(fd: fd, entryId: entry.id, dirty: false))),
-                                directIO: false, keepCache: false)
-        let ino = inodes.lookup(.upload(taskId, name))
-        return (Entry(attributes: try getattr(ino), timeout: configuration.kernelTimeout), opened)
+        return OpenedFile(handle: handles.insert(.upload(UploadHandle(fd: fd, entryId: entry.id, dirty: false))),
+                          directIO: false, keepCache: false)
+    }
+
+    /// Truncation of a pending upload (an uploaded file cannot change).
+    func truncateUpload(taskId: String, name: String, to size: Int64, handle: UInt64?) throws(FSError) {
+        guard let entry = spool.entry(taskId, named: name), entry.phase != .uploaded else {
+            throw .readOnly("\(name) is already uploaded; uploaded files cannot be changed")
+        }
+        guard Glibc.truncate(spool.dataURL(entry.id).path, off_t(size)) == 0 else { throw FSError(errno: EIO, "truncating \(name)") }
+        spool.contentChanged(entry.id)
+        uploader.resized(entry.id, to: size)
+        if let handle, case .upload(let upload) = try handles.get(handle) { upload.dirty.store(true, ordering: .relaxed) }
     }
 
     /// Close and fsync: a final name is uploaded now and the outcome returned; a temporary

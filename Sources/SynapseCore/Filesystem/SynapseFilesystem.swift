@@ -69,7 +69,7 @@ public final class SynapseFilesystem: Sendable {
     // MARK: Names and attributes
 
     public func lookup(parent: UInt64, name: String) throws(FSError) -> Entry {
-        let key = try child(named: name, of: try key(for: parent))
+        let key = try node(for: try key(for: parent)).child(named: name)
         let ino = inodes.lookup(key)
         do {
             return Entry(attributes: try attributes(of: key, inode: ino), timeout: configuration.kernelTimeout)
@@ -92,12 +92,13 @@ public final class SynapseFilesystem: Sendable {
     // MARK: Directories
 
     public func opendir(_ ino: UInt64) throws(FSError) -> UInt64 {
-        let key = try key(for: ino)
+        let node = node(for: try key(for: ino))
+        let children = try node.children()
         var entries = [
-            DirectoryEntry(name: ".", key: key, attributes: try attributes(of: key, inode: ino)),
-            DirectoryEntry(name: "..", key: parentKey(of: key), attributes: directoryAttributes(inodes.inode(for: parentKey(of: key)))),
+            DirectoryEntry(name: ".", key: node.key, attributes: try attributes(of: node.key, inode: ino)),
+            DirectoryEntry(name: "..", key: node.parent, attributes: folderAttributes(inodes.inode(for: node.parent))),
         ]
-        for (name, childKey) in try children(of: key) {
+        for (name, childKey) in children {
             let childIno = inodes.inode(for: childKey)
             // A child that cannot describe itself now (a vanished file) is left out, not fatal.
             guard let attrs = try? attributes(of: childKey, inode: childIno) else { continue }
@@ -127,51 +128,33 @@ public final class SynapseFilesystem: Sendable {
     // MARK: Files
 
     public func open(_ ino: UInt64, writing: Bool, truncating: Bool, appending: Bool = false) throws(FSError) -> OpenedFile {
-        let key = try key(for: ino)
-        switch key {
-        case .taskFile(let id, let kind) where kind.isWritable && writing:
-            return openWriter(kind, taskId: id, appending: appending)
-        case .upload(let id, let name):
-            return try openUpload(taskId: id, name: name, writing: writing, truncating: truncating)
-        case .scratch(let id, let name):
-            let flags = (writing ? O_RDWR : O_RDONLY) | (truncating ? O_TRUNC : 0) | (appending ? O_APPEND : 0)
-            let fd = try scratch.open(name, taskId: id, flags: flags)
-            return OpenedFile(handle: handles.insert(.scratch(ScratchHandle(fd: fd))), directIO: true, keepCache: false)
-        default:
-            break
-        }
-        if writing || truncating { throw readOnlyError(key) }
-        switch key {
-        case .taskFile(let id, .streamLog):
-            let log = try streamLogCaughtUp(of: id)
-            logs.readerOpened(id)
-            return OpenedFile(handle: handles.insert(.log(LogReader(log: log))), directIO: true, keepCache: false)
-        case .taskFile(let id, let kind):
-            let data = try generatedContent(kind, taskId: id)
-            renderings.store(data, for: key)
-            return OpenedFile(handle: handles.insert(.generated(data)), directIO: true, keepCache: false)
-        case .mountStatus:
-            let data = mountStatus()
-            renderings.store(data, for: key)
-            return OpenedFile(handle: handles.insert(.generated(data)), directIO: true, keepCache: false)
-        case .workspace(let id, let path):
-            guard let file = try workspace(of: id).file(at: path) else {
-                throw (try? workspace(of: id).isDirectory(path)) == true ? .isDirectory(path) : .notFound(path)
-            }
-            try Self.checkListedSize(of: file)
-            let identity = CachedFileIdentity(scope: workspaceScope(of: id), taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
-            let (reader, keepCache) = try cache.openReader(for: identity)
-            // Without a listed size the kernel cannot know where the file ends: direct I/O
-            // until a complete copy tells it.
-            let sized = file.size != nil || cache.completeSize(of: identity) != nil
-            return OpenedFile(handle: handles.insert(.workspace(reader)), directIO: !sized, keepCache: keepCache && sized)
-        case .root, .tasks, .meta, .task, .uploads, .byName:
-            throw .isDirectory("\(key)")
-        case .byNameLink:
-            throw FSError(errno: ELOOP, "a by-name link is followed by the kernel, not opened")
-        case .scratch, .upload:
-            throw .io("unreachable")
-        }
+        try node(for: try key(for: ino)).open(OpenMode(writing: writing, truncating: truncating, appending: appending))
+    }
+
+    /// Text produced now, fixed for the handle; a stat right after sees its size.
+    func openGenerated(_ data: Data, for key: NodeKey) -> OpenedFile {
+        renderings.store(data, for: key)
+        return OpenedFile(handle: handles.insert(.generated(data)), directIO: true, keepCache: false)
+    }
+
+    func openScratch(_ fd: Int32) -> OpenedFile {
+        OpenedFile(handle: handles.insert(.scratch(ScratchHandle(fd: fd))), directIO: true, keepCache: false)
+    }
+
+    /// A workspace file, read through the cache.
+    func openWorkspaceFile(_ file: WorkspaceTree.File, taskId: String) throws(FSError) -> OpenedFile {
+        try Self.checkListedSize(of: file)
+        let identity = cachedIdentity(of: file, taskId: taskId)
+        let (reader, keepCache) = try cache.openReader(for: identity)
+        // Without a listed size the kernel cannot know where the file ends: direct I/O until a
+        // complete copy tells it.
+        let sized = file.size != nil || cache.completeSize(of: identity) != nil
+        return OpenedFile(handle: handles.insert(.workspace(reader)), directIO: !sized, keepCache: keepCache && sized)
+    }
+
+    /// What a listed workspace file is in the cache: the file of its workspace, in its version.
+    func cachedIdentity(of file: WorkspaceTree.File, taskId: String) -> CachedFileIdentity {
+        CachedFileIdentity(scope: workspaceScope(of: taskId), taskId: taskId, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
     }
 
     static func checkListedSize(of file: WorkspaceTree.File) throws(FSError) {
@@ -239,13 +222,6 @@ public final class SynapseFilesystem: Sendable {
         handles.remove(fh)
     }
 
-    func readOnlyError(_ key: NodeKey) -> FSError {
-        switch key {
-        case .workspace: .readOnly("workspace files are the agent's; change them through the task")
-        default: .readOnly("this part of the mount is read-only")
-        }
-    }
-
     // MARK: The tree
 
     func key(for ino: UInt64) throws(FSError) -> NodeKey {
@@ -253,74 +229,21 @@ public final class SynapseFilesystem: Sendable {
         return key
     }
 
-    private func child(named name: String, of parent: NodeKey) throws(FSError) -> NodeKey {
-        switch parent {
-        case .root:
-            switch name {
-            case "tasks": return .tasks
-            case ".synapsefs": return .meta
-            default: throw .notFound(name)
-            }
-        case .meta:
-            guard name == "status.json" else { throw .notFound(name) }
-            return .mountStatus
-        case .tasks:
-            if name == TaskCatalog.byNameFolder { return .byName }
-            return .task(try catalog.task(inFolder: name).id)
-        case .byName:
-            _ = try catalog.folder(named: name)
-            return .byNameLink(name)
-        case .task(let id):
-            if name == "workspace" { return .workspace(id, "") }
-            if name == "uploads" { return .uploads(id) }
-            if let kind = TaskFileKind(rawValue: name) { return .taskFile(id, kind) }
-            guard scratch.exists(name, taskId: id) else { throw .notFound(name) }
-            return .scratch(id, name)
-        case .workspace(let id, let dir):
-            guard try workspace(of: id).child(named: name, of: dir) != nil else { throw .notFound(name) }
-            return .workspace(id, dir.isEmpty ? name : dir + "/" + name)
-        case .uploads(let id):
-            guard spool.entry(id, named: name) != nil || uploadedFiles(of: id)[name] != nil else { throw .notFound(name) }
-            return .upload(id, name)
-        case .taskFile, .mountStatus, .scratch, .upload, .byNameLink:
-            throw .notDirectory(name)
-        }
-    }
-
-    private func children(of key: NodeKey) throws(FSError) -> [(String, NodeKey)] {
+    /// The node a key stands for: the one place that tells node kinds apart.
+    func node(for key: NodeKey) -> any Node {
         switch key {
-        case .root:
-            return [("tasks", .tasks), (".synapsefs", .meta)]
-        case .meta:
-            return [("status.json", .mountStatus)]
-        case .tasks:
-            return [(TaskCatalog.byNameFolder, .byName)] + (try catalog.listing().folders.map { ($0.name, .task($0.task.id)) })
-        case .byName:
-            return try catalog.listing().names.map { ($0, .byNameLink($0)) }
-        case .task(let id):
-            return TaskFileKind.allCases.map { ($0.rawValue, .taskFile(id, $0)) }
-                + [("workspace", .workspace(id, "")), ("uploads", .uploads(id))]
-                + scratch.names(of: id).map { ($0, .scratch(id, $0)) }
-        case .workspace(let id, let dir):
-            guard let children = try workspace(of: id).children(of: dir) else { throw .notFound(dir) }
-            return children.map { ($0.name, .workspace(id, dir.isEmpty ? $0.name : dir + "/" + $0.name)) }
-        case .uploads(let id):
-            return uploadNames(of: id).map { ($0, .upload(id, $0)) }
-        case .taskFile, .mountStatus, .scratch, .upload, .byNameLink:
-            throw .notDirectory("\(key)")
-        }
-    }
-
-    private func parentKey(of key: NodeKey) -> NodeKey {
-        switch key {
-        case .root, .tasks, .meta: .root
-        case .mountStatus: .meta
-        case .task, .byName: .tasks
-        case .byNameLink: .byName
-        case .taskFile(let id, _), .scratch(let id, _), .uploads(let id): .task(id)
-        case .upload(let id, _): .uploads(id)
-        case .workspace(let id, let path):
-            path.isEmpty ? .task(id) : .workspace(id, WorkspaceTree.split(path).dir)
+        case .root: RootFolder(fs: self)
+        case .meta: MetaFolder(fs: self)
+        case .mountStatus: MountStatusFile(fs: self)
+        case .tasks: TasksFolder(fs: self)
+        case .byName: ByNameFolder(fs: self)
+        case .byNameLink(let name): ByNameLink(fs: self, name: name)
+        case .task(let id): TaskFolder(fs: self, id: id)
+        case .taskFile(let id, let kind): TaskFile(fs: self, taskId: id, kind: kind)
+        case .scratch(let id, let name): ScratchFile(fs: self, taskId: id, name: name)
+        case .workspace(let id, let path): WorkspaceNode(fs: self, taskId: id, path: path)
+        case .uploads(let id): UploadsFolder(fs: self, taskId: id)
+        case .upload(let id, let name): UploadFile(fs: self, taskId: id, name: name)
         }
     }
 
@@ -328,7 +251,7 @@ public final class SynapseFilesystem: Sendable {
     /// only; with `default_permissions` the kernel enforces it for other users), widened for
     /// other writers (`--allow-other-writes`), narrowed by a read-only mount and the umask.
     private func attributes(of key: NodeKey, inode: UInt64) throws(FSError) -> FileAttributes {
-        var attributes = try ownerAttributes(of: key, inode: inode)
+        var attributes = try node(for: key).attributes(inode: inode)
         if configuration.othersMayWrite, attributes.permissions & 0o200 != 0 { attributes.permissions |= 0o022 }
         if configuration.readOnly { attributes.permissions &= ~0o222 }
         attributes.permissions &= ~configuration.umask
@@ -338,58 +261,16 @@ public final class SynapseFilesystem: Sendable {
     /// Who every node belongs to.
     public var owner: Owner { configuration.owner }
 
-    private func ownerAttributes(of key: NodeKey, inode: UInt64) throws(FSError) -> FileAttributes {
-        switch key {
-        case .root, .meta:
-            return directoryAttributes(inode)
-        case .tasks:
-            return directoryAttributes(inode, permissions: 0o755)
-        case .byName:
-            return directoryAttributes(inode)
-        case .byNameLink(let name):
-            let target = try readlink(of: name)
-            return FileAttributes(inode: inode, kind: .symlink, permissions: 0o777, size: Int64(target.utf8.count), modified: mountedAt)
-        case .task(let id):
-            let task = catalog.knownTask(id: id)
-            return directoryAttributes(inode, modified: task?.updatedAt ?? task?.createdAt, permissions: 0o755)
-        case .taskFile(let id, .streamLog):
-            // Served from memory after the first use: `less +F` asks every few milliseconds.
-            var attributes = FileAttributes(inode: inode, kind: .regular, permissions: 0o444,
-                                            size: try streamLog(of: id).length, modified: Date())
-            attributes.isVolatile = true
-            return attributes
-        case .taskFile(let id, let kind):
-            let size = Int64(try renderings.value(for: key) { () throws(FSError) -> Data in try generatedContent(kind, taskId: id) }.count)
-            var attributes = FileAttributes(inode: inode, kind: .regular, permissions: kind.isWritable ? 0o644 : 0o444,
-                                            size: size, modified: catalog.knownTask(id: id)?.updatedAt ?? mountedAt)
-            attributes.isVolatile = true
-            return attributes
-        case .uploads:
-            return directoryAttributes(inode, permissions: 0o755)
-        case .upload(let id, let name):
-            return try uploadAttributes(taskId: id, name: name, inode: inode)
-        case .scratch(let id, let name):
-            guard let size = scratch.size(name, taskId: id) else { throw .notFound(name) }
-            return FileAttributes(inode: inode, kind: .regular, permissions: 0o644, size: size, modified: Date())
-        case .mountStatus:
-            var attributes = FileAttributes(inode: inode, kind: .regular, permissions: 0o444,
-                                            size: Int64(try renderings.value(for: key) { mountStatus() }.count), modified: Date())
-            attributes.isVolatile = true
-            return attributes
-        case .workspace(let id, let path):
-            let tree = try workspace(of: id)
-            if tree.isDirectory(path) { return directoryAttributes(inode) }
-            guard let file = tree.file(at: path) else { throw .notFound(path) }
-            let identity = CachedFileIdentity(scope: workspaceScope(of: id), taskId: id, remotePath: file.remotePath, size: file.size, mtime: file.mtime)
-            let size = file.size ?? cache.completeSize(of: identity) ?? 0
-            return FileAttributes(inode: inode, kind: .regular, permissions: 0o444, size: size,
-                                  modified: file.mtime ?? mountedAt)
-        }
-    }
-
-    private func directoryAttributes(_ inode: UInt64, modified: Date? = nil, permissions: UInt16 = 0o555) -> FileAttributes {
+    func folderAttributes(_ inode: UInt64, modified: Date? = nil, permissions: UInt16 = 0o555) -> FileAttributes {
         FileAttributes(inode: inode, kind: .directory, permissions: permissions, size: 0,
                        modified: modified ?? mountedAt, linkCount: 2)
+    }
+
+    /// A file whose content changes between calls: the kernel must not keep its size.
+    func generatedAttributes(_ inode: UInt64, size: Int, permissions: UInt16, modified: Date) -> FileAttributes {
+        var attributes = FileAttributes(inode: inode, kind: .regular, permissions: permissions, size: Int64(size), modified: modified)
+        attributes.isVolatile = true
+        return attributes
     }
 
     func generatedContent(_ kind: TaskFileKind, taskId: String) throws(FSError) -> Data {
@@ -423,12 +304,9 @@ public final class SynapseFilesystem: Sendable {
         }
     }
 
-    /// Where a `by-name/` link points: the task's folder.
-    private func readlink(of name: String) throws(FSError) -> String { "../" + (try catalog.folder(named: name)) }
-
     public func readlink(_ ino: UInt64) throws(FSError) -> String {
-        guard case .byNameLink(let name) = try key(for: ino) else { throw FSError(errno: EINVAL, "not a link") }
-        return try readlink(of: name)
+        guard let link = node(for: try key(for: ino)) as? ByNameLink else { throw FSError(errno: EINVAL, "not a link") }
+        return try link.target
     }
 
     /// The workspace a task's cached files are filed under.
@@ -456,7 +334,7 @@ public final class SynapseFilesystem: Sendable {
         return (status, status == .waiting ? TaskStatus.question(in: transcript) : nil)
     }
 
-    private func mountStatus() -> Data {
+    func mountStatus() -> Data {
         GeneratedFiles.mountStatus(server: configuration.serverDescription, mountedAt: mountedAt,
                                    cacheDirectory: configuration.cacheDirectory.root.path,
                                    health: health.current, cache: cache.budget.snapshot, events: events.snapshot, uploads: uploadsStatus(), tasks: activeTasks(),
