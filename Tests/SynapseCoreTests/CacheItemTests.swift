@@ -87,6 +87,11 @@ import Testing
             .appendingPathComponent("synapsefs-item-\(UUID().uuidString)")).objects
     }
 
+    /// The item of `identity` in the test's folder, with a budget and no fetches.
+    func openItem(_ identity: CachedFileIdentity) throws(FSError) -> CacheItem {
+        try CacheItem(identity, in: objects, budget: CacheBudget(objects: objects, limit: .max, freeSpaceFloor: 0)) { _, _ in }
+    }
+
     /// Stores `range` of `content` as a fetch would.
     func fill(_ item: CacheItem, _ range: Range<Int>) {
         let fetch = RangeFetch(range: Int64(range.lowerBound)..<Int64(range.upperBound))
@@ -107,7 +112,7 @@ import Testing
 
     @Test func rangesMergeAndPersistAcrossReopen() throws {
         do {
-            let item = try CacheItem(file, in: objects)
+            let item = try openItem(file)
             #expect(!item.wasCached)
             fill(item, 0..<100)
             fill(item, 300..<400)
@@ -116,7 +121,7 @@ import Testing
             item.persist()
         }
         #expect(try record().ranges == ByteRanges([0..<400, 900..<1000]))
-        let again = try CacheItem(file, in: objects)
+        let again = try openItem(file)
         #expect(again.wasCached)
         #expect(again.presentBytes == 500)
         // Present bytes are served without any fetch (none could start: nothing launches).
@@ -126,14 +131,14 @@ import Testing
 
     @Test func aFingerprintChangeDiscardsTheItem() throws {
         do {
-            let item = try CacheItem(file, in: objects)
+            let item = try openItem(file)
             fill(item, 0..<1000)
             item.persist()
             #expect(item.completeSize == 1000)
         }
         var changed = file
         changed.mtime = Date(timeIntervalSince1970: 6)
-        let fresh = try CacheItem(changed, in: objects)
+        let fresh = try openItem(changed)
         #expect(!fresh.wasCached)
         #expect(fresh.presentBytes == 0)
         #expect(!FileManager.default.fileExists(atPath: objects.appendingPathComponent(file.key + ".json").path))
@@ -141,7 +146,7 @@ import Testing
 
     @Test func aCrashBetweenDataAndRecordNeverMarksMissingBytesPresent() throws {
         do {
-            let item = try CacheItem(file, in: objects)
+            let item = try openItem(file)
             fill(item, 0..<200)
             item.persist()
             // Data written, then the process dies before the record: no persist, no release.
@@ -150,20 +155,20 @@ import Testing
         // A record half-written at the moment of the crash is a stray temporary file.
         let stray = objects.appendingPathComponent(file.key + ".json.tmp-1-2")
         try Data("{\"taskId\":\"t\",\"ranges\":[[0,10".utf8).write(to: stray)
-        let reopened = try CacheItem(file, in: objects)
+        let reopened = try openItem(file)
         #expect(try record().ranges == ByteRanges([0..<200]))
         #expect(reopened.presentBytes == 200)
     }
 
     @Test func aRecordThatClaimsMoreThanTheDataFileHoldsIsDiscarded() throws {
         do {
-            let item = try CacheItem(file, in: objects)
+            let item = try openItem(file)
             fill(item, 0..<1000)
             item.persist()
         }
         // The data file lost its tail (say, a full disk restored from elsewhere).
         #expect(truncate(objects.appendingPathComponent(file.key + ".data").path, 500) == 0)
-        let reopened = try CacheItem(file, in: objects)
+        let reopened = try openItem(file)
         #expect(reopened.presentBytes == 0)
         #expect(!reopened.wasCached)
     }
@@ -185,12 +190,12 @@ import Testing
 
     @Test func aCorruptRecordIsDiscarded() throws {
         do {
-            let item = try CacheItem(file, in: objects)
+            let item = try openItem(file)
             fill(item, 0..<1000)
             item.persist()
         }
         try Data("not json".utf8).write(to: objects.appendingPathComponent(file.key + ".json"))
-        #expect(try CacheItem(file, in: objects).presentBytes == 0)
+        #expect(try openItem(file).presentBytes == 0)
     }
 }
 

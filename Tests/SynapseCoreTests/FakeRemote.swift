@@ -272,6 +272,8 @@ extension FakeRemote {
                 return (s.pendingEvents, s.streamGeneration == generation && s.failure == nil)
             }
             guard events.compactMap(\.feedEvent).allSatisfy(onEvent), open else { return }
+            // As the real transport does: a cancelled operation (the feed stopped) ends it.
+            if Cancellation.current?.isCancelled == true { throw .interrupted("feed stopped") }
             Thread.sleep(forTimeInterval: 0.005)
         }
     }

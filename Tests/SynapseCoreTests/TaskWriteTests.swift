@@ -159,8 +159,8 @@ import Testing
         let f = try Fixture(ttl: 600)
         f.remote.addTask("t1", messages: [TaskMessage(ts: 1, type: "say", say: "task", text: "go")])
         #expect(try f.text("tasks/t1/status") == "running\n")
-        f.fs.events.start()
-        defer { f.fs.events.stop() }
+        let workers = f.fs.startWorkers()
+        defer { workers.stop() }
         f.remote.state.withLock { $0.messages["t1"]!.append(TaskMessage(ts: 2, type: "say", say: "completion_result", text: "done")) }
         #expect(try f.text("tasks/t1/status") == "running\n") // cached for the TTL
         f.remote.push(ServerEvent(type: "message.add", data: #"{"taskId":"t1","message":{"ts":2}}"#))
@@ -172,8 +172,8 @@ import Testing
 
     @Test func theEventStreamReconnectsAfterADrop() throws {
         let f = try Fixture()
-        f.fs.events.start()
-        defer { f.fs.events.stop() }
+        let workers = f.fs.startWorkers()
+        defer { workers.stop() }
         f.remote.push(ServerEvent(type: "heartbeat", data: "\"ping\""))
         Thread.sleep(forTimeInterval: 0.1)
         f.remote.dropStream()

@@ -74,7 +74,8 @@ import Testing
     /// a duplicate, or mmap): the release queues the file and the uploader sends it.
     @Test func writesNoCloseUploadedAreSentAfterTheLastRelease() throws {
         let f = try fixture()
-        f.fs.uploader.start()
+        let workers = f.fs.startWorkers()
+        defer { workers.stop() }
         let fh = try create(f, "late.txt")
         _ = try f.fs.write(fh, at: 0, data: Data("a".utf8))
         try f.fs.flush(fh)
@@ -87,7 +88,8 @@ import Testing
     /// `touch f`: created and closed without a write; an empty file is uploaded once released.
     @Test func anEmptyFileIsUploadedWhenReleased() throws {
         let f = try fixture()
-        f.fs.uploader.start()
+        let workers = f.fs.startWorkers()
+        defer { workers.stop() }
         let fh = try create(f, "empty.txt")
         try f.fs.flush(fh)
         #expect(uploads(f).isEmpty)
@@ -189,7 +191,8 @@ extension UploadIdiomTests {
         f.fs.release(fh)
         let status = try f.text(".synapsefs/status.json")
         #expect(status.contains("\"attempts\" : 0") && !status.contains("\"failed\""), "\(status)")
-        f.fs.uploader.start()
+        let workers = f.fs.startWorkers()
+        defer { workers.stop() }
         #expect(waitFor { uploads(f).last?.data == Data("bytes".utf8) })
     }
 }

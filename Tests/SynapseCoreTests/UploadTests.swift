@@ -119,7 +119,8 @@ import Testing
 
     @Test func temporaryNamesWaitForTheirRename() throws {
         let f = try fixture()
-        f.fs.uploader.start()
+        let workers = f.fs.startWorkers()
+        defer { workers.stop() }
         #expect(try put(f, "t1", ".report.pdf.Ab12Cd", Data("rsync".utf8)) == nil)
         Thread.sleep(forTimeInterval: 1.5)
         #expect(uploads(f).isEmpty)
@@ -141,7 +142,8 @@ import Testing
         let status = try f.text(".synapsefs/status.json")
         #expect(status.contains("\"state\" : \"failed\""))
         #expect(status.contains("server error 500"))
-        f.fs.uploader.start()
+        let workers = f.fs.startWorkers()
+        defer { workers.stop() }
         #expect(waitFor { uploads(f).count == 1 })
         #expect(uploads(f).first?.3 == content)
         #expect(waitFor { (try? f.text(".synapsefs/status.json").contains("\"failed\"")) == false })
@@ -156,7 +158,8 @@ import Testing
         let entry = try #require(spool.entry("t1", named: "big.bin"))
         spool.update(entry.id) { $0.phase = .uploading }
         let restarted = try Fixture(remote: f.remote, cacheRoot: f.cacheRoot, ttl: 0)
-        restarted.fs.uploader.start()
+        let workers = restarted.fs.startWorkers()
+        defer { workers.stop() }
         #expect(waitFor { uploads(f).count == 1 })
         #expect(uploads(f).first?.3 == bytes(50_000))
     }
@@ -181,7 +184,8 @@ import Testing
         #expect(try f.list("tasks/t1/uploads").isEmpty)
         #expect(try put(f, "t1", "kept.txt", Data("y".utf8)) == nil)
         #expect((#expect(throws: FSError.self) { try f.fs.unlink(parent: folder, name: "kept.txt") })?.errno == EROFS)
-        f.fs.uploader.start()
+        let workers = f.fs.startWorkers()
+        defer { workers.stop() }
         Thread.sleep(forTimeInterval: 1.5)
         #expect(uploads(f).map(\.2) == ["kept.txt"])
     }

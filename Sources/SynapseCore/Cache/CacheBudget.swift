@@ -22,6 +22,8 @@ final class CacheBudget: Sendable {
     private struct State {
         var items: [String: Item] = [:]
         var open: [String: Int] = [:]
+        /// Items chosen for eviction whose files are being deleted (outside the lock).
+        var evicting: Set<String> = []
         var evictions = 0
         var evictedBytes: Int64 = 0
     }
@@ -30,6 +32,9 @@ final class CacheBudget: Sendable {
     let freeSpaceFloor: Int64
     private let objects: URL
     private let state: Mutex<State>
+    /// Signalled when an eviction's files are gone. Lock order: `state` may be taken inside
+    /// it, never the other way round.
+    private let evicted = NSCondition()
 
     init(objects: URL, limit: Int64, freeSpaceFloor: Int64) {
         self.objects = objects
@@ -63,11 +68,17 @@ final class CacheBudget: Sendable {
 
     func removed(_ key: String) { _ = state.withLock { $0.items.removeValue(forKey: key) } }
 
+    /// An item is opened: it cannot be evicted until closed. One being evicted right now is
+    /// waited for, so its files are gone before the opener looks at them.
     func opened(_ key: String) {
-        state.withLock { s in
+        evicted.lock()
+        while !state.withLock({ s -> Bool in
+            guard !s.evicting.contains(key) else { return false }
             s.open[key, default: 0] += 1
             s.items[key]?.lastUsed = Date()
-        }
+            return true
+        }) { evicted.wait() }
+        evicted.unlock()
         // Recency on disk: the record's mtime.
         utimes(objects.appendingPathComponent(key + ".json").path, nil)
     }
@@ -80,19 +91,30 @@ final class CacheBudget: Sendable {
         enforce()
     }
 
-    /// Evicts least recently used, closed items while over the limit or under the floor.
-    /// Choosing and deleting happen under one lock, so an item being opened is never deleted.
+    /// Evicts least recently used, closed items while over the limit or under the floor. An
+    /// item is chosen under the lock and marked evicting, so no one opens it until its files
+    /// are deleted (outside the lock).
     func enforce() {
-        state.withLock { s in
-            while s.items.values.reduce(0, { $0 + $1.size }) > limit || freeSpace() < freeSpaceFloor {
-                guard let oldest = s.items.filter({ s.open[$0.key] == nil }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return }
+        while true {
+            let free = freeSpace()
+            let chosen: String? = state.withLock { s in
+                let bytes = s.items.values.reduce(0) { $0 + $1.size }
+                guard bytes > limit || free < freeSpaceFloor,
+                      let oldest = s.items.filter({ s.open[$0.key] == nil }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return nil }
                 s.items[oldest.key] = nil
+                s.evicting.insert(oldest.key)
                 s.evictions += 1
                 s.evictedBytes += oldest.value.size
-                // The record goes first: without it the data is never served.
-                unlink(objects.appendingPathComponent(oldest.key + ".json").path)
-                unlink(objects.appendingPathComponent(oldest.key + ".data").path)
+                return oldest.key
             }
+            guard let key = chosen else { return }
+            // The record goes first: without it the data is never served.
+            unlink(objects.appendingPathComponent(key + ".json").path)
+            unlink(objects.appendingPathComponent(key + ".data").path)
+            evicted.lock()
+            state.withLock { _ = $0.evicting.remove(key) }
+            evicted.broadcast()
+            evicted.unlock()
         }
     }
 

@@ -38,9 +38,9 @@ final class CacheItem: @unchecked Sendable {
     /// The ranges readers are waiting for right now.
     private var awaited: [Range<Int64>] = []
     /// Starts a fetch's transfer on its own thread; called with the lock held.
-    var launch: (CacheItem, RangeFetch) -> Void = { _, _ in }
+    private let launch: @Sendable (CacheItem, RangeFetch) -> Void
     /// Told the byte count the record lists after each record write.
-    var budget: CacheBudget?
+    private let budget: CacheBudget
 
     /// What the record on disk says; its mutex also keeps record writes in order.
     private struct Durable: Equatable {
@@ -52,8 +52,11 @@ final class CacheItem: @unchecked Sendable {
 
     /// Opens the item for `identity` in `objects`, keeping what is on disk when its record
     /// matches this version, starting empty otherwise.
-    init(_ identity: CachedFileIdentity, in objects: URL) throws(FSError) {
+    init(_ identity: CachedFileIdentity, in objects: URL, budget: CacheBudget,
+         launch: @escaping @Sendable (CacheItem, RangeFetch) -> Void) throws(FSError) {
         self.identity = identity
+        self.budget = budget
+        self.launch = launch
         key = identity.key
         recordURL = objects.appendingPathComponent(key + ".json")
         dataPath = objects.appendingPathComponent(key + ".data").path
@@ -87,6 +90,8 @@ final class CacheItem: @unchecked Sendable {
         wasCached = false
     }
 
+    // Closing a descriptor is all the last reference does: the record was written by the
+    // last user's release (`persist`), on that user's thread.
     deinit {
         Glibc.close(fd)
     }
@@ -343,7 +348,7 @@ final class CacheItem: @unchecked Sendable {
             durable = now
             return now.ranges.byteCount
         }
-        if let recorded { budget?.update(key, bytes: recorded) }
+        if let recorded { budget.update(key, bytes: recorded) }
     }
 
     /// Another version of the file replaced this one: its files go, its open readers keep

@@ -15,6 +15,7 @@ public final class CacheReader: Sendable {
     private let item: CacheItem
     private let state = Mutex(State())
     private let failuresBefore: Int
+    private let closed = Atomic<Bool>(false)
 
     init(cache: WorkspaceCache, item: CacheItem, failuresBefore: Int) {
         self.cache = cache
@@ -22,7 +23,10 @@ public final class CacheReader: Sendable {
         self.failuresBefore = failuresBefore
     }
 
-    deinit {
+    /// The handle was released: the item loses a reader (the last one out records what
+    /// arrived). Once; on the releasing thread, never from a deinit.
+    func close() {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
         cache.releaseReader(item)
     }
 

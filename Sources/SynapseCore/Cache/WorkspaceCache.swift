@@ -4,12 +4,25 @@ import Synchronization
 
 /// Workspace files on disk, one `CacheItem` per file, filled on demand by ranged fetches
 /// that all readers of the file share.
+///
+/// Lock order (a lock may be taken while holding one above it, never one below):
+///   1. `opening` (NSCondition): a file being opened; waited on by other openers of it.
+///   2. `inUse`: the items in use, by key.
+///   3. a `CacheItem`'s `durable` mutex, then its condition (see CacheItem).
+///   4. `CacheBudget`'s state, then its `evicting` condition.
+/// No lock here is held across disk I/O (opening an item's files, decoding its record,
+/// `utimes`, `unlink`) or a request: those run between locks, with the key marked as opening
+/// (here) or evicting (in the budget) so no one else touches its files meanwhile.
 public final class WorkspaceCache: Sendable {
     private let directory: CacheDirectory
     private let remote: any AgentBackend
     private let logger: Logger
     /// Items in use (by readers or fetches), so every reader of a file shares one.
     private let inUse = Mutex<[String: CacheItem]>([:])
+    /// Keys whose item is being opened (its files read or created) outside the locks; the
+    /// set is only touched with `opening` held.
+    private let opening = NSCondition()
+    private let openingKeys = Mutex<Set<String>>([])
     /// Set once the server answered a ranged request with the whole file.
     private let serverIgnoresRange = Atomic<Bool>(false)
     private let runningFetches = Atomic<Int>(0)
@@ -55,33 +68,50 @@ public final class WorkspaceCache: Sendable {
     // MARK: Items in use
 
     /// The item in use for `file`, or a newly opened one; true when it was already in use.
+    /// One opener of a key at a time: the others wait for it (single flight), so two never
+    /// create the same files over each other.
     private func acquire(_ file: CachedFileIdentity) throws(FSError) -> (CacheItem, Bool) {
-        try inUse.withLock { (items: inout [String: CacheItem]) throws(FSError) -> (CacheItem, Bool) in
-            let key = file.key
-            budget.opened(key)
-            if let item = items[key] {
-                if item.identity.isSameVersion(as: file) {
-                    item.addReader()
-                    return (item, true)
-                }
-                // The file changed on the server: readers of the old version keep their item.
-                item.retire()
-                budget.removed(key)
-                items[key] = nil
+        let key = file.key
+        budget.opened(key)
+        opening.lock()
+        while openingKeys.withLock({ $0.contains(key) }) { opening.wait() }
+        // Found and counted in one step, as a release removes an item only while no one uses it.
+        let (existing, retired) = inUse.withLock { items -> (CacheItem?, CacheItem?) in
+            guard let item = items[key] else { return (nil, nil) }
+            if item.identity.isSameVersion(as: file) {
+                item.addReader()
+                return (item, nil)
             }
-            let item: CacheItem
-            do throws(FSError) {
-                item = try CacheItem(file, in: directory.objects)
-            } catch {
-                budget.closed(key)
-                throw error
-            }
-            item.budget = budget
-            item.launch = { [weak self] item, fetch in self?.start(fetch, of: item) }
-            item.addReader()
-            items[key] = item
-            return (item, false)
+            // The file changed on the server: readers of the old version keep their item.
+            items[key] = nil
+            return (nil, item)
         }
+        if let existing {
+            opening.unlock()
+            return (existing, true)
+        }
+        openingKeys.withLock { _ = $0.insert(key) }
+        opening.unlock()
+        defer {
+            opening.lock()
+            openingKeys.withLock { _ = $0.remove(key) }
+            opening.broadcast()
+            opening.unlock()
+        }
+        if let retired {
+            retired.retire()
+            budget.removed(key)
+        }
+        let item: CacheItem
+        do throws(FSError) {
+            item = try CacheItem(file, in: directory.objects, budget: budget) { [weak self] item, fetch in self?.start(fetch, of: item) }
+        } catch {
+            budget.closed(key)
+            throw error
+        }
+        item.addReader()
+        inUse.withLock { $0[key] = item }
+        return (item, false)
     }
 
     /// A reader closed its handle on `item`.

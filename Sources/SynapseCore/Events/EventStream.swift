@@ -20,10 +20,12 @@ public final class EventStream: Sendable {
 
     private let remote: any AgentBackend
     private let logger: Logger
-    /// Set once by the filesystem: what to do with each event, and after a reconnect.
-    private let handlers = Mutex<(event: @Sendable (FeedEvent) -> Void, reconnected: @Sendable (Double) -> Void)?>(nil)
     private let state: Mutex<Snapshot>
     private let stopping = Atomic<Bool>(false)
+    /// Ends the feed's request and the backoff wait when the stream is stopped.
+    private let cancellation = Cancellation()
+    private let pause = NSCondition()
+    private let ended = DispatchSemaphore(value: 0)
 
     init(remote: any AgentBackend, logger: Logger) {
         self.remote = remote
@@ -33,22 +35,29 @@ public final class EventStream: Sendable {
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
-    func setHandlers(event: @escaping @Sendable (FeedEvent) -> Void, reconnected: @escaping @Sendable (Double) -> Void) {
-        handlers.withLock { $0 = (event, reconnected) }
-    }
-
-    public func start() {
-        let thread = Thread { [self] in run() }
+    /// Follows the feed on a thread of its own, handing each event to `onEvent` and saying
+    /// how long the feed was gone after each reconnect, until `stop()`.
+    func start(onEvent: @escaping @Sendable (FeedEvent) -> Void, reconnected: @escaping @Sendable (Double) -> Void) {
+        let thread = Thread { [self] in
+            Cancellation.run(cancellation) { run(onEvent: onEvent, reconnected: reconnected) }
+            ended.signal()
+        }
         thread.name = "events"
         thread.start()
     }
 
-    public func stop() {
+    /// Ends the feed (its request is cancelled) and waits for its thread.
+    func stop() {
+        pause.lock()
         stopping.store(true, ordering: .relaxed)
+        cancellation.cancel()
+        pause.signal()
+        pause.unlock()
+        ended.wait()
         state.withLock { $0.phase = .stopped }
     }
 
-    private func run() {
+    private func run(onEvent: @escaping @Sendable (FeedEvent) -> Void, reconnected: @escaping @Sendable (Double) -> Void) {
         var backoff = 0.5
         var droppedAt: Date?
         while !stopping.load(ordering: .relaxed) {
@@ -60,9 +69,13 @@ public final class EventStream: Sendable {
                     // The first event after a drop: the stream is back; fill the gap once.
                     if !caughtUp, let dropped = droppedAt {
                         caughtUp = true
-                        handlers.withLock { $0 }?.reconnected(Date().timeIntervalSince(dropped))
+                        reconnected(Date().timeIntervalSince(dropped))
                     }
-                    handle(event)
+                    state.withLock { s in
+                        s.phase = .open
+                        s.lastEventAt = Date()
+                    }
+                    onEvent(event)
                     return !stopping.load(ordering: .relaxed)
                 }
                 state.withLock { $0.lastError = "the server closed the event stream" }
@@ -74,16 +87,12 @@ public final class EventStream: Sendable {
             if droppedAt == nil || caughtUp { droppedAt = Date() }
             if Date().timeIntervalSince(opened) > 10 { backoff = 0.5 }
             state.withLock { $0.reconnects += 1; $0.phase = .reconnecting }
-            Thread.sleep(forTimeInterval: backoff * Double.random(in: 0.5...1.0))
+            pause.lock()
+            if !stopping.load(ordering: .relaxed) {
+                _ = pause.wait(until: Date().addingTimeInterval(backoff * Double.random(in: 0.5...1.0)))
+            }
+            pause.unlock()
             backoff = min(backoff * 2, Self.maxBackoff)
         }
-    }
-
-    private func handle(_ event: FeedEvent) {
-        state.withLock { s in
-            s.phase = .open
-            s.lastEventAt = Date()
-        }
-        handlers.withLock { $0 }?.event(event)
     }
 }

@@ -18,7 +18,7 @@ public final class SynapseFilesystem: Sendable {
     let activity: TaskActivity
     let scratch: ScratchFiles
     let actions: TaskActions
-    public let events: EventStream
+    let events: EventStream
     let spool: UploadSpool
     public let uploader: Uploader
     /// The rendering of a generated file last served by open, so a stat right after the open
@@ -60,8 +60,6 @@ public final class SynapseFilesystem: Sendable {
                             isDraft: { [local] in local.record(for: $0)?.isDraft == true },
                             logger: logger)
         events = EventStream(remote: remote, logger: logger)
-        events.setHandlers(event: { [weak self] in self?.handle($0) },
-                           reconnected: { [weak self] in self?.eventStreamReconnected(after: $0) })
     }
 
     public var serverHealth: ServerHealth.Snapshot { health.current }
@@ -196,12 +194,6 @@ public final class SynapseFilesystem: Sendable {
         }
     }
 
-    /// Called once the mount is gone: writes the cache records still queued, so the next
-    /// mount finds every byte this one fetched.
-    public func shutdown() {
-        cache.waitForRecords()
-    }
-
     static func pread(_ fd: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
         let n = Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
         guard n >= 0 else { throw FSError(errno: errno, "reading a local file") }
@@ -216,6 +208,8 @@ public final class SynapseFilesystem: Sendable {
             if spool.writerReleased(handle.entryId) { uploader.wakeUp() }
         case .log(let reader)?:
             logs.readerClosed(reader.log.taskId)
+        case .workspace(let reader)?:
+            reader.close()
         default:
             break
         }

@@ -86,18 +86,21 @@ public final class Uploader: Sendable {
         live.withLock { $0.removeValue(forKey: id) }?.abandon()
     }
 
-    /// Starts the worker that uploads pending files and retries failed ones when due.
-    public func start() {
-        let thread = Thread { [self] in
-            while true {
-                wake.lock()
-                _ = wake.wait(until: Date().addingTimeInterval(1))
-                wake.unlock()
-                for (entry, revision) in spool.claimDue() { try? perform(entry, revision: revision) }
-            }
+    /// One round of the uploads worker: waits up to a second for work, then uploads what is
+    /// pending and retries what failed once its backoff is over.
+    func uploadDue() {
+        // A tenth of a second at a time, so stopping is not kept waiting.
+        let cancellation = Cancellation.current
+        wake.lock()
+        for _ in 0..<10 where cancellation?.isCancelled != true {
+            if wake.wait(until: Date().addingTimeInterval(0.1)) { break }
         }
-        thread.name = "uploads"
-        thread.start()
+        wake.unlock()
+        for (entry, revision) in spool.claimDue() {
+            // Stopping: what is left stays queued for the next run.
+            guard Cancellation.current?.isCancelled != true else { spool.interruptUpload(entry.id); continue }
+            try? perform(entry, revision: revision)
+        }
     }
 
     func wakeUp() {

@@ -43,23 +43,15 @@ struct MountSession {
             configuration.taskChanged = { events.run($0) }
         }
         let filesystem = SynapseFilesystem(remote: server.client, configuration: configuration, logger: logger)
-        // Open the event stream before anything can send a prompt.
-        filesystem.events.start()
-        defer { filesystem.events.stop() }
-        // Uploads left pending or failed by an earlier run are retried from now on.
-        filesystem.uploader.start()
-        // Tasks driven elsewhere are followed by polling while their stream.log is open.
-        let follower = PeriodicWorker.start(name: "log-follower", interval: 1) { filesystem.followLogs() }
+        let workers = filesystem.startWorkers()
         let housekeeping = PeriodicWorker.start(name: "housekeeping", interval: 0) {
             if DebugSignal.waitBriefly(0.5) { logger.notice("log level now \(levels.toggleDebug()) (SIGUSR2)") }
             logFile?.rotateIfNeeded()
         }
         let adapter = FuseAdapter(filesystem: filesystem, logger: logger)
         defer {
-            // Nothing may write once the cache's records are taken down.
             housekeeping.stop()
-            follower.stop()
-            filesystem.shutdown()
+            workers.stop()
         }
         do {
             try adapter.run(mountpoint: plan.mountpoint, options: plan.fuseOptions) {
