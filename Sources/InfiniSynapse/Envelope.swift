@@ -60,7 +60,10 @@ enum Envelope {
             }
             return nil
         case 401, 403: return .rejectedKey(message)
-        case 404: return .notFound("\(what): \(message)")
+        case 404:
+            // A framework's 404 (`Cannot GET /api/…`) or an empty one: the route itself is missing.
+            let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty || trimmed.hasPrefix("Cannot ") ? .routeMissing("\(what): \(trimmed.isEmpty ? "404" : trimmed)") : .notFound("\(what): \(message)")
         case 422: return .invalidRequest(message)
         // 413: too large for the server (or a proxy before it); sending it again changes nothing.
         case 400, 413: return .refused(message)

@@ -114,6 +114,7 @@ final class SlimmedTexts: Sendable {
                 case .unreachable, .timedOut, .interrupted, .rejectedKey, .untrustedServer: throw error
                 case .server(let status, _) where status >= 500: throw error
                 case .notFound: failed(key, notFound: true)
+                case .routeMissing: failed(key, notFound: true, routeMissing: true)
                 default: failed(key, notFound: false)
                 }
                 logger.debug("whole text of a message not fetched", metadata: ["task": "\(taskId)", "ts": "\(message.ts)", "error": "\(error)"])
@@ -163,14 +164,14 @@ final class SlimmedTexts: Sendable {
 
     private func answered() { failures.withLock { $0.notFoundInARow = 0 } }
 
-    private func failed(_ key: String, notFound: Bool) {
+    private func failed(_ key: String, notFound: Bool, routeMissing knownMissing: Bool = false) {
         let routeMissing = failures.withLock { f -> Bool in
             // Bounded: a hostile server cannot grow it past a few thousand keys.
             if f.until.count > 4096 { f.until.removeAll() }
             f.until[key] = Self.now + Self.failureRetry
             guard notFound else { return false }
             f.notFoundInARow += 1
-            guard f.notFoundInARow >= Self.missingAfter else { return false }
+            guard knownMissing || f.notFoundInARow >= Self.missingAfter else { return false }
             f.notFoundInARow = 0
             f.routeMissingUntil = Self.now + Self.missingRetry
             return true

@@ -17,27 +17,38 @@ final class CurlEasy {
     /// libcurl wants one global init before any thread uses it.
     private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
 
-    func reset() { curl_easy_reset(handle) }
+    /// The first option libcurl refused since the last reset: the request is not sent with
+    /// an option missing (a timeout, a CA bundle), it fails saying which.
+    private(set) var setupFailure: String?
+
+    func reset() {
+        curl_easy_reset(handle)
+        setupFailure = nil
+    }
+
+    private func check(_ code: CURLcode, _ option: CURLoption) {
+        if code != CURLE_OK, setupFailure == nil { setupFailure = "libcurl refused option \(option.rawValue): \(Self.describe(code))" }
+    }
 
     func set(_ option: CURLoption, _ value: Int) {
-        _ = sfs_curl_setopt_long(handle, option, value)
+        check(sfs_curl_setopt_long(handle, option, value), option)
     }
 
     func set(_ option: CURLoption, _ value: String) {
         // libcurl copies string options (since 7.17), so a temporary C string is fine.
-        _ = value.withCString { sfs_curl_setopt_str(handle, option, $0) }
+        check(value.withCString { sfs_curl_setopt_str(handle, option, $0) }, option)
     }
 
     func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) {
-        _ = sfs_curl_setopt_ptr(handle, option, pointer)
+        check(sfs_curl_setopt_ptr(handle, option, pointer), option)
     }
 
     func setProgress(_ callback: sfs_curl_xferinfo_callback) {
-        _ = sfs_curl_setopt_xferinfo(handle, callback)
+        check(sfs_curl_setopt_xferinfo(handle, callback), CURLOPT_XFERINFOFUNCTION)
     }
 
     func set(_ option: CURLoption, callback: sfs_curl_data_callback) {
-        _ = sfs_curl_setopt_data_callback(handle, option, callback)
+        check(sfs_curl_setopt_data_callback(handle, option, callback), option)
     }
 
     func responseCode() -> Int {

@@ -185,6 +185,10 @@ public final class CurlTransport: Sendable {
             let bytes = UnsafeRawBufferPointer(start: ptr, count: size * count)
             return sink.accept(bytes) ? size * count : 0
         })
+        if let failure = easy.setupFailure {
+            sink.easy = nil
+            return .failure(.other(failure))
+        }
         let code = easy.perform()
         sink.easy = nil
         switch code {

@@ -19,14 +19,18 @@ public final class RouteFallback: Sendable {
         if usesOlder { return try request(true) }
         do {
             return try request(false)
-        } catch .notFound(let message) {
-            guard retryable else { throw .notFound(message) }
+        } catch {
+            let missing: Bool = switch error {
+            case .notFound, .routeMissing: true
+            default: false
+            }
+            guard missing, retryable else { throw error }
             do {
                 let result = try request(true)
                 older.store(true, ordering: .relaxed)
                 return result
-            } catch .notFound {
-                throw .notFound(message)
+            } catch .notFound, .routeMissing {
+                throw error
             }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import SynapseHTTP
 import SynapseCore
@@ -36,5 +37,16 @@ import SynapseCore
         #expect(InfiniSynapseClient.feedEvent(ServerEvent(type: "notification", data: #"{"type":"error","title":"Billing","message":"quota"}"#))
                 == .notice(title: "Billing", text: "quota", isError: true))
         #expect(InfiniSynapseClient.feedEvent(ServerEvent(type: "heartbeat", data: "\"ping\"")) == .heartbeat)
+    }
+}
+
+extension UIMessageTests {
+    /// A framework's 404 or an empty one says the route is missing; a JSON 404 envelope may
+    /// mean either (the route falls back on both).
+    @Test func a404SaysWhetherTheRouteIsMissing() {
+        #expect(Envelope.error(status: 404, code: nil, message: "Cannot GET /api/ai_task/messagePayload", what: "x") == .routeMissing("x: Cannot GET /api/ai_task/messagePayload"))
+        #expect(Envelope.error(status: 404, code: nil, message: "", what: "x") == .routeMissing("x: 404"))
+        #expect(Envelope.error(status: 404, code: 404, message: "task t not found", what: "x") == .notFound("x: task t not found"))
+        #expect(Envelope.error(status: 404, code: 404, message: "task t not found", what: "x")?.errno == ENOENT)
     }
 }

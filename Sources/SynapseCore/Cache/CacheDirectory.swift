@@ -35,17 +35,8 @@ public struct CacheDirectory: Sendable {
     /// A stable 128-bit name for any tuple of strings (two FNV-1a passes; no crypto needed:
     /// records carry their identity and are checked on load).
     public static func key(_ parts: String...) -> String {
-        let joined = parts.joined(separator: "\u{0}")
-        func fnv(_ seed: UInt64) -> String {
-            var h = seed
-            for b in joined.utf8 {
-                h ^= UInt64(b)
-                h = h &* 0x100_0000_01b3
-            }
-            let hex = String(h, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }
-        return fnv(0xcbf2_9ce4_8422_2325) + fnv(0x8422_2325_cbf2_9ce4)
+        let joined = parts.joined(separator: "\u{0}").utf8
+        return StableHash.hex(StableHash.fnv1a(joined)) + StableHash.hex(StableHash.fnv1a(joined, continuing: 0x8422_2325_cbf2_9ce4))
     }
 }
 

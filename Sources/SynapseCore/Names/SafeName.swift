@@ -68,14 +68,9 @@ public enum SafeName {
         return out
     }
 
-    /// FNV-1a, 64 bits, as 12 hex digits: stable across runs, unlike `hashValue`.
+    /// 12 hex digits of the name's stable hash.
     static func shortHash(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        return String(String(h, radix: 16).suffix(12))
+        String(String(StableHash.fnv1a(s.utf8), radix: 16).suffix(12))
     }
 }
 

@@ -1,11 +1,14 @@
 import Foundation
 
-/// What went wrong talking to the server, in the terms of the InfiniSynapse API.
+/// What went wrong talking to the server, in words every backend maps its answers onto.
 public enum RemoteError: Error, Equatable, CustomStringConvertible {
     /// `code` 1101/1105 or HTTP 401: the API key is expired or invalid.
     case rejectedKey(String)
-    /// HTTP 404 or a 404 envelope: no such resource, or not this account's.
+    /// HTTP 404 or a 404 envelope: no such resource, or not this account's (or, since a JSON
+    /// 404 may say either, no such route).
     case notFound(String)
+    /// The server has no such route: its framework's 404 (`Cannot GET …`) or an empty one.
+    case routeMissing(String)
     /// HTTP 422: a request parameter failed validation.
     case invalidRequest(String)
     /// HTTP 400: a business rule refused the request (file too large, bad name).
@@ -27,6 +30,7 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .rejectedKey(let m): "API key rejected by the server: \(m)"
         case .notFound(let m): "not found on the server: \(m)"
+        case .routeMissing(let m): "the server has no such route: \(m)"
         case .invalidRequest(let m): "request refused as invalid (422): \(m)"
         case .refused(let m): "request refused (400): \(m)"
         case .server(let status, let m): "server error \(status): \(m)"
@@ -51,7 +55,7 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     public var errno: Int32 {
         switch self {
         case .rejectedKey: EACCES
-        case .notFound: ENOENT
+        case .notFound, .routeMissing: ENOENT
         case .invalidRequest, .refused: EINVAL
         case .server, .unreachable, .timedOut, .malformed, .untrustedServer: EIO
         case .interrupted: EINTR

@@ -50,7 +50,7 @@ public final class Uploader: Sendable {
         var outcome = running?.finish(size: spool.size(of: id))
         // A 404 may mean the server lacks that upload route: the whole file, which can be
         // sent again, lets the client try the older one.
-        if case .failure(.notFound)? = outcome { outcome = nil }
+        if case .failure(let error)? = outcome, error.errno == ENOENT { outcome = nil }
         try perform(entry, revision: revision, liveOutcome: outcome)
     }
 

@@ -367,14 +367,9 @@ public final class TranscriptLog: Sendable {
         "[\(TranscriptRenderer.timestamp(Int64(Date().timeIntervalSince1970 * 1000)))] notice\n\(text)\n\n"
     }
 
-    /// FNV-1a; `continuing` the hash of the bytes before these (so a text that grows by
+    /// The stable hash; `continuing` that of the bytes before these (so a text that grows by
     /// increments is hashed without its earlier bytes at hand).
-    static func hash(_ bytes: ArraySlice<UInt8>, continuing start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-        var h = start
-        for b in bytes {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        return h
+    static func hash(_ bytes: ArraySlice<UInt8>, continuing start: UInt64 = StableHash.offsetBasis) -> UInt64 {
+        StableHash.fnv1a(bytes, continuing: start)
     }
 }

@@ -122,7 +122,7 @@ struct MountSession {
                 throw SettingsError("the server at \(url) rejected the API key (\(message)); set a valid key and mount again")
             } catch .untrustedServer(let message) {
                 throw SettingsError("the TLS certificate of \(url) is not trusted (\(message)); trust its CA with --ca-file FILE or SSL_CERT_FILE")
-            } catch .notFound(let message) {
+            } catch .notFound(let message), .routeMissing(let message) {
                 server.connection = "answers, but not as an InfiniSynapse server"
                 server.warning = "the server at \(url) has no /api/ai/ping (\(message)): is the URL the server's base? mounted anyway"
                 logger.warning("\(server.warning!)")
