@@ -161,7 +161,9 @@ enum FuseOperations {
             }
         }
         ops.release = { req, _, fi in
-            FuseOperations.adapter(req).filesystem.release(fi!.pointee.fh)
+            let adapter = FuseOperations.adapter(req)
+            adapter.pollWaiters.released(fi!.pointee.fh)
+            adapter.filesystem.release(fi!.pointee.fh)
             fuse_reply_err(req, 0)
         }
         ops.opendir = { req, ino, fi in
@@ -191,7 +193,7 @@ enum FuseOperations {
                 if let ph {
                     if !ready, let taskId {
                         let waiters = FuseOperations.adapter(req).pollWaiters
-                        waiters.wait(ph, forGrowthOf: taskId)
+                        waiters.wait(ph, file: fh, forGrowthOf: taskId)
                         // Growth between the check and the registration must still wake it.
                         if (try? fs.pollReadable(fh).ready) == true { waiters.grew(taskId) }
                     } else {

@@ -2,25 +2,46 @@ import CFuse
 import Foundation
 import Synchronization
 
-/// poll() callers waiting for a task's stream.log to grow. Wake-ups go out from a queue of
-/// their own, never from inside a request handler.
+/// poll() callers waiting for a task's stream.log to grow: one pollhandle per open file (a
+/// new poll of it replaces the old handle, as libfuse's poll example keeps them), dropped when
+/// the file is released. Wake-ups go out from a queue of their own, never from inside a
+/// request handler.
 final class PollWaiters: Sendable {
-    private struct Handle: @unchecked Sendable { let pointer: OpaquePointer }
+    private struct Waiter: @unchecked Sendable {
+        let taskId: String
+        let pointer: OpaquePointer
+    }
 
-    private let waiting = Mutex<[String: [Handle]]>([:])
+    /// By file handle.
+    private let waiting = Mutex<[UInt64: Waiter]>([:])
     private let queue = DispatchQueue(label: "synapsefs.poll")
 
-    func wait(_ handle: OpaquePointer, forGrowthOf taskId: String) {
-        waiting.withLock { $0[taskId, default: []].append(Handle(pointer: handle)) }
+    func wait(_ handle: OpaquePointer, file: UInt64, forGrowthOf taskId: String) {
+        let replaced = waiting.withLock { $0.updateValue(Waiter(taskId: taskId, pointer: handle), forKey: file) }
+        if let replaced { destroy([replaced], notify: false) }
     }
 
     func grew(_ taskId: String) {
-        guard let handles = waiting.withLock({ $0.removeValue(forKey: taskId) }), !handles.isEmpty else { return }
+        let woken = waiting.withLock { waiting -> [Waiter] in
+            let matching = waiting.filter { $0.value.taskId == taskId }
+            for file in matching.keys { waiting[file] = nil }
+            return Array(matching.values)
+        }
+        destroy(woken, notify: true)
+    }
+
+    /// The file was released: its handle goes (no one waits on it any more).
+    func released(_ file: UInt64) {
+        if let waiter = waiting.withLock({ $0.removeValue(forKey: file) }) { destroy([waiter], notify: false) }
+    }
+
+    private func destroy(_ waiters: [Waiter], notify: Bool) {
+        guard !waiters.isEmpty else { return }
         queue.async {
-            for handle in handles {
+            for waiter in waiters {
                 // ENOENT/EBADF/ENODEV during unmount are expected and harmless.
-                _ = fuse_lowlevel_notify_poll(handle.pointer)
-                fuse_pollhandle_destroy(handle.pointer)
+                if notify { _ = fuse_lowlevel_notify_poll(waiter.pointer) }
+                fuse_pollhandle_destroy(waiter.pointer)
             }
         }
     }

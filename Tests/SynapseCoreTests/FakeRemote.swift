@@ -45,6 +45,9 @@ final class FakeRemote: AgentBackend {
         var endlessPages = false
         var listCalls = 0
         var infoCalls = 0
+        var transcriptCalls = 0
+        /// Every transcript takes this long (to make readers overlap).
+        var transcriptDelay: Double = 0
         /// Every message sent, in order.
         var sent: [OutgoingMessage] = []
         /// Every upload: destination, task, name and bytes.
@@ -116,6 +119,11 @@ final class FakeRemote: AgentBackend {
 
     func transcript(taskId: String) throws(RemoteError) -> Transcript {
         try check()
+        let delay = state.withLock { s in
+            s.transcriptCalls += 1
+            return s.transcriptDelay
+        }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         guard let messages = state.withLock({ $0.messages[taskId] }) else { throw .notFound("task \(taskId)") }
         return Transcript(messages)
     }

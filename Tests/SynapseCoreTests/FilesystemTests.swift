@@ -325,3 +325,35 @@ extension FilesystemTests {
         #expect(remote.state.withLock { $0.downloadedBytes } == 300_000)
     }
 }
+
+extension FilesystemTests {
+    /// Readers that miss the same cached transcript at once make one request (single flight).
+    @Test func concurrentMissesMakeOneRequest() throws {
+        let remote = FakeRemote()
+        remote.addTask("t1", messages: Self.done)
+        let f = try Fixture(remote: remote, ttl: 60)
+        _ = try f.taskFolders()
+        remote.state.withLock { $0.transcriptDelay = 0.3; $0.transcriptCalls = 0 }
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in _ = try? f.fs.details.transcript(of: "t1") }
+        #expect(remote.state.withLock { $0.transcriptCalls } == 1)
+    }
+}
+
+extension FilesystemTests {
+    /// A stat of status, info.json or messages.json serves the last transcript known: it never
+    /// waits on the server once one was fetched (an open fetches afresh).
+    @Test func aStatOfGeneratedFilesNeverAsksTheServerWhenOneIsKnown() throws {
+        let remote = FakeRemote()
+        remote.addTask("t1", messages: Self.done)
+        let f = try Fixture(remote: remote, ttl: 0)
+        #expect(try f.text("tasks/t1/status") == "completed\n")
+        Thread.sleep(forTimeInterval: 1.1)
+        let before = remote.state.withLock { $0.transcriptCalls }
+        for name in ["status", "info.json", "messages.json"] {
+            #expect(try f.fs.getattr(try f.resolve("tasks/t1/\(name)")).size > 0)
+        }
+        #expect(remote.state.withLock { $0.transcriptCalls } == before)
+        #expect(try f.text("tasks/t1/status") == "completed\n")
+        #expect(remote.state.withLock { $0.transcriptCalls } > before)
+    }
+}

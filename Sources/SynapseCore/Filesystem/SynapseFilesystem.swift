@@ -267,17 +267,21 @@ public final class SynapseFilesystem: Sendable {
         return attributes
     }
 
-    func generatedContent(_ kind: TaskFileKind, taskId: String) throws(FSError) -> Data {
+    /// A generated file's text: from a fresh transcript (at open), or from the last one known
+    /// when `fresh` is false (a stat: it never waits on the server when something is known).
+    func generatedContent(_ kind: TaskFileKind, taskId: String, fresh: Bool = true) throws(FSError) -> Data {
+        let known = fresh || isDraft(taskId) ? nil : details.lastKnownTranscript(of: taskId)
         switch kind {
         case .info:
             guard let task = catalog.knownTask(id: taskId) else { throw .notFound(taskId) }
             let folder = catalog.knownFolder(of: taskId) ?? SafeName.component(taskId)
-            let (status, question) = statusAndQuestion(of: taskId)
+            let (status, question) = known.map { statusAndQuestion(of: taskId, transcript: $0) } ?? statusAndQuestion(of: taskId)
             return GeneratedFiles.info(task: task, folder: folder, status: status, question: question)
         case .status:
-            let (status, question) = statusAndQuestion(of: taskId)
+            let (status, question) = known.map { statusAndQuestion(of: taskId, transcript: $0) } ?? statusAndQuestion(of: taskId)
             return GeneratedFiles.status(status, question: question)
         case .messages:
+            if let known { return GeneratedFiles.messages(known) }
             return GeneratedFiles.messages(try transcript(of: taskId))
         case .streamLog:
             return Data() // served by its own handle kind, from the log file
@@ -322,7 +326,11 @@ public final class SynapseFilesystem: Sendable {
     /// The task's status and, while it waits, what its agent asks.
     func statusAndQuestion(of taskId: String) -> (status: TaskStatus, question: String?) {
         if isDraft(taskId) { return (.draft, nil) }
-        let transcript = details.transcriptIfAvailable(of: taskId)
+        return statusAndQuestion(of: taskId, transcript: details.transcriptIfAvailable(of: taskId))
+    }
+
+    func statusAndQuestion(of taskId: String, transcript: Transcript?) -> (status: TaskStatus, question: String?) {
+        if isDraft(taskId) { return (.draft, nil) }
         if failures.hasFailed(taskId, transcript: transcript) { return (.failed, nil) }
         let status = TaskStatus.derive(transcript, listed: catalog.knownTask(id: taskId)?.status)
         return (status, status == .waiting ? TaskStatus.question(in: transcript) : nil)

@@ -14,7 +14,8 @@ struct TaskFile: Node {
             // Served from memory after the first use: `less +F` asks every few milliseconds.
             return fs.generatedAttributes(inode, size: Int(try fs.streamLog(of: taskId).length), permissions: 0o444, modified: Date())
         }
-        let size = try fs.renderings.value(for: key) { () throws(FSError) -> Data in try fs.generatedContent(kind, taskId: taskId) }.count
+        // The last transcript known serves a stat (an open renders afresh, with direct I/O).
+        let size = try fs.renderings.value(for: key) { () throws(FSError) -> Data in try fs.generatedContent(kind, taskId: taskId, fresh: false) }.count
         return fs.generatedAttributes(inode, size: size, permissions: kind.isWritable ? 0o644 : 0o444,
                                       modified: fs.catalog.knownTask(id: taskId)?.updatedAt ?? fs.mountedAt)
     }
