@@ -20,7 +20,7 @@ enum FuseOperations {
         }
         ops.lookup = { req, parent, name in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "lookup") { (fs) throws(FSError) in
                 var param = FuseReplies.entry(try fs.lookup(parent: parent, name: name), owner: fs.owner)
                 fuse_reply_entry(req, &param)
             }
@@ -37,7 +37,7 @@ enum FuseOperations {
             fuse_reply_none(req)
         }
         ops.getattr = { req, ino, _ in
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "getattr") { (fs) throws(FSError) in
                 let attributes = try fs.getattr(ino)
                 var st = FuseReplies.stat(attributes, owner: fs.owner)
                 fuse_reply_attr(req, &st, attributes.isVolatile ? 0 : fs.attributeTimeout)
@@ -46,53 +46,53 @@ enum FuseOperations {
         ops.setattr = { req, ino, attr, toSet, fi in
             let size: Int64? = toSet & FUSE_SET_ATTR_SIZE != 0 ? Int64(attr!.pointee.st_size) : nil
             let handle = fi.map { $0.pointee.fh }
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "setattr") { (fs) throws(FSError) in
                 let attributes = try fs.setattr(ino, size: size, handle: handle)
                 var st = FuseReplies.stat(attributes, owner: fs.owner)
                 fuse_reply_attr(req, &st, attributes.isVolatile ? 0 : fs.attributeTimeout)
             }
         }
         ops.readlink = { req, ino in
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "readlink") { (fs) throws(FSError) in
                 _ = try fs.readlink(ino).withCString { fuse_reply_readlink(req, $0) }
             }
         }
         ops.mknod = { req, parent, name, _, _ in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "mknod") { (fs) throws(FSError) in
                 throw FSError(errno: EPERM, "special files are not supported (\(name) in \(parent))")
             }
         }
         // Links have no counterpart on the server: refused, not "not implemented".
         ops.symlink = { req, _, _, name in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (_) throws(FSError) in
+            FuseOperations.reply(req, "symlink") { (_) throws(FSError) in
                 throw FSError(errno: EPERM, "symbolic links are not supported (\(name)): copy the file instead")
             }
         }
         ops.link = { req, _, _, name in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (_) throws(FSError) in
+            FuseOperations.reply(req, "link") { (_) throws(FSError) in
                 throw FSError(errno: EPERM, "hard links are not supported (\(name)): copy the file instead")
             }
         }
         ops.mkdir = { req, parent, name, _ in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "mkdir") { (fs) throws(FSError) in
                 var param = FuseReplies.entry(try fs.mkdir(parent: parent, name: name), owner: fs.owner)
                 fuse_reply_entry(req, &param)
             }
         }
         ops.unlink = { req, parent, name in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "unlink") { (fs) throws(FSError) in
                 try fs.unlink(parent: parent, name: name)
                 fuse_reply_err(req, 0)
             }
         }
         ops.rmdir = { req, parent, name in
             let name = String(cString: name!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "rmdir") { (fs) throws(FSError) in
                 try fs.rmdir(parent: parent, name: name)
                 fuse_reply_err(req, 0)
             }
@@ -100,7 +100,7 @@ enum FuseOperations {
         ops.rename = { req, parent, name, newParent, newName, flags in
             let name = String(cString: name!)
             let newName = String(cString: newName!)
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "rename") { (fs) throws(FSError) in
                 guard flags == 0 else { throw FSError(errno: EINVAL, "rename flags are not supported") }
                 try fs.rename(parent: parent, name: name, newParent: newParent, newName: newName)
                 fuse_reply_err(req, 0)
@@ -109,7 +109,7 @@ enum FuseOperations {
         ops.create = { req, parent, name, _, fi in
             let name = String(cString: name!)
             let flags = fi!.pointee.flags
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "create") { (fs) throws(FSError) in
                 let (entry, opened) = try fs.create(parent: parent, name: name, exclusive: flags & O_EXCL != 0,
                                                     appending: flags & O_APPEND != 0)
                 fi!.pointee.fh = opened.handle
@@ -121,7 +121,7 @@ enum FuseOperations {
         }
         ops.open = { req, ino, fi in
             let flags = fi!.pointee.flags
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "open") { (fs) throws(FSError) in
                 let opened = try fs.open(ino, writing: flags & O_ACCMODE != O_RDONLY, truncating: flags & O_TRUNC != 0,
                                          appending: flags & O_APPEND != 0)
                 fi!.pointee.fh = opened.handle
@@ -132,7 +132,7 @@ enum FuseOperations {
         }
         ops.read = { req, _, size, offset, fi in
             let fh = fi!.pointee.fh
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "read") { (fs) throws(FSError) in
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
                 defer { buffer.deallocate() }
                 let count = try fs.read(fh, at: Int64(offset), into: buffer)
@@ -141,21 +141,21 @@ enum FuseOperations {
         }
         ops.write = { req, _, buf, size, offset, fi in
             let fh = fi!.pointee.fh
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "write") { (fs) throws(FSError) in
                 let count = try fs.write(fh, at: Int64(offset), UnsafeRawBufferPointer(start: buf, count: size))
                 fuse_reply_write(req, count)
             }
         }
         ops.flush = { req, _, fi in
             let fh = fi!.pointee.fh
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "flush") { (fs) throws(FSError) in
                 try fs.flush(fh)
                 fuse_reply_err(req, 0)
             }
         }
         ops.fsync = { req, _, _, fi in
             let fh = fi!.pointee.fh
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "fsync") { (fs) throws(FSError) in
                 try fs.fsync(fh)
                 fuse_reply_err(req, 0)
             }
@@ -167,7 +167,7 @@ enum FuseOperations {
             fuse_reply_err(req, 0)
         }
         ops.opendir = { req, ino, fi in
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "opendir") { (fs) throws(FSError) in
                 fi!.pointee.fh = try fs.opendir(ino)
                 // Listings change on the server: never reuse the kernel's cached pages.
                 fi!.pointee.cache_readdir = 0
@@ -176,11 +176,11 @@ enum FuseOperations {
         }
         ops.readdir = { req, _, size, offset, fi in
             let fh = fi!.pointee.fh
-            FuseOperations.reply(req) { (fs) throws(FSError) in try DirectoryReply.send(req, fs: fs, handle: fh, size: size, offset: offset, plus: false) }
+            FuseOperations.reply(req, "readdir") { (fs) throws(FSError) in try DirectoryReply.send(req, fs: fs, handle: fh, size: size, offset: offset, plus: false) }
         }
         ops.readdirplus = { req, _, size, offset, fi in
             let fh = fi!.pointee.fh
-            FuseOperations.reply(req) { (fs) throws(FSError) in try DirectoryReply.send(req, fs: fs, handle: fh, size: size, offset: offset, plus: true) }
+            FuseOperations.reply(req, "readdirplus") { (fs) throws(FSError) in try DirectoryReply.send(req, fs: fs, handle: fh, size: size, offset: offset, plus: true) }
         }
         ops.releasedir = { req, _, fi in
             FuseOperations.adapter(req).filesystem.releasedir(fi!.pointee.fh)
@@ -188,7 +188,7 @@ enum FuseOperations {
         }
         ops.poll = { req, _, fi, ph in
             let fh = fi!.pointee.fh
-            FuseOperations.reply(req) { (fs) throws(FSError) in
+            FuseOperations.reply(req, "poll") { (fs) throws(FSError) in
                 let (ready, taskId) = try fs.pollReadable(fh)
                 if let ph {
                     if !ready, let taskId {
@@ -217,9 +217,9 @@ enum FuseOperations {
         Unmanaged<FuseAdapter>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
     }
 
-    /// Runs `body` as a cancellable operation (the kernel's interrupt of `req` cancels it); a
-    /// thrown `FSError` becomes the one reply, with a log line for real faults.
-    static func reply(_ req: fuse_req_t?, _ body: (SynapseFilesystem) throws(FSError) -> Void) {
+    /// Runs `body` as the cancellable operation `name` (the kernel's interrupt of `req` cancels
+    /// it); a thrown `FSError` becomes the one reply, and is logged here, once, at its level.
+    static func reply(_ req: fuse_req_t?, _ name: StaticString, _ body: (SynapseFilesystem) throws(FSError) -> Void) {
         let adapter = adapter(req)
         let (number, cancellation) = adapter.operations.begin()
         defer { adapter.operations.end(number) }
@@ -227,11 +227,8 @@ enum FuseOperations {
         do {
             try Cancellation.run(cancellation) { () throws(FSError) in try body(adapter.filesystem) }
         } catch {
-            switch error.errno {
-            case ENOENT, EISDIR, ENOTDIR, EINTR: adapter.logger.debug("\(error.message)")
-            case EIO, EACCES: adapter.logger.warning("\(error.message)")
-            default: adapter.logger.info("\(error.message)")
-            }
+            adapter.logger.log(level: error.level, "\(name) failed: \(error.message)",
+                               metadata: ["errno": "\(error.errno)", "source": "\(error.source.rawValue)"])
             fuse_reply_err(req, error.errno)
         }
     }

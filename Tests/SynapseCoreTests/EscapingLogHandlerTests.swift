@@ -5,29 +5,9 @@ import Testing
 @testable import SynapseCore
 
 @Suite struct EscapingLogHandlerTests {
-    final class Lines: Sendable {
-        let all = Mutex<[String]>([])
-    }
-
-    /// Records what reaches it.
-    struct Recorder: LogHandler {
-        let lines: Lines
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-        var metadataProvider: Logger.MetadataProvider?
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            lines.all.withLock { $0.append(([event.message.description] + fields).joined(separator: " ")) }
-        }
-    }
-
     @Test func aNewlineInATaskIdCannotInjectALogLine() {
-        let lines = Lines()
-        let logger = Logger(label: "test") { _ in EscapingLogHandler(Recorder(lines: lines)) }
+        let lines = LogRecorder.Lines()
+        let logger = Logger(label: "test") { _ in EscapingLogHandler(LogRecorder(lines: lines)) }
         let hostile = "t1\n2026-01-01T00:00:00 error synapsefs: forged\u{1B}[31m"
         logger.warning("upload failed for \(hostile)", metadata: ["task": "\(hostile)", "list": .array([.string("a\rb")])])
         let logged = lines.all.withLock { $0 }

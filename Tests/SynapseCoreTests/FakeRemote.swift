@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 @testable import SynapseCore
 
@@ -297,7 +298,8 @@ struct Fixture {
     let cacheRoot: URL
 
     init(remote: FakeRemote = FakeRemote(), cacheRoot: URL? = nil, ttl: Double = 10, allowDelete: Bool = false,
-         cacheLimit: Int64 = 10 << 30, operationTimeLimit: Double = 30, taskChanged: (@Sendable (TaskChange) -> Void)? = nil) throws {
+         cacheLimit: Int64 = 10 << 30, operationTimeLimit: Double = 30, taskChanged: (@Sendable (TaskChange) -> Void)? = nil,
+         logger: Logger = Logger(label: "test")) throws {
         self.remote = remote
         let root = cacheRoot ?? FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-core-\(UUID().uuidString)")
         self.cacheRoot = root
@@ -309,7 +311,7 @@ struct Fixture {
         configuration.freeSpaceFloor = 0
         configuration.operationTimeLimit = operationTimeLimit
         configuration.taskChanged = taskChanged
-        fs = SynapseFilesystem(remote: remote, configuration: configuration, logger: .init(label: "test"))
+        fs = SynapseFilesystem(remote: remote, configuration: configuration, logger: logger)
     }
 
     /// Resolves a path below the mount root, as the kernel would, one lookup per component.

@@ -6,7 +6,7 @@ import Testing
 @Suite struct TaskWriteTests {
     func draft(_ f: Fixture, _ name: String = "report") throws -> String {
         let entry = try f.fs.mkdir(parent: try f.resolve("tasks"), name: name)
-        guard case .task(let id)? = f.fs.inodes.key(for: entry.inode) else { throw FSError.io("no task") }
+        guard case .task(let id)? = f.fs.inodes.key(for: entry.inode) else { throw FSError.notFound("the task of tasks/\(name)") }
         return id
     }
 

@@ -21,7 +21,7 @@ public struct CacheDirectory: Sendable {
                                                         attributes: [.posixPermissions: 0o700])
                 try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir.path)
             } catch {
-                throw FSError(errno: EACCES, "cannot create cache directory \(dir.path): \(error.localizedDescription)")
+                throw FSError.disk("cannot create cache directory \(dir.path): \(error.localizedDescription)", errno: EACCES)
             }
         }
     }
@@ -47,6 +47,6 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
     if rename(tmp.path, url.path) != 0 {
         let code = errno
         unlink(tmp.path)
-        throw FSError(errno: code, "rename \(tmp.lastPathComponent) failed")
+        throw FSError.disk("rename \(tmp.lastPathComponent) failed: \(String(cString: strerror(code)))", errno: code)
     }
 }

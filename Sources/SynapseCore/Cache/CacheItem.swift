@@ -77,11 +77,12 @@ final class CacheItem: @unchecked Sendable {
         }
         // The record goes first: without it no byte of the data file is trusted.
         unlink(recordURL.path)
-        let fd = Glibc.open(dataPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FSError(errno: EIO, "cannot create cache file: \(String(cString: strerror(errno)))") }
-        if let size = identity.size, ftruncate(fd, off_t(size)) != 0 {
-            Glibc.close(fd)
-            throw FSError(errno: EIO, "cannot size cache file: \(String(cString: strerror(errno)))")
+        let fd = try Syscall.check(Glibc.open(dataPath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600), "creating a cache file")
+        if let size = identity.size {
+            do { try Syscall.check(ftruncate(fd, off_t(size)), "sizing a cache file") } catch {
+                Glibc.close(fd)
+                throw error
+            }
         }
         self.fd = fd
         size = identity.size
@@ -132,7 +133,7 @@ final class CacheItem: @unchecked Sendable {
         let (want, startedReadAhead) = try waitUntilPresent(offset..<(offset + Int64(buffer.count)), readAhead: readAhead,
                                                             ranged: ranged, failuresBefore: failuresBefore, waitLimit: waitLimit)
         guard let count = PositionalIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want.count]), at: want.lowerBound) else {
-            throw FSError(errno: EIO, "reading the cache failed: \(String(cString: strerror(errno)))")
+            throw .disk("reading the cache failed: \(String(cString: strerror(errno)))")
         }
         return (count, startedReadAhead)
     }
@@ -179,7 +180,7 @@ final class CacheItem: @unchecked Sendable {
             let now = Date()
             if deadline == nil { deadline = now.addingTimeInterval(waitLimit) }
             guard let deadline, now < deadline else {
-                throw FSError(errno: EIO, "\(identity.remotePath): bytes \(want.lowerBound)-\(want.upperBound) did not arrive within the read time limit (twice the idle timeout)")
+                throw .server("\(identity.remotePath): bytes \(want.lowerBound)-\(want.upperBound) did not arrive within the read time limit (twice the idle timeout)")
             }
             awaited.append(want)
             // Woken by arriving bytes; every 100 ms as well, to notice a cancellation.
@@ -269,7 +270,7 @@ final class CacheItem: @unchecked Sendable {
         let end = offset + Int64(bytes.count)
         let bound: Int64? = locked { size }
         if let bound, end > bound {
-            fetch.writeError = FSError(errno: EIO, "\(identity.remotePath): the server sent bytes past its size of \(bound)")
+            fetch.writeError = .server("\(identity.remotePath): the server sent bytes past its size of \(bound)")
             fetch.wrongVersion = true
             return false
         }
@@ -278,7 +279,7 @@ final class CacheItem: @unchecked Sendable {
             return false
         }
         guard PositionalIO.write(fd, bytes, at: offset) else {
-            fetch.writeError = FSError(errno: EIO, "writing the cache failed: \(String(cString: strerror(errno)))")
+            fetch.writeError = .disk("writing the cache failed: \(String(cString: strerror(errno)))")
             return false
         }
         let recordNow: Bool = locked {
@@ -309,7 +310,7 @@ final class CacheItem: @unchecked Sendable {
             }
             if size == nil, error == nil, fetch.end == nil { size = totalSize ?? fetch.cursor }
             let end = fetch.end ?? size ?? .max
-            if let failure = error ?? fetch.writeError ?? (fetch.cursor < end ? FSError(errno: EIO, "download ended after \(fetch.cursor - fetch.start) bytes") : nil) {
+            if let failure = error ?? fetch.writeError ?? (fetch.cursor < end ? .server("download ended after \(fetch.cursor - fetch.start) bytes") : nil) {
                 failureSerial += 1
                 failures.append((fetch.cursor..<max(fetch.cursor + 1, end), failure, failureSerial))
                 if failures.count > 32 { failures.removeFirst() }

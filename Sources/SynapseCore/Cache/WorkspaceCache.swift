@@ -160,12 +160,12 @@ public final class WorkspaceCache: Sendable {
                 // A size other than the listed one, or another validator: the bytes are of
                 // another version of the file.
                 if let told = chunk.fileSize, let listed = file.size, told != listed {
-                    fetch.writeError = FSError(errno: EIO, "\(file.remotePath) changed on the server: \(told) bytes, listed as \(listed)")
+                    fetch.writeError = .server("\(file.remotePath) changed on the server: \(told) bytes, listed as \(listed)")
                     fetch.wrongVersion = true
                     return false
                 }
                 guard item.accepts(version: chunk.validator) else {
-                    fetch.writeError = FSError(errno: EIO, "\(file.remotePath) changed on the server: now \(chunk.validator ?? "?")")
+                    fetch.writeError = .server("\(file.remotePath) changed on the server: now \(chunk.validator ?? "?")")
                     fetch.wrongVersion = true
                     return false
                 }
@@ -188,9 +188,6 @@ public final class WorkspaceCache: Sendable {
                                            "asked": "\(fetch.end.map(String.init) ?? "end")", "error": "\(failure?.message ?? "none")"])
         if fetch.rangeIgnored, !serverIgnoresRange.exchange(true, ordering: .relaxed) {
             logger.notice("the server ignores HTTP Range: files are fetched whole, front to back")
-        }
-        if let failure {
-            logger.warning("download failed", metadata: ["task": "\(file.taskId)", "path": "\(file.remotePath)", "error": "\(failure.message)"])
         }
         item.finish(fetch, totalSize: total, error: failure)
         // Bytes of two versions are never mixed: what was cached of this one goes.

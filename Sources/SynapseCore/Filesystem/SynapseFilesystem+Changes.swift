@@ -19,12 +19,9 @@ extension SynapseFilesystem {
         case .writer(_, _, let buffer):
             return try buffer.write(bytes, at: offset)
         case .scratch(let file):
-            let n = pwrite(file.fd, bytes.baseAddress, bytes.count, off_t(offset))
-            guard n >= 0 else { throw FSError(errno: errno, "writing a scratch file") }
-            return n
+            return try Syscall.check(pwrite(file.fd, bytes.baseAddress, bytes.count, off_t(offset)), "writing a scratch file")
         case .upload(let handle):
-            let n = pwrite(handle.file.fd, bytes.baseAddress, bytes.count, off_t(offset))
-            guard n >= 0 else { throw FSError(errno: errno == ENOSPC ? ENOSPC : EIO, "writing the upload spool") }
+            let n = try Syscall.check(pwrite(handle.file.fd, bytes.baseAddress, bytes.count, off_t(offset)), "writing the upload spool")
             handle.dirty.store(true, ordering: .relaxed)
             spool.contentChanged(handle.entryId)
             uploader.wrote(handle.entryId, at: offset, count: n)
@@ -65,7 +62,7 @@ extension SynapseFilesystem {
 
     public func fsync(_ fh: UInt64) throws(FSError) {
         if case .scratch(let file) = try handles.get(fh) {
-            guard Glibc.fsync(file.fd) == 0 else { throw FSError(errno: errno, "fsync of a scratch file") }
+            try Syscall.check(Glibc.fsync(file.fd), "fsync of a scratch file")
             return
         }
         try flush(fh)

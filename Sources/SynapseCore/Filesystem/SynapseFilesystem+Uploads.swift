@@ -46,7 +46,7 @@ extension SynapseFilesystem {
             let fd = Glibc.open(spool.dataURL(id).path, (writing ? O_RDWR : O_RDONLY) | O_CLOEXEC | (truncating ? O_TRUNC : 0))
             guard fd >= 0 else {
                 spool.writerReleased(id)
-                throw FSError(errno: EIO, "spool file of \(name): \(String(cString: strerror(errno)))")
+                throw .disk("spool file of \(name): \(String(cString: strerror(errno)))")
             }
             if truncating {
                 spool.contentChanged(id)
@@ -56,7 +56,7 @@ extension SynapseFilesystem {
         }
         if let entry = spool.entry(taskId, named: name) {
             let fd = Glibc.open(spool.dataURL(entry.id).path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw FSError(errno: EIO, "spool file of \(name)") }
+            guard fd >= 0 else { throw .disk("spool file of \(name): \(String(cString: strerror(errno)))") }
             return OpenedFile(handle: handles.insert(.scratch(ScratchHandle(fd: fd))), directIO: true, keepCache: false)
         }
         guard let file = uploadedFiles(of: taskId)[name] else { throw .notFound(name) }
@@ -71,7 +71,7 @@ extension SynapseFilesystem {
         let fd = Glibc.open(spool.dataURL(entry.id).path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else {
             spool.writerReleased(entry.id)
-            throw FSError(errno: EIO, "spool file of \(name)")
+            throw .disk("spool file of \(name): \(String(cString: strerror(errno)))")
         }
         // Not dirty: a close before any write (the shell's `> file` closes its first descriptor
         // before writing through the dup) must not upload an empty file and call it done. A
@@ -85,7 +85,7 @@ extension SynapseFilesystem {
         guard let entry = spool.entry(taskId, named: name), entry.phase != .uploaded else {
             throw .readOnly("\(name) is already uploaded; uploaded files cannot be changed")
         }
-        guard Glibc.truncate(spool.dataURL(entry.id).path, off_t(size)) == 0 else { throw FSError(errno: EIO, "truncating \(name)") }
+        try Syscall.check(Glibc.truncate(spool.dataURL(entry.id).path, off_t(size)), "truncating \(name)")
         spool.contentChanged(entry.id)
         uploader.resized(entry.id, to: size)
         if let handle, case .upload(let upload) = try handles.get(handle) { upload.dirty.store(true, ordering: .relaxed) }

@@ -157,7 +157,7 @@ public final class SynapseFilesystem: Sendable {
 
     static func checkListedSize(of file: WorkspaceTree.File) throws(FSError) {
         if let invalid = file.invalidSize {
-            throw FSError(errno: EIO, "\(file.remotePath): the server lists an impossible size (\(invalid) bytes)")
+            throw .server("\(file.remotePath): the server lists an impossible size (\(invalid) bytes)")
         }
     }
 
@@ -195,9 +195,7 @@ public final class SynapseFilesystem: Sendable {
     }
 
     static func pread(_ fd: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
-        let n = Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
-        guard n >= 0 else { throw FSError(errno: errno, "reading a local file") }
-        return n
+        try Syscall.check(Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)), "reading a local file")
     }
 
     public func release(_ fh: UInt64) {

@@ -27,25 +27,21 @@ struct ScratchFiles: Sendable {
     func open(_ name: String, taskId: String, flags: Int32) throws(FSError) -> Int32 {
         try? FileManager.default.createDirectory(at: directory(of: taskId), withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])
-        let fd = Glibc.open(url(name, taskId: taskId).path, flags | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FSError(errno: errno, "scratch file \(name): \(String(cString: strerror(errno)))") }
-        return fd
+        return try Syscall.check(Glibc.open(url(name, taskId: taskId).path, flags | O_CLOEXEC, 0o600), "scratch file \(name)")
     }
 
     func remove(_ name: String, taskId: String) throws(FSError) {
-        guard unlink(url(name, taskId: taskId).path) == 0 else { throw FSError(errno: errno, "scratch file \(name)") }
+        try Syscall.check(unlink(url(name, taskId: taskId).path), "removing scratch file \(name)")
     }
 
     func rename(_ from: String, to: String, taskId: String) throws(FSError) {
-        guard Glibc.rename(url(from, taskId: taskId).path, url(to, taskId: taskId).path) == 0 else {
-            throw FSError(errno: errno, "scratch file \(from)")
-        }
+        try Syscall.check(Glibc.rename(url(from, taskId: taskId).path, url(to, taskId: taskId).path), "renaming scratch file \(from)")
     }
 
     func write(_ data: Data, as name: String, taskId: String) throws(FSError) {
         try? FileManager.default.createDirectory(at: directory(of: taskId), withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o700])
-        do { try data.write(to: url(name, taskId: taskId)) } catch { throw FSError(errno: EIO, "scratch file \(name)") }
+        do { try data.write(to: url(name, taskId: taskId)) } catch { throw .disk("writing scratch file \(name): \(error.localizedDescription)") }
     }
 
     func read(_ name: String, taskId: String) -> Data? { try? Data(contentsOf: url(name, taskId: taskId)) }

@@ -103,7 +103,7 @@ public final class UploadSpool: Sendable {
         if let old = entry(taskId, named: name) { remove(old.id) }
         let entry = Entry(id: UUID().uuidString.lowercased(), taskId: taskId, name: name, phase: .writing)
         guard FileManager.default.createFile(atPath: dataURL(entry.id).path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw FSError(errno: EIO, "cannot create spool file for \(name)")
+            throw .disk("cannot create spool file for \(name)")
         }
         entries.withLock { $0[entry.id] = entry }
         persist(entry)

@@ -62,5 +62,11 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    public var fsError: FSError { FSError(errno: errno, description) }
+    public var fsError: FSError {
+        switch self {
+        // Not the server's fault: what was asked for is not there, or the caller gave up.
+        case .notFound, .interrupted: FSError(errno: errno, description)
+        default: FSError(errno: errno, description, source: .server)
+        }
+    }
 }

@@ -42,8 +42,7 @@ public final class TaskActions: Sendable {
         } catch {
             health.record(error)
             notices.add("prompt not sent: \(error)", taskId: taskId)
-            logger.warning("prompt for \(taskId) not sent", metadata: ["error": "\(error)"])
-            throw FSError(errno: Self.sendErrno(error), "prompt for \(taskId) not sent: \(error)")
+            throw .server("prompt for \(taskId) not sent: \(error)", errno: Self.sendErrno(error))
         }
         health.recordSuccess()
         catalog.local.promptSent(text, taskId: taskId)
@@ -70,7 +69,7 @@ public final class TaskActions: Sendable {
             guard remote.capabilities.cancel else { throw FSError(errno: ENOTSUP, "this server cannot cancel a task") }
             do { try remote.control(.cancel, taskId: taskId) } catch {
                 health.record(error)
-                throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "cancel of \(taskId) failed: \(error)")
+                throw .server("cancel of \(taskId) failed: \(error)", errno: error.errno == EACCES ? EACCES : EIO)
             }
             details.invalidate(taskId)
             notices.add("cancel requested", taskId: taskId)
@@ -79,14 +78,13 @@ public final class TaskActions: Sendable {
             catalog.invalidate()
         case "delete":
             guard allowDelete else {
-                logger.warning("refused to delete task \(taskId): the mount was not started with --allow-delete")
-                throw FSError(errno: EPERM, "deleting tasks needs --allow-delete")
+                throw FSError(errno: EPERM, "refused to delete task \(taskId): deleting tasks needs --allow-delete", level: .warning)
             }
             if catalog.local.record(for: taskId)?.isDraft != true {
                 guard remote.capabilities.delete else { throw FSError(errno: ENOTSUP, "this server cannot delete a task") }
                 do { try remote.control(.delete, taskId: taskId) } catch {
                     health.record(error)
-                    throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "delete of \(taskId) failed: \(error)")
+                    throw .server("delete of \(taskId) failed: \(error)", errno: error.errno == EACCES ? EACCES : EIO)
                 }
             }
             catalog.local.forget(taskId)
@@ -100,7 +98,6 @@ public final class TaskActions: Sendable {
 
     private func refused(_ errno: Int32, _ message: String, _ taskId: String) -> FSError {
         notices.add(message, taskId: taskId)
-        logger.info("\(message)", metadata: ["task": "\(taskId)"])
-        return FSError(errno: errno, message)
+        return FSError(errno: errno, "\(message) (task \(taskId))")
     }
 }

@@ -215,7 +215,7 @@ public final class TaskCatalog: Sendable {
         } catch let error as FSError {
             throw error
         } catch {
-            throw .io("\(error)")
+            throw .server("\(error)")
         }
     }
 

@@ -99,7 +99,10 @@ public final class Uploader: Sendable {
         for (entry, revision) in spool.claimDue() {
             // Stopping: what is left stays queued for the next run.
             guard Cancellation.current?.isCancelled != true else { spool.interruptUpload(entry.id); continue }
-            try? perform(entry, revision: revision)
+            // No caller to reply to: the worker's failure is logged here.
+            do { try perform(entry, revision: revision) } catch {
+                logger.log(level: error.level, "\(error.message)")
+            }
         }
     }
 
@@ -142,9 +145,8 @@ public final class Uploader: Sendable {
                              nextAttempt: refused ? .distantFuture : Date().addingTimeInterval(delay))
             notices.add(refused ? "upload of \(entry.name) refused (\(error)); not retried: delete or rename it"
                                 : "upload of \(entry.name) failed (\(error)); retrying in \(Int(delay)) s", taskId: entry.taskId)
-            logger.warning("upload failed", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)", "error": "\(error)",
-                                                       "retry_in_s": "\(Int(delay))"])
-            throw FSError(errno: error.errno == EACCES ? EACCES : EIO, "upload of \(entry.name) failed: \(error)")
+            throw .server("upload of \(entry.name) to \(entry.taskId) failed: \(error); retrying in \(Int(delay)) s",
+                          errno: error.errno == EACCES ? EACCES : EIO)
         }
         health.recordSuccess()
         spool.finishUpload(entry.id, revision: revision)

@@ -120,8 +120,7 @@ public final class TranscriptLog: Sendable {
         dataURL = directory.appendingPathComponent(key + ".log")
         stateURL = directory.appendingPathComponent(key + ".json")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        fd = open(dataURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FSError(errno: EIO, "cannot open the log of \(taskId): \(String(cString: strerror(errno)))") }
+        fd = try Syscall.check(open(dataURL.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600), "opening the log of \(taskId)")
         var loaded = (try? Data(contentsOf: stateURL)).flatMap { try? CacheCoding.decoder.decode(State.self, from: $0) } ?? State()
         var st = stat()
         fstat(fd, &st)
@@ -148,9 +147,8 @@ public final class TranscriptLog: Sendable {
     public func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(FSError) -> Int {
         let end = length
         guard offset < end else { return 0 }
-        let n = Glibc.pread(fd, buffer.baseAddress, min(buffer.count, Int(end - offset)), off_t(offset))
-        guard n >= 0 else { throw FSError(errno: EIO, "reading the log of \(taskId)") }
-        return n
+        return try Syscall.check(Glibc.pread(fd, buffer.baseAddress, min(buffer.count, Int(end - offset)), off_t(offset)),
+                                 "reading the log of \(taskId)")
     }
 
     /// Applies one snapshot of a message from `source`; `partial` false says the text will not
