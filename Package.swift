@@ -23,7 +23,8 @@ let package = Package(
 
         // The filesystem logic: no C import, tested without a kernel.
         .target(name: "SynapseCore", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        // HTTP on libcurl for every backend: the transport, SSE, route fallbacks.
+        // HTTP on libcurl for every backend: the transport, SSE and JSON-lines readers, route
+        // fallbacks, session cookies and bearer tokens renewed by login.
         .target(name: "SynapseHTTP", dependencies: ["SynapseCore", "CCurl"]),
         // The InfiniSynapse backend: its API's words, decoded and mapped onto the core's.
         .target(name: "InfiniSynapse", dependencies: [
@@ -57,7 +58,9 @@ let package = Package(
 
         // Fixtures are read where they lie (by #filePath), not bundled.
         .testTarget(name: "SynapseCoreTests", dependencies: ["SynapseCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "SynapseHTTPTests", dependencies: ["SynapseHTTP"]),
+        .testTarget(name: "SynapseHTTPTests", dependencies: [
+            "SynapseHTTP", "SynapseCore", "SynapseEmulatorKit", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "InfiniSynapseTests", dependencies: ["InfiniSynapse", "SynapseHTTP", "InfiniSynapseEmulator", "SynapseEmulatorKit", "SynapseCore"]),
         .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]

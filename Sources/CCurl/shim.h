@@ -15,4 +15,12 @@ static inline CURLcode sfs_curl_setopt_data_callback(CURL *h, CURLoption o, sfs_
 static inline CURLcode sfs_curl_setopt_xferinfo(CURL *h, sfs_curl_xferinfo_callback f) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, f); }
 static inline CURLcode sfs_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode sfs_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+
+// The share interface (cookies shared by the handles of one session).
+typedef void (*sfs_curl_lock_function)(CURL *handle, curl_lock_data data, curl_lock_access access, void *userptr);
+typedef void (*sfs_curl_unlock_function)(CURL *handle, curl_lock_data data, void *userptr);
+static inline CURLSHcode sfs_curl_share_setopt_long(CURLSH *s, CURLSHoption o, long v) { return curl_share_setopt(s, o, v); }
+static inline CURLSHcode sfs_curl_share_setopt_ptr(CURLSH *s, CURLSHoption o, void *v) { return curl_share_setopt(s, o, v); }
+static inline CURLSHcode sfs_curl_share_setopt_lock(CURLSH *s, sfs_curl_lock_function f) { return curl_share_setopt(s, CURLSHOPT_LOCKFUNC, f); }
+static inline CURLSHcode sfs_curl_share_setopt_unlock(CURLSH *s, sfs_curl_unlock_function f) { return curl_share_setopt(s, CURLSHOPT_UNLOCKFUNC, f); }
 #endif

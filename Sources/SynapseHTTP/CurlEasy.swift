@@ -15,7 +15,7 @@ final class CurlEasy {
     }
 
     /// libcurl wants one global init before any thread uses it.
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
+    static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
 
     /// The first option libcurl refused since the last reset: the request is not sent with
     /// an option missing (a timeout, a CA bundle), it fails saying which.

@@ -60,11 +60,15 @@ public final class CurlTransport: Sendable {
     /// The error a 2xx JSON answer stands for, in the server's own envelope (nil: none);
     /// every backend says, since a server may answer a rejected key with HTTP 200.
     private let errorInSuccess: @Sendable (HTTPResponse) -> RemoteError?
+    /// The session's cookies, for servers that set one at login (nil: cookies are not kept).
+    private let cookies: CookieJar?
     private let pool = Mutex<[CurlEasyBox]>([])
 
-    public init(timeouts: Timeouts, caFile: String? = nil, errorInSuccess: @escaping @Sendable (HTTPResponse) -> RemoteError?) {
+    public init(timeouts: Timeouts, caFile: String? = nil, cookies: CookieJar? = nil,
+                errorInSuccess: @escaping @Sendable (HTTPResponse) -> RemoteError?) {
         self.timeouts = timeouts
         self.caFile = caFile
+        self.cookies = cookies
         self.errorInSuccess = errorInSuccess
     }
 
@@ -119,6 +123,7 @@ public final class CurlTransport: Sendable {
         // The path is sent as built (ids are encoded): libcurl never squashes a `..` in it.
         easy.set(CURLOPT_PATH_AS_IS, 1)
         if let caFile { easy.set(CURLOPT_CAINFO, caFile) }
+        cookies?.attach(to: easy)
         easy.set(CURLOPT_NOSIGNAL, 1)
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect * 1000))
         easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
