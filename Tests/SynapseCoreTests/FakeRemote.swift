@@ -5,7 +5,11 @@ import Synchronization
 
 /// An in-memory agent server for core tests, with switches for the faults the core handles.
 final class FakeRemote: AgentBackend {
-    let capabilities = BackendCapabilities()
+    let capabilities: BackendCapabilities
+
+    init(capabilities: BackendCapabilities = BackendCapabilities()) {
+        self.capabilities = capabilities
+    }
     let feedIdentity: String? = "test-conn"
     let cacheNamespace = "fake"
     /// Every task's workspace is this one when set (as an agent's is shared by its chats).

@@ -57,7 +57,8 @@ enum GeneratedFiles {
     }
 
     static func mountStatus(server: String, mountedAt: Date, cacheDirectory: String, health: ServerHealth.Snapshot, cache: CacheBudget.Snapshot,
-                            events: EventStream.Snapshot, uploads: [[String: Any]], tasks: [[String: Any]], openHandles: Int, inodes: Int) -> Data {
+                            events: EventStream.Snapshot, uploads: [[String: Any]], tasks: [[String: Any]], openHandles: Int, inodes: Int,
+                            serverCannot: [String]) -> Data {
         var stream: [String: Any] = ["state": events.phase.rawValue, "reconnects": events.reconnects]
         stream["connId"] = events.connId
         stream["lastEventAt"] = events.lastEventAt.map(iso8601)
@@ -69,7 +70,7 @@ enum GeneratedFiles {
         connection["listingError"] = health.listingError
         connection["lastErrorAt"] = health.lastErrorAt.map(iso8601)
         connection["lastSuccessAt"] = health.lastSuccessAt.map(iso8601)
-        return json([
+        var status: [String: Any] = [
             "version": SynapseVersion.current,
             "pid": Int(getpid()),
             "mountedAt": iso8601(mountedAt),
@@ -82,7 +83,10 @@ enum GeneratedFiles {
                       "evictions": cache.evictions, "evictedBytes": cache.evictedBytes],
             "openHandles": openHandles,
             "inodes": inodes,
-        ])
+        ]
+        // Only where something is missing: InfiniSynapse's status.json stays as it was.
+        if !serverCannot.isEmpty { status["serverCannot"] = serverCannot }
+        return json(status)
     }
 
     static func iso8601(_ date: Date) -> String {

@@ -54,6 +54,11 @@ extension SynapseFilesystem {
 
     /// Sends a prompt; once sent, an earlier error notification no longer decides the status.
     func sendPrompt(_ content: Data, taskId: String) throws(FSError) {
+        if !remote.capabilities.promptWhileRunning, !isDraft(taskId), status(of: taskId) == .running {
+            let message = "prompt not sent: the task is running and this server would interrupt the run; wait for it, or `echo cancel > ctl`"
+            notices.add(message, taskId: taskId)
+            throw FSError(errno: EBUSY, "\(message) (task \(taskId))")
+        }
         if isDraft(taskId) { activity.observe(taskId, .draft) }
         try actions.sendPrompt(content, taskId: taskId)
         failures.clear(taskId)

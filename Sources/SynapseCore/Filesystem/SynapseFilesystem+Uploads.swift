@@ -66,6 +66,7 @@ extension SynapseFilesystem {
     }
 
     func createUpload(taskId: String, name: String) throws(FSError) -> OpenedFile {
+        guard remote.capabilities.uploads else { throw .readOnly("this server takes no files: uploads/ is read-only") }
         let created = try spool.create(taskId: taskId, name: name)
         guard let entry = spool.openForWriting(created.id, temporary: UploadSpool.isTemporary(name)) else { throw .notFound(name) }
         let fd = Glibc.open(spool.dataURL(entry.id).path, O_RDWR | O_CLOEXEC)

@@ -338,7 +338,7 @@ public final class SynapseFilesystem: Sendable {
         GeneratedFiles.mountStatus(server: configuration.serverDescription, mountedAt: mountedAt,
                                    cacheDirectory: configuration.cacheDirectory.root.path,
                                    health: health.current, cache: cache.budget.snapshot, events: events.snapshot, uploads: uploadsStatus(), tasks: activeTasks(),
-                                   openHandles: handles.count, inodes: inodes.count)
+                                   openHandles: handles.count, inodes: inodes.count, serverCannot: remote.capabilities.missing)
     }
 }
 

@@ -45,8 +45,23 @@ public struct BackendCapabilities: Sendable, Equatable {
     public var cancel = true
     /// A mount-wide feed of events (else runs are followed by polling).
     public var feed = true
+    /// Files dropped into a task (`uploads/`); without it uploads/ is read-only (EROFS).
+    public var uploads = true
+    /// A prompt while the task runs (else EBUSY: on some servers it would interrupt the run).
+    public var promptWhileRunning = true
 
     public init() {}
+
+    /// What the server cannot do, each with what the mount does instead (for status.json).
+    public var missing: [String] {
+        var missing: [String] = []
+        if !cancel { missing.append("cancel: `echo cancel > ctl` fails with ENOTSUP") }
+        if !delete { missing.append("delete: `echo delete > ctl` fails with ENOTSUP") }
+        if !feed { missing.append("feed: no mount-wide event stream; open stream.log files are polled") }
+        if !uploads { missing.append("uploads: uploads/ is read-only (EROFS)") }
+        if !promptWhileRunning { missing.append("prompt while running: prompt.txt fails with EBUSY until the run ends") }
+        return missing
+    }
 }
 
 /// A prompt to send.
