@@ -62,6 +62,10 @@ let package = Package(
             "SynapseHTTP", "SynapseCore", "SynapseEmulatorKit", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "InfiniSynapseTests", dependencies: ["InfiniSynapse", "SynapseHTTP", "InfiniSynapseEmulator", "SynapseEmulatorKit", "SynapseCore"]),
+        // What every backend must do, run against each backend's emulator.
+        .testTarget(name: "BackendContractTests", dependencies: [
+            "SynapseCore", "SynapseHTTP", "InfiniSynapse", "InfiniSynapseEmulator", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]
 )

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import SynapseCore
+import Testing
+import SynapseHTTP
+import InfiniSynapse
+import InfiniSynapseEmulator
+
+/// A backend under contract: how to start its emulator with known content, and a client of it.
+/// Each new backend adds one subject; every contract test then runs against it.
+struct ContractSubject: Sendable, CustomTestStringConvertible {
+    let name: String
+    let start: @Sendable () async throws -> ContractServer
+
+    var testDescription: String { name }
+
+    static let all: [ContractSubject] = [.infiniSynapse]
+}
+
+/// A running emulator and a backend client of it.
+struct ContractServer: Sendable {
+    let backend: any AgentBackend
+    /// How many tasks the emulator was seeded with.
+    let seededTasks: Int
+    /// A workspace file of a seeded task, and its bytes as the emulator stores them (read
+    /// from its data directory, not through the client under test).
+    let sample: (taskId: String, path: String, bytes: Data)
+    /// An id for a new task's first prompt (client-chosen or a draft's: the backend decides).
+    let newTaskId: @Sendable () -> String
+    let stop: @Sendable () async -> Void
+}
+
+extension ContractSubject {
+    static let samplePath = "contract/sample.bin"
+    static let sampleSize: Int64 = 700_001
+
+    static let infiniSynapse = ContractSubject(name: "InfiniSynapse") {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-contract-\(UUID().uuidString)")
+        var configuration = EmulatorConfiguration(dataDirectory: dir, apiKeys: ["contract-key"])
+        configuration.seedTasks = 5
+        configuration.seedFiles = [.init(path: samplePath, size: sampleSize)]
+        var logger = Logger(label: "emulator")
+        logger.logLevel = .warning
+        let server = try await EmulatorServer.start(configuration: configuration, logger: logger)
+        let client = InfiniSynapseClient(baseURL: server.baseURL, apiKey: "contract-key",
+                                         timeouts: Timeouts(connect: 2, idle: 5, request: 30), stateDirectory: nil,
+                                         autoApprovalSettings: nil, logger: Logger(label: "client"))
+        let sample = try storedFile(samplePath, under: dir.appendingPathComponent("workspaces"))
+        return ContractServer(backend: client, seededTasks: 5, sample: sample,
+                              newTaskId: { UUID().uuidString.lowercased() },
+                              stop: {
+                                  await server.stop()
+                                  try? FileManager.default.removeItem(at: dir)
+                              })
+    }
+
+    /// The task whose workspace (a folder named for it under `workspaces`) holds `path`.
+    static func storedFile(_ path: String, under workspaces: URL) throws -> (taskId: String, path: String, bytes: Data) {
+        for taskId in try FileManager.default.contentsOfDirectory(atPath: workspaces.path) {
+            let file = workspaces.appendingPathComponent(taskId).appendingPathComponent(path)
+            if let bytes = try? Data(contentsOf: file) { return (taskId, path, bytes) }
+        }
+        throw ContractError("no seeded workspace holds \(path)")
+    }
+}
+
+struct ContractError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs the blocking client on a thread of its own, as the mount does, never on Swift's pool.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
