@@ -5,15 +5,17 @@ final class EmulatorProcess {
     static let apiKey = "mount-test-key"
     let process: ChildProcess
     let dataDirectory: URL
+    let backend: TestBackend
     let output: URL
     private(set) var url = ""
     private(set) var port = 0
 
-    init(_ extraArguments: [String], dataDirectory: URL, port requestedPort: Int = 0) throws {
+    init(_ extraArguments: [String], dataDirectory: URL, port requestedPort: Int = 0, backend: TestBackend = .infiniSynapse) throws {
         self.dataDirectory = dataDirectory
+        self.backend = backend
         output = dataDirectory.deletingLastPathComponent().appendingPathComponent(dataDirectory.lastPathComponent + ".out")
         FileManager.default.createFile(atPath: output.path, contents: nil)
-        process = try ChildProcess([synapsefsBinary, "emulator", "--port", "\(requestedPort)", "--data-dir", dataDirectory.path,
+        process = try ChildProcess([synapsefsBinary, "emulator", "--backend", backend.name, "--port", "\(requestedPort)", "--data-dir", dataDirectory.path,
                                     "--api-key", Self.apiKey] + extraArguments, output: output)
         let process = self.process
         let ready = waitUntil(60) {
@@ -30,7 +32,7 @@ final class EmulatorProcess {
     }
 
     func workspaceFile(_ task: String, _ path: String) -> String {
-        dataDirectory.appendingPathComponent("workspaces/\(task)/\(path)").path
+        dataDirectory.appendingPathComponent(backend.storedFile(task, path)).path
     }
 
     func stop() { process.stop() }

@@ -8,15 +8,15 @@ final class MountProcess {
     let log: URL
 
     /// Starts the mount and waits until it is live; throws with the daemon's output if it is not.
-    init(server: String, mountpoint: URL, cacheDirectory: URL, apiKey: String = EmulatorProcess.apiKey,
+    init(server: String, mountpoint: URL, cacheDirectory: URL, apiKey: String = EmulatorProcess.apiKey, backend: TestBackend = .infiniSynapse,
          idleTimeout: Double = 5, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
         self.mountpoint = mountpoint
         self.cacheDirectory = cacheDirectory
         log = cacheDirectory.deletingLastPathComponent().appendingPathComponent("mount-\(UUID().uuidString.prefix(6)).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = try ChildProcess([synapsefsBinary, "mount", mountpoint.path, "--server", server, "--cache-dir", cacheDirectory.path,
+        process = try ChildProcess([synapsefsBinary, "mount", mountpoint.path, "--backend", backend.name, "--server", server, "--cache-dir", cacheDirectory.path,
                                     "-f", "--connect-timeout", "2", "--idle-timeout", "\(idleTimeout)", "--log-level", "debug"] + extraArguments,
-                                   environment: ["INFINISYNAPSE_API_KEY": apiKey].merging(environment) { $1 }, output: log)
+                                   environment: [backend.keyVariable: apiKey].merging(environment) { $1 }, output: log)
         let process = self.process
         let path = mountpoint.path
         guard waitUntil(30, { isMounted(path) || !process.isRunning }), isMounted(path) else {
@@ -66,15 +66,15 @@ struct MountScene {
 
     /// Mounts the scene's emulator on its mountpoint with its cache (the caller unmounts).
     func mount(idleTimeout: Double = 5, extraArguments: [String] = [], environment: [String: String] = [:]) throws -> MountProcess {
-        try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache, idleTimeout: idleTimeout,
+        try MountProcess(server: emulator.url, mountpoint: mountpoint, cacheDirectory: cache, backend: emulator.backend, idleTimeout: idleTimeout,
                          extraArguments: extraArguments, environment: environment)
     }
 }
 
-func withScene(_ emulatorArguments: [String], _ body: (MountScene) throws -> Void) throws {
+func withScene(_ emulatorArguments: [String], backend: TestBackend = .infiniSynapse, _ body: (MountScene) throws -> Void) throws {
     let root = try temporaryDirectory("scene")
     defer { try? FileManager.default.removeItem(at: root) }
-    let emulator = try EmulatorProcess(emulatorArguments, dataDirectory: root.appendingPathComponent("emulator"))
+    let emulator = try EmulatorProcess(emulatorArguments, dataDirectory: root.appendingPathComponent("emulator"), backend: backend)
     defer { emulator.stop() }
     let mountpoint = root.appendingPathComponent("mnt")
     try FileManager.default.createDirectory(at: mountpoint, withIntermediateDirectories: true)
@@ -83,8 +83,9 @@ func withScene(_ emulatorArguments: [String], _ body: (MountScene) throws -> Voi
 }
 
 /// An emulator plus a mount of it in fresh temporary folders, torn down after `body`.
-func withMountedEmulator(_ emulatorArguments: [String], _ body: (EmulatorProcess, MountProcess) throws -> Void) throws {
-    try withScene(emulatorArguments) { scene in
+func withMountedEmulator(_ emulatorArguments: [String], backend: TestBackend = .infiniSynapse,
+                         _ body: (EmulatorProcess, MountProcess) throws -> Void) throws {
+    try withScene(emulatorArguments, backend: backend) { scene in
         let mount = try scene.mount()
         defer { mount.unmount() }
         try body(scene.emulator, mount)

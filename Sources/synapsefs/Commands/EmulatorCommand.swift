@@ -10,6 +10,9 @@ struct EmulatorCommand: ParsableCommand {
         discussion: "Prints 'listening on URL' once it accepts connections; stops on SIGINT or SIGTERM."
     )
 
+    @Option(help: "The kind of server to emulate: \(MountSettings.backends.joined(separator: ", ")).")
+    var backend = "infinisynapse"
+
     @Option(help: "The address to listen on.")
     var host = "127.0.0.1"
 
@@ -68,6 +71,9 @@ struct EmulatorCommand: ParsableCommand {
     var logLevel: Logger.Level = .warning
 
     func validate() throws {
+        guard MountSettings.backends.contains(backend) else {
+            throw ValidationError("--backend \(backend): this version emulates \(MountSettings.backends.joined(separator: ", "))")
+        }
         guard !apiKey.isEmpty else { throw ValidationError("give at least one --api-key") }
         guard EmulatorConfiguration.WorkspaceListing(rawValue: workspaceListing) != nil else {
             throw ValidationError("--workspace-listing must be objects or strings")
