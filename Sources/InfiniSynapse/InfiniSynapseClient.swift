@@ -50,11 +50,22 @@ public final class InfiniSynapseClient: AgentBackend {
         _ = try get("/api/ai/ping", what: "ping")
     }
 
+    /// Numbered pages from 1 (`meta.totalPages` says how many there are).
+    public func listTasks(from position: PagePosition?, pageSize: Int) throws(RemoteError) -> TaskPage {
+        let page: Int
+        switch position {
+        case nil: page = 1
+        case .number(let number): page = number
+        case .cursor(let cursor): throw .invalidRequest("InfiniSynapse numbers its task pages; it gave no cursor \(cursor)")
+        }
+        return try listTasks(page: page, pageSize: pageSize)
+    }
+
     public func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage {
         let body = try getBody("/api/ai_task/list", query: [("page", "\(page)"), ("pageSize", "\(pageSize)"),
                                                              ("field", "created_at"), ("order", "desc")],
                                what: "task list")
-        return try WireDecoding.page(body, requested: page, what: "task list")
+        return try WireDecoding.page(body, requested: page, pageSize: pageSize, what: "task list")
     }
 
     public func taskInfo(id: String) throws(RemoteError) -> TaskSummary {

@@ -8,10 +8,14 @@ import SynapseHTTP
 /// Each type accepts every shape the API notes list, and lenient scalars (numbers as strings
 /// and the other way round), as the `Any`-based readers do.
 enum WireDecoding {
-    static func page(_ body: Data, requested page: Int, what: String) throws(RemoteError) -> TaskPage {
+    /// A page of the list; the next is the following number, unless this one was short or the
+    /// last the server counts (without `meta`, the first page is all there is, as before).
+    static func page(_ body: Data, requested page: Int, pageSize: Int, what: String) throws(RemoteError) -> TaskPage {
         let list = try decode(WireTaskList.self, from: body, what: what)
-        return TaskPage(items: list.items.compactMap(\.value), totalItems: list.totalItems ?? list.items.count,
-                        totalPages: list.totalPages ?? 1, currentPage: list.currentPage ?? page)
+        let items = list.items.compactMap(\.value)
+        let totalPages = list.totalPages ?? 1
+        let last = items.count < pageSize || page >= totalPages
+        return TaskPage(items: items, next: last ? nil : .number(page + 1), totalItems: list.totalItems, totalPages: totalPages)
     }
 
     static func task(_ body: Data, what: String) throws(RemoteError) -> TaskSummary {

@@ -75,6 +75,7 @@ public final class FuseAdapter: Sendable {
         let rc = sfs_session_loop_mt(session, Self.maxThreads)
         pthread_sigmask(SIG_BLOCK, &set, nil)
         watcher.stop()
+        pollWaiters.close()
         fuse_session_unmount(session)
         logger.info("unmounted \(mountpoint)")
         if rc < 0 { logger.warning("FUSE loop ended with error \(-rc)") }

@@ -189,7 +189,11 @@ enum FuseOperations {
         ops.poll = { req, _, fi, ph in
             let fh = fi!.pointee.fh
             FuseOperations.reply(req, "poll") { (fs) throws(FSError) in
-                let (ready, taskId) = try fs.pollReadable(fh)
+                let ready: Bool, taskId: String?
+                do throws(FSError) { (ready, taskId) = try fs.pollReadable(fh) } catch {
+                    if let ph { fuse_pollhandle_destroy(ph) }
+                    throw error
+                }
                 if let ph {
                     if !ready, let taskId {
                         let waiters = FuseOperations.adapter(req).pollWaiters

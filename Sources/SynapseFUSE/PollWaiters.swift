@@ -12,19 +12,24 @@ final class PollWaiters: Sendable {
         let pointer: OpaquePointer
     }
 
-    /// By file handle.
-    private let waiting = Mutex<[UInt64: Waiter]>([:])
+    /// By file handle; nil once closed (the session is ending: no handle may outlive it).
+    private let waiting = Mutex<[UInt64: Waiter]?>([:])
     private let queue = DispatchQueue(label: "synapsefs.poll")
 
     func wait(_ handle: OpaquePointer, file: UInt64, forGrowthOf taskId: String) {
-        let replaced = waiting.withLock { $0.updateValue(Waiter(taskId: taskId, pointer: handle), forKey: file) }
+        let waiter = Waiter(taskId: taskId, pointer: handle)
+        let (stored, replaced) = waiting.withLock { waiting -> (Bool, Waiter?) in
+            guard waiting != nil else { return (false, nil) }
+            return (true, waiting!.updateValue(waiter, forKey: file))
+        }
         if let replaced { destroy([replaced], notify: false) }
+        if !stored { destroy([waiter], notify: false) }
     }
 
     func grew(_ taskId: String) {
         let woken = waiting.withLock { waiting -> [Waiter] in
-            let matching = waiting.filter { $0.value.taskId == taskId }
-            for file in matching.keys { waiting[file] = nil }
+            guard let matching = waiting?.filter({ $0.value.taskId == taskId }) else { return [] }
+            for file in matching.keys { waiting?[file] = nil }
             return Array(matching.values)
         }
         destroy(woken, notify: true)
@@ -32,7 +37,18 @@ final class PollWaiters: Sendable {
 
     /// The file was released: its handle goes (no one waits on it any more).
     func released(_ file: UInt64) {
-        if let waiter = waiting.withLock({ $0.removeValue(forKey: file) }) { destroy([waiter], notify: false) }
+        if let waiter = waiting.withLock({ $0?.removeValue(forKey: file) }) { destroy([waiter], notify: false) }
+    }
+
+    /// The session is ending: every handle goes now, and wake-ups already queued are sent,
+    /// before libfuse's session (which they use) is destroyed. Later calls do nothing.
+    func close() {
+        let left = waiting.withLock { waiting -> [Waiter] in
+            defer { waiting = nil }
+            return waiting.map { Array($0.values) } ?? []
+        }
+        destroy(left, notify: false)
+        queue.sync {}
     }
 
     private func destroy(_ waiters: [Waiter], notify: Bool) {

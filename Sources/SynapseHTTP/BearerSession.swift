@@ -6,6 +6,10 @@ import SynapseCore
 /// more, so the operation in flight does not fail. However many requests are rejected
 /// together, one login runs; the others wait for it and use its token.
 ///
+/// A login that fails fails every request that waited for it, with its error: a wrong
+/// password is tried once, not once per waiting request (servers lock accounts for less).
+/// `login` must not call `perform` (it would wait for itself).
+///
 /// Lock order: `renewal` before `state`; `state` is never held across a request.
 public final class BearerSession: Sendable {
     /// Gets a token: by refresh when `previous` can be refreshed, else by logging in. Its
@@ -16,6 +20,9 @@ public final class BearerSession: Sendable {
         var token: String?
         /// Counts tokens got: a rejection names the one it was given.
         var generation = 0
+        /// Counts logins tried, and how the last one failed (nil: it worked).
+        var attempts = 0
+        var lastFailure: RemoteError?
     }
 
     private let login: Login
@@ -54,16 +61,29 @@ public final class BearerSession: Sendable {
     }
 
     /// A token newer than the one of `generation` (nil: any token): got by this call, or by
-    /// the call that renewed it while this one waited.
+    /// the call that renewed it while this one waited. A login that failed while this one
+    /// waited is its answer too.
     private func renew(after generation: Int?) throws(RemoteError) -> (String, Int) {
-        try renewal.withLock { _ throws(RemoteError) -> (String, Int) in
-            let (known, now) = state.withLock { ($0.token, $0.generation) }
+        let attemptsBefore = state.withLock { $0.attempts }
+        return try renewal.withLock { _ throws(RemoteError) -> (String, Int) in
+            let (known, now, attempts, failure) = state.withLock { ($0.token, $0.generation, $0.attempts, $0.lastFailure) }
             if let known, generation == nil || now != generation { return (known, now) }
-            let token = try login(known)
-            return state.withLock {
-                $0.token = token
-                $0.generation += 1
-                return (token, $0.generation)
+            if attempts > attemptsBefore, let failure { throw failure }
+            do throws(RemoteError) {
+                let token = try login(known)
+                return state.withLock {
+                    $0.token = token
+                    $0.generation += 1
+                    $0.attempts += 1
+                    $0.lastFailure = nil
+                    return (token, $0.generation)
+                }
+            } catch {
+                state.withLock {
+                    $0.attempts += 1
+                    $0.lastFailure = error
+                }
+                throw error
             }
         }
     }

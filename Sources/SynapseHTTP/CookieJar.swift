@@ -33,12 +33,14 @@ public final class CookieJar: @unchecked Sendable {
     }
 
     deinit {
-        // Only memory: no transfer uses the share once the last transport holding it is gone.
-        curl_share_cleanup(share)
+        // Every handle attached to the share holds the jar, so none is left to use it now.
+        let code = curl_share_cleanup(share)
+        assert(code == CURLSHE_OK, "cookie share still in use at cleanup")
     }
 
     /// Makes `easy`'s request send this session's cookies and keep the ones it is given.
     func attach(to easy: CurlEasy) {
+        easy.cookieJar = self
         easy.set(CURLOPT_SHARE, pointer: share)
         // An empty file name turns the cookie engine on without reading any file.
         easy.set(CURLOPT_COOKIEFILE, "")

@@ -4,6 +4,9 @@ import Foundation
 /// Owns one libcurl easy handle. Handles are reused from a pool so connections stay alive.
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
+    /// The cookie jar the handle is attached to: kept alive as long as the handle, since
+    /// libcurl detaches from its share (taking the share's locks) only at cleanup.
+    var cookieJar: CookieJar?
 
     init() {
         _ = CurlEasy.globalInit

@@ -1,10 +1,12 @@
 /// An incremental reader of a JSON-lines stream (one JSON value per line, as Sage's chat
 /// stream sends): bytes in, whole lines out. LF or CRLF line ends, also split across chunks;
 /// blank lines and `:` comment lines (heartbeats) are signs of life, not values. A line over
-/// `maxLineBytes` is dropped whole, never held, and counted, so a broken server cannot grow
-/// memory without limit and the caller can say what was lost.
+/// `maxLineBytes` is dropped (what was held of it freed) and counted, so a broken server
+/// cannot grow memory without limit and the caller can say what was lost.
 public struct JSONLinesParser: Sendable {
-    public static let maxLineBytes = 16 << 20
+    public static let defaultMaxLineBytes = 16 << 20
+
+    public let maxLineBytes: Int
 
     private var line: [UInt8] = []
     private var skippingLongLine = false
@@ -13,7 +15,9 @@ public struct JSONLinesParser: Sendable {
     /// Lines dropped for being longer than `maxLineBytes`.
     public private(set) var linesDropped = 0
 
-    public init() {}
+    public init(maxLineBytes: Int = Self.defaultMaxLineBytes) {
+        self.maxLineBytes = maxLineBytes
+    }
 
     /// Feeds bytes; returns the lines they completed (without their line end).
     public mutating func feed(_ bytes: some Sequence<UInt8>) -> [[UInt8]] {
@@ -21,10 +25,13 @@ public struct JSONLinesParser: Sendable {
         for byte in bytes {
             if byte == 0x0A {
                 endLine(&lines)
-            } else if line.count < Self.maxLineBytes {
+            } else if skippingLongLine {
+                continue
+            } else if line.count < maxLineBytes {
                 line.append(byte)
             } else {
                 skippingLongLine = true
+                line = []
             }
         }
         return lines

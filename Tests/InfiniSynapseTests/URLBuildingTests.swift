@@ -29,9 +29,11 @@ import SynapseCore
 
 @Suite struct WireDecodingTests {
     @Test func everyListingShapeDecodes() throws {
-        let page = try WireDecoding.page(Data(#"{"code":200,"data":{"items":[{"id":"a","task_name":"A","created_at":"2024-01-02T03:04:05Z"},{"taskId":7,"name":"B"},{"no":"id"}],"meta":{"totalPages":"3","totalItems":21}}}"#.utf8), requested: 1, what: "t")
+        let page = try WireDecoding.page(Data(#"{"code":200,"data":{"items":[{"id":"a","task_name":"A","created_at":"2024-01-02T03:04:05Z"},{"taskId":7,"name":"B"},{"no":"id"}],"meta":{"totalPages":"3","totalItems":21}}}"#.utf8), requested: 1, pageSize: 2, what: "t")
         #expect(page.items.map(\.id) == ["a", "7"])
-        #expect(page.totalPages == 3 && page.totalItems == 21 && page.currentPage == 1)
+        #expect(page.totalPages == 3 && page.totalItems == 21)
+        // Two of the two asked for (one without an id is dropped, not counted): page 2 is next.
+        #expect(page.next == .number(2))
         #expect(page.items[0].createdAt == Date(timeIntervalSince1970: 1_704_164_645))
         let bare = try WireDecoding.messages(Data(#"{"data":[{"ts":1,"type":"say","text":"x","partial":"true"},{"ts":"2","type":"ask","ask":"followup"},{"type":"say"}]}"#.utf8), what: "m").map(\.message)
         #expect(bare.map(\.ts) == [1, 2] && bare[0].partial == true && bare[1].ask == "followup")
@@ -42,7 +44,7 @@ import SynapseCore
         #expect(files.map(\.path) == ["a.txt", "b/c.csv"])
         #expect(files[1].size == 12 && files[1].mtime == Date(timeIntervalSince1970: 1_704_164_645))
         #expect(throws: RemoteError.self) { try WireDecoding.workspace(Data(#"{"data":{"nofiles":[]}}"#.utf8), what: "w") }
-        #expect(throws: RemoteError.self) { try WireDecoding.page(Data("<html>".utf8), requested: 1, what: "t") }
+        #expect(throws: RemoteError.self) { try WireDecoding.page(Data("<html>".utf8), requested: 1, pageSize: 100, what: "t") }
     }
 }
 

@@ -25,11 +25,22 @@ import Testing
         let error = #expect(throws: FSError.self) { try f.write(Data("hello".utf8), to: "tasks/t1/prompt.txt") }
         #expect(error?.errno == EIO)
         #expect(error?.source == .server)
-        #expect(error?.level == .warning)
+        // A 500 is the server's state, which ServerHealth logs once as it changes; each
+        // operation it fails is noted at info.
+        #expect(error?.level == .info)
         #expect(error?.message.contains("t1") == true)
         #expect(failures(lines, .info).isEmpty, "logged besides the reply: \(failures(lines, .info))")
         // Where the user looks, it is said all the same.
         #expect(try f.text("tasks/t1/stream.log").contains("prompt not sent"))
+    }
+
+    @Test func aServerAnsweringWhatItShouldNotIsAWarningAndAGoneCallerQuiet() {
+        #expect(RemoteError.malformed("no items").fsError.level == .warning)
+        #expect(RemoteError.server(status: 409, message: "conflict").fsError.level == .warning)
+        #expect(RemoteError.unreachable("refused").fsError.level == .info)
+        #expect(RemoteError.rejectedKey("1101").fsError.level == .info)
+        #expect(RemoteError.interrupted("killed").fsError.level == .debug)
+        #expect(RemoteError.notFound("t9").fsError.source == .request)
     }
 
     @Test func whatEveryShellProbesForIsQuietAndRefusalsAreNot() throws {

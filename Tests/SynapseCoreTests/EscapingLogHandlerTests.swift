@@ -10,7 +10,7 @@ import Testing
         let logger = Logger(label: "test") { _ in EscapingLogHandler(LogRecorder(lines: lines)) }
         let hostile = "t1\n2026-01-01T00:00:00 error synapsefs: forged\u{1B}[31m"
         logger.warning("upload failed for \(hostile)", metadata: ["task": "\(hostile)", "list": .array([.string("a\rb")])])
-        let logged = lines.all.withLock { $0 }
+        let logged = lines.all
         #expect(logged.count == 1)
         #expect(!logged[0].contains("\n") && !logged[0].contains("\r") && !logged[0].contains("\u{1B}"))
         #expect(logged[0].contains("t1\\n2026-01-01T00:00:00 error synapsefs: forged\\u{1B}[31m"))

@@ -65,6 +65,11 @@ final class FakeRemote: AgentBackend {
         /// The next streamed upload times out at once (a writer that paused too long).
         var timeOutStreamsAtOnce = false
         var failUploads = 0
+        /// Pages by cursor, with no counts (as Sage and Asyncat page).
+        var cursorPages = false
+        /// A cursor that always leads back to the first page (a broken server).
+        var repeatingCursor = false
+        var positionsAsked: [PagePosition?] = []
         /// The next upload throws this.
         var nextUploadError: RemoteError?
         /// Every upload takes this long (to make two overlap).
@@ -92,7 +97,7 @@ final class FakeRemote: AgentBackend {
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
-    func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage {
+    func listTasks(from position: PagePosition?, pageSize: Int) throws(RemoteError) -> TaskPage {
         try check()
         let (failure, delay) = state.withLock { s in
             s.listCalls += 1
@@ -101,14 +106,25 @@ final class FakeRemote: AgentBackend {
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         if let failure { throw failure }
         return state.withLock { s in
+            s.positionsAsked.append(position)
+            if s.cursorPages {
+                // Cursors name the last task of the page before; no counts.
+                var start = 0
+                if case .cursor(let after)? = position {
+                    start = s.repeatingCursor ? 0 : (s.tasks.firstIndex { $0.id == after }.map { $0 + 1 } ?? s.tasks.count)
+                }
+                let items = Array(s.tasks[start..<min(start + pageSize, s.tasks.count)])
+                return TaskPage(items: items, next: items.count < pageSize ? nil : .cursor(items.last!.id))
+            }
+            let page: Int = if case .number(let n)? = position { n } else { 1 }
             if s.endlessPages {
                 let items = (0..<pageSize).map { TaskSummary(id: "p\(page)-\($0)", name: "t", serverStatus: "completed", status: .completed) }
-                return TaskPage(items: items, totalItems: Int.max, totalPages: Int.max, currentPage: page)
+                return TaskPage(items: items, next: .number(page + 1), totalItems: Int.max, totalPages: Int.max)
             }
             let start = min((page - 1) * pageSize, s.tasks.count)
             let items = Array(s.tasks[start..<min(start + pageSize, s.tasks.count)])
-            return TaskPage(items: items, totalItems: s.tasks.count,
-                            totalPages: s.claimedTotalPages ?? (s.tasks.count + pageSize - 1) / pageSize, currentPage: page)
+            let totalPages = s.claimedTotalPages ?? (s.tasks.count + pageSize - 1) / pageSize
+            return TaskPage(items: items, next: page < totalPages ? .number(page + 1) : nil, totalItems: s.tasks.count, totalPages: totalPages)
         }
     }
 

@@ -32,6 +32,24 @@ import Testing
         #expect(f.remote.state.withLock { $0.listCalls } == TaskCatalog.maxPages)
     }
 
+    @Test func cursorPagesAreFollowedOneAfterAnotherToTheEnd() throws {
+        let f = try fixture(tasks: 250)
+        f.remote.state.withLock { $0.cursorPages = true }
+        #expect(try f.taskFolders().count == 250)
+        #expect(f.remote.state.withLock { $0.positionsAsked } == [nil, .cursor("t99"), .cursor("t199")])
+    }
+
+    @Test func aCursorThatLeadsBackEndsTheListing() throws {
+        let f = try fixture(tasks: 250)
+        f.remote.state.withLock {
+            $0.cursorPages = true
+            $0.repeatingCursor = true
+        }
+        #expect(try f.taskFolders().count == 100)
+        // The second page gave the cursor it was asked with: not asked again.
+        #expect(f.remote.state.withLock { $0.positionsAsked } == [nil, .cursor("t99")])
+    }
+
     @Test func aSlowListingNeverBlocksTheTasksTheMountKnows() throws {
         let f = try fixture(ttl: 0.2)
         #expect(try f.taskFolders() == ["t0", "t1", "t2"])

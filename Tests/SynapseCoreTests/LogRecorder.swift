@@ -4,13 +4,13 @@ import Synchronization
 /// A log handler that records each line that reaches it, with its level and metadata.
 struct LogRecorder: LogHandler {
     final class Lines: Sendable {
-        let all = Mutex<[String]>([])
-        let levels = Mutex<[Logger.Level]>([])
+        let logged = Mutex<[(line: String, level: Logger.Level)]>([])
+
+        var all: [String] { logged.withLock { $0.map(\.line) } }
 
         /// The lines logged at `level` or above.
         func atLeast(_ level: Logger.Level) -> [String] {
-            let (all, levels) = (all.withLock { $0 }, levels.withLock { $0 })
-            return zip(all, levels).filter { $0.1 >= level }.map(\.0)
+            logged.withLock { $0.filter { $0.level >= level }.map(\.line) }
         }
     }
 
@@ -24,7 +24,7 @@ struct LogRecorder: LogHandler {
     }
     func log(event: LogEvent) {
         let fields = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        lines.all.withLock { $0.append(([event.message.description] + fields).joined(separator: " ")) }
-        lines.levels.withLock { $0.append(event.level) }
+        let line = ([event.message.description] + fields).joined(separator: " ")
+        lines.logged.withLock { $0.append((line, event.level)) }
     }
 }

@@ -83,3 +83,31 @@ import Testing
         #expect(previous.withLock { $0 } == [nil, "token-1"])
     }
 }
+
+extension BearerSessionTests {
+    @Test func aLoginThatFailsIsTriedOnceForAllTheRequestsWaitingOnIt() {
+        let logins = Mutex(0)
+        let session = BearerSession { _ throws(RemoteError) -> String in
+            logins.withLock { $0 += 1 }
+            Thread.sleep(forTimeInterval: 0.2)
+            throw .rejectedKey("wrong password")
+        }
+        let failures = Mutex(0)
+        let group = DispatchGroup()
+        for _ in 0..<6 {
+            group.enter()
+            Thread {
+                if case .failure(.rejectedKey) = Result(catching: { () throws(RemoteError) in try session.perform { _ throws(RemoteError) in 1 } }) {
+                    failures.withLock { $0 += 1 }
+                }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        #expect(failures.withLock { $0 } == 6)
+        #expect(logins.withLock { $0 } == 1, "the waiting requests took the failed login's answer")
+        // A later request tries again (the password may have been fixed).
+        _ = try? session.perform { _ throws(RemoteError) in 1 }
+        #expect(logins.withLock { $0 } == 2)
+    }
+}

@@ -189,6 +189,13 @@ public final class WorkspaceCache: Sendable {
         if fetch.rangeIgnored, !serverIgnoresRange.exchange(true, ordering: .relaxed) {
             logger.notice("the server ignores HTTP Range: files are fetched whole, front to back")
         }
+        // A download serves every reader of the file, or none (read-ahead): its failure is
+        // logged here, once, and the readers it fails reply with it quietly.
+        if let logged = failure {
+            logger.log(level: logged.level, "download of \(file.remotePath) failed: \(logged.message)",
+                       metadata: ["task": "\(file.taskId)", "source": "\(logged.source.rawValue)"])
+            failure = logged.logged(at: .debug)
+        }
         item.finish(fetch, totalSize: total, error: failure)
         // Bytes of two versions are never mixed: what was cached of this one goes.
         if fetch.wrongVersion { discard(item) }

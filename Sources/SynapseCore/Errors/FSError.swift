@@ -36,6 +36,12 @@ public struct FSError: Error, Equatable, CustomStringConvertible {
         FSError(errno: errno, message, source: source, level: level)
     }
 
+    /// The same failure in other words and with another errno (a step's failure told as the
+    /// operation's), from the same source, at the same level.
+    public func withMessage(_ message: String, errno code: Int32) -> FSError {
+        FSError(errno: code, message, source: source, level: level)
+    }
+
     private static func defaultLevel(errno: Int32, source: Source) -> Logger.Level {
         // An interrupted call is the caller's choice, wherever it was waiting.
         if errno == EINTR { return .debug }

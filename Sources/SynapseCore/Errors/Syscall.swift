@@ -13,7 +13,7 @@ enum Syscall {
             let code = errno
             if code == EINTR { continue }
             let source: FSError.Source = switch code {
-            case ENOENT, EEXIST, ENOTEMPTY, EISDIR, ENOTDIR: .request
+            case ENOENT, EEXIST, ENOTEMPTY, EISDIR, ENOTDIR, ENAMETOOLONG: .request
             default: .disk
             }
             throw FSError(errno: code, "\(what()): \(String(cString: strerror(code)))", source: source)

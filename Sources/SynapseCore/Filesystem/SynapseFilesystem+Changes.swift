@@ -54,7 +54,9 @@ extension SynapseFilesystem {
 
     /// Sends a prompt; once sent, an earlier error notification no longer decides the status.
     func sendPrompt(_ content: Data, taskId: String) throws(FSError) {
-        if !remote.capabilities.promptWhileRunning, !isDraft(taskId), status(of: taskId) == .running {
+        // Known to run (a transcript says so), not guessed: without one the prompt goes.
+        if !remote.capabilities.promptWhileRunning, !isDraft(taskId), let transcript = details.transcriptIfAvailable(of: taskId),
+           statusAndQuestion(of: taskId, transcript: transcript).status == .running {
             let message = "prompt not sent: the task is running and this server would interrupt the run; wait for it, or `echo cancel > ctl`"
             notices.add(message, taskId: taskId)
             throw FSError(errno: EBUSY, "\(message) (task \(taskId))")

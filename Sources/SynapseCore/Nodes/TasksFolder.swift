@@ -29,8 +29,8 @@ struct TasksFolder: FixedFolder {
 
     /// Task folders are never removed by rmdir or rm -r: `echo delete > ctl` deletes a task.
     func removeFolder(named name: String) throws(FSError) {
-        fs.logger.notice("rmdir of task folder \(name) refused: use `echo delete > ctl` (needs --allow-delete)")
-        throw FSError(errno: EPERM, "task folders are not removed by rmdir; write delete to ctl")
+        throw FSError(errno: EPERM, "rmdir of task folder \(name) refused: use `echo delete > ctl` (needs --allow-delete)")
+            .logged(at: .notice)
     }
 
     func rename(_ name: String, to newName: String, in target: any Node) throws(FSError) {

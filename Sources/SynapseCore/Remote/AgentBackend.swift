@@ -7,8 +7,9 @@ import Foundation
 public protocol AgentBackend: Sendable {
     /// What this server can do; what it cannot is refused with a clear errno.
     var capabilities: BackendCapabilities { get }
-    /// One page of the account's tasks (`page` starts at 1, `pageSize` ≤ 100).
-    func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage
+    /// One page of the account's tasks, from `position` (nil: the first page), at most
+    /// `pageSize` (≤ 100) of them.
+    func listTasks(from position: PagePosition?, pageSize: Int) throws(RemoteError) -> TaskPage
     func taskInfo(id: String) throws(RemoteError) -> TaskSummary
     func transcript(taskId: String) throws(RemoteError) -> Transcript
     func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry]

@@ -66,6 +66,10 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         switch self {
         // Not the server's fault: what was asked for is not there, or the caller gave up.
         case .notFound, .interrupted: FSError(errno: errno, description)
+        // The server's state (unreachable, a rejected key, an untrusted certificate) is logged
+        // by ServerHealth once per change; each operation it fails is only noted.
+        case .rejectedKey, .untrustedServer: FSError(errno: errno, description, source: .server, level: .info)
+        case _ where isConnectivity: FSError(errno: errno, description, source: .server, level: .info)
         default: FSError(errno: errno, description, source: .server)
         }
     }

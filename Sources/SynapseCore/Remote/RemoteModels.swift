@@ -23,18 +23,28 @@ public struct TaskSummary: Sendable, Equatable, Codable {
 
 extension TaskStatus: Codable {}
 
+/// Where a page of the task list starts: a number, where the server numbers its pages (then
+/// several can be fetched side by side), or the cursor the page before gave (followed one
+/// page after another).
+public enum PagePosition: Sendable, Hashable {
+    case number(Int)
+    case cursor(String)
+}
+
 /// One page of the task list.
 public struct TaskPage: Sendable, Equatable {
     public var items: [TaskSummary]
-    public var totalItems: Int
-    public var totalPages: Int
-    public var currentPage: Int
+    /// Where the next page starts; nil when this one is the last.
+    public var next: PagePosition?
+    /// What the server says of the whole list, where it says: a hint, never a size.
+    public var totalItems: Int?
+    public var totalPages: Int?
 
-    public init(items: [TaskSummary], totalItems: Int, totalPages: Int, currentPage: Int) {
+    public init(items: [TaskSummary], next: PagePosition?, totalItems: Int? = nil, totalPages: Int? = nil) {
         self.items = items
+        self.next = next
         self.totalItems = totalItems
         self.totalPages = totalPages
-        self.currentPage = currentPage
     }
 }
 

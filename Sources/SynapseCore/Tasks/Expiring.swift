@@ -35,33 +35,42 @@ final class Expiring<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     func value(for key: Key, fetch: () throws(FSError) -> Value) throws(FSError) -> Value {
-        let now = Date()
-        let (fresh, flight, leads, generation) = state.withLock { s -> (Value?, Flight, Bool, Int) in
-            if let entry = s.entries[key], now.timeIntervalSince(entry.fetchedAt) < ttl {
-                s.entries[key]?.usedAt = now
-                return (entry.value, Flight(), false, 0)
+        while true {
+            let now = Date()
+            let (fresh, flight, leads, generation) = state.withLock { s -> (Value?, Flight?, Bool, Int) in
+                if let entry = s.entries[key], now.timeIntervalSince(entry.fetchedAt) < ttl {
+                    s.entries[key]?.usedAt = now
+                    return (entry.value, nil, false, 0)
+                }
+                if let running = s.flights[key] { return (nil, running, false, 0) }
+                let started = Flight()
+                s.flights[key] = started
+                return (nil, started, true, s.generations[key, default: 0])
             }
-            if let running = s.flights[key] { return (nil, running, false, 0) }
-            let started = Flight()
-            s.flights[key] = started
-            return (nil, started, true, s.generations[key, default: 0])
+            if let fresh { return fresh }
+            guard let flight else { continue }
+            guard leads else {
+                // The leader's caller gave up: that is no answer for this one, which tries again.
+                if let value = try wait(for: flight) { return value }
+                continue
+            }
+            let outcome = Result { () throws(FSError) -> Value in try fetch() }
+            state.withLock { s in
+                // An invalidation may have let a newer flight take the key: that one stays.
+                if s.flights[key] === flight { s.flights[key] = nil }
+                if case .success(let value) = outcome, s.generations[key, default: 0] == generation { store(value, for: key, in: &s) }
+            }
+            flight.done.lock()
+            flight.outcome = outcome
+            flight.done.broadcast()
+            flight.done.unlock()
+            return try outcome.get()
         }
-        if let fresh { return fresh }
-        guard leads else { return try wait(for: flight) }
-        let outcome = Result { () throws(FSError) -> Value in try fetch() }
-        state.withLock { s in
-            s.flights[key] = nil
-            if case .success(let value) = outcome, s.generations[key, default: 0] == generation { store(value, for: key, in: &s) }
-        }
-        flight.done.lock()
-        flight.outcome = outcome
-        flight.done.broadcast()
-        flight.done.unlock()
-        return try outcome.get()
     }
 
-    /// Waits for another caller's fetch, no longer than this caller's operation lasts.
-    private func wait(for flight: Flight) throws(FSError) -> Value {
+    /// Waits for another caller's fetch, no longer than this caller's operation lasts; nil
+    /// when that fetch was interrupted (its own caller gave up).
+    private func wait(for flight: Flight) throws(FSError) -> Value? {
         let cancellation = Cancellation.current
         flight.done.lock()
         defer { flight.done.unlock() }
@@ -69,6 +78,7 @@ final class Expiring<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             if cancellation?.isCancelled == true { throw Cancellation.interrupted }
             _ = flight.done.wait(until: Date().addingTimeInterval(0.1))
         }
+        if case .failure(let error) = flight.outcome!, error.errno == EINTR { return nil }
         return try flight.outcome!.get()
     }
 
@@ -92,6 +102,9 @@ final class Expiring<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         state.withLock { s in
             s.entries[key] = nil
             s.generations[key, default: 0] += 1
+            // Who asks from now on asks the server again; a fetch already running finishes
+            // for those waiting on it, without storing its (older) value.
+            s.flights[key] = nil
             // Bounded: generations matter only while a fetch of their key runs.
             if s.generations.count > 4 * capacity { s.generations = s.generations.filter { s.flights[$0.key] != nil } }
         }

@@ -42,7 +42,7 @@ public final class TaskActions: Sendable {
         } catch {
             health.record(error)
             notices.add("prompt not sent: \(error)", taskId: taskId)
-            throw .server("prompt for \(taskId) not sent: \(error)", errno: Self.sendErrno(error))
+            throw error.fsError.withMessage("prompt for \(taskId) not sent: \(error)", errno: Self.sendErrno(error))
         }
         health.recordSuccess()
         catalog.local.promptSent(text, taskId: taskId)
@@ -57,6 +57,17 @@ public final class TaskActions: Sendable {
         switch error {
         case .rejectedKey: EACCES
         case .unreachable, .timedOut: ETIMEDOUT
+        case .interrupted: EINTR
+        default: EIO
+        }
+    }
+
+    /// What a failed cancel or delete says: EACCES for a rejected key, EINTR when the caller
+    /// gave up, else EIO.
+    static func controlErrno(_ error: RemoteError) -> Int32 {
+        switch error {
+        case .rejectedKey: EACCES
+        case .interrupted: EINTR
         default: EIO
         }
     }
@@ -69,7 +80,7 @@ public final class TaskActions: Sendable {
             guard remote.capabilities.cancel else { throw FSError(errno: ENOTSUP, "this server cannot cancel a task") }
             do { try remote.control(.cancel, taskId: taskId) } catch {
                 health.record(error)
-                throw .server("cancel of \(taskId) failed: \(error)", errno: error.errno == EACCES ? EACCES : EIO)
+                throw error.fsError.withMessage("cancel of \(taskId) failed: \(error)", errno: Self.controlErrno(error))
             }
             details.invalidate(taskId)
             notices.add("cancel requested", taskId: taskId)
@@ -84,7 +95,7 @@ public final class TaskActions: Sendable {
                 guard remote.capabilities.delete else { throw FSError(errno: ENOTSUP, "this server cannot delete a task") }
                 do { try remote.control(.delete, taskId: taskId) } catch {
                     health.record(error)
-                    throw .server("delete of \(taskId) failed: \(error)", errno: error.errno == EACCES ? EACCES : EIO)
+                    throw error.fsError.withMessage("delete of \(taskId) failed: \(error)", errno: Self.controlErrno(error))
                 }
             }
             catalog.local.forget(taskId)

@@ -173,7 +173,8 @@ public final class TaskCatalog: Sendable {
         case .failure(let error):
             health.record(error)
             health.listingFailed(error)
-            logger.warning("task list refresh failed", metadata: ["error": "\(error)"])
+            // ServerHealth logs what changed (unreachable, a rejected key, an unreadable list): once.
+            logger.debug("task list refresh failed", metadata: ["error": "\(error)"])
         }
         changed.lock()
         state.withLock { s in
@@ -304,35 +305,56 @@ public final class TaskCatalog: Sendable {
         return listing
     }
 
-    /// Every page, a few at a time. The server's page count is a hint, never a size: reading
-    /// stops at the first empty or short page, at the count the server gave, or at `maxPages`
-    /// (with a log line), whichever comes first.
+    /// Every page: numbered ones with a count a few at a time side by side, cursors one after
+    /// another. The server's counts are hints, never sizes: reading stops at the first empty or
+    /// short page, a page with no next, a page or cursor seen before, the count the server
+    /// gave, or `maxPages` (with a log line), whichever comes first.
     private func fetchAllTasks() throws(RemoteError) -> [TaskSummary] {
-        let first = try remote.listTasks(page: 1, pageSize: Self.pageSize)
-        var tasks = Array(first.items.prefix(Self.pageSize))
-        var seen = Set(tasks.map(\.id))
-        let lastPage = min(max(first.totalPages, 1), Self.maxPages)
-        var page = 2
-        var ended = first.items.count < Self.pageSize
-        while !ended, page <= lastPage {
-            let batch = Array(page...min(lastPage, page + Self.parallelPages - 1))
-            let results = Mutex<[Int: Result<TaskPage, RemoteError>]>([:])
-            let remote = self.remote
-            DispatchQueue.concurrentPerform(iterations: batch.count) { i in
-                let result = Result { () throws(RemoteError) -> TaskPage in try remote.listTasks(page: batch[i], pageSize: Self.pageSize) }
-                results.withLock { $0[batch[i]] = result }
-            }
-            for number in batch {
-                let items = try results.withLock { $0[number]! }.get().items
-                // A server that repeats pages adds nothing twice.
-                // A page holds at most what was asked for: more would size memory by the server's word.
-                for task in items.prefix(Self.pageSize) where seen.insert(task.id).inserted { tasks.append(task) }
-                if items.count < Self.pageSize { ended = true; break }
-            }
-            page += batch.count
+        var tasks: [TaskSummary] = []
+        var seen = Set<String>()
+        /// Takes a page's new tasks; false when the listing ends with it.
+        func take(_ page: TaskPage) -> Bool {
+            // A page holds at most what was asked for: more would size memory by the server's word.
+            // A server that repeats pages adds nothing twice.
+            for task in page.items.prefix(Self.pageSize) where seen.insert(task.id).inserted { tasks.append(task) }
+            return page.items.count >= Self.pageSize && page.next != nil
         }
-        if !ended, page > Self.maxPages {
-            logger.warning("task list cut at \(Self.maxPages) pages (\(tasks.count) tasks); the server says there are \(first.totalPages)")
+        let first = try remote.listTasks(from: nil, pageSize: Self.pageSize)
+        var pages = 1
+        var more = take(first)
+        if more, case .number(let start)? = first.next, let total = first.totalPages {
+            let lastPage = min(max(total, 1), Self.maxPages)
+            var page = start
+            while more, page <= lastPage {
+                let batch = Array(page...min(lastPage, page + Self.parallelPages - 1))
+                let results = Mutex<[Int: Result<TaskPage, RemoteError>]>([:])
+                let remote = self.remote
+                DispatchQueue.concurrentPerform(iterations: batch.count) { i in
+                    let result = Result { () throws(RemoteError) -> TaskPage in
+                        try remote.listTasks(from: .number(batch[i]), pageSize: Self.pageSize)
+                    }
+                    results.withLock { $0[batch[i]] = result }
+                }
+                for number in batch {
+                    more = take(try results.withLock { $0[number]! }.get())
+                    if !more { break }
+                }
+                page += batch.count
+                pages += batch.count
+            }
+            more = more && total > Self.maxPages
+        } else {
+            var next = more ? first.next : nil
+            var visited = Set<PagePosition>()
+            while let position = next, pages < Self.maxPages, visited.insert(position).inserted {
+                let page = try remote.listTasks(from: position, pageSize: Self.pageSize)
+                pages += 1
+                next = take(page) ? page.next : nil
+            }
+            more = next != nil && pages >= Self.maxPages
+        }
+        if more {
+            logger.warning("task list cut at \(Self.maxPages) pages (\(tasks.count) tasks); the server says there are more")
         }
         return tasks
     }

@@ -99,9 +99,10 @@ public final class Uploader: Sendable {
         for (entry, revision) in spool.claimDue() {
             // Stopping: what is left stays queued for the next run.
             guard Cancellation.current?.isCancelled != true else { spool.interruptUpload(entry.id); continue }
-            // No caller to reply to: the worker's failure is logged here.
+            // No caller to reply to: the worker's failure is logged here, a file not delivered
+            // at least as a warning.
             do { try perform(entry, revision: revision) } catch {
-                logger.log(level: error.level, "\(error.message)")
+                logger.log(level: error.errno == EINTR ? error.level : max(error.level, .warning), "\(error.message)")
             }
         }
     }
@@ -145,8 +146,9 @@ public final class Uploader: Sendable {
                              nextAttempt: refused ? .distantFuture : Date().addingTimeInterval(delay))
             notices.add(refused ? "upload of \(entry.name) refused (\(error)); not retried: delete or rename it"
                                 : "upload of \(entry.name) failed (\(error)); retrying in \(Int(delay)) s", taskId: entry.taskId)
-            throw .server("upload of \(entry.name) to \(entry.taskId) failed: \(error); retrying in \(Int(delay)) s",
-                          errno: error.errno == EACCES ? EACCES : EIO)
+            throw error.fsError.withMessage("upload of \(entry.name) to \(entry.taskId) failed: \(error); "
+                                                + (refused ? "not retried" : "retrying in \(Int(delay)) s"),
+                                            errno: error.errno == EACCES ? EACCES : EIO)
         }
         health.recordSuccess()
         spool.finishUpload(entry.id, revision: revision)
