@@ -6,7 +6,9 @@ import SynapseHTTP
 extension InfiniSynapseClient {
     /// A draft's first prompt is `newTask` (with the task id the mount chose, this mount's
     /// connId, act mode and the configured auto-approval settings); later ones `askResponse`.
-    public func send(_ prompt: Prompt) throws(RemoteError) {
+    /// InfiniSynapse takes the task id the client chose (`newTask`): it assigns none.
+    @discardableResult
+    public func send(_ prompt: Prompt) throws(RemoteError) -> SentPrompt {
         var body: [String: Any]
         if prompt.startsTask {
             body = ["type": "newTask", "taskId": prompt.taskId, "text": prompt.text, "connId": connId, "chatSettings": ["mode": "act"]]
@@ -15,6 +17,7 @@ extension InfiniSynapseClient {
             body = answer(prompt.taskId, prompt.text)
         }
         try Decoding.messageOutcome(try post("/api/ai/message", json: body, what: "message to \(prompt.taskId)"))
+        return SentPrompt()
     }
 
     private func answer(_ taskId: String, _ text: String) -> [String: Any] {

@@ -65,6 +65,12 @@ final class FakeRemote: AgentBackend {
         /// The next streamed upload times out at once (a writer that paused too long).
         var timeOutStreamsAtOnce = false
         var failUploads = 0
+        /// The server gives each new task an id of its own (`srv-1`, …), as Asyncat does.
+        var assignsIds = false
+        /// Uploads are stored apart and named in the next prompt (as Sage's `oss/upload`).
+        var uploadsAttach = false
+        var attachmentsSent: [[String]] = []
+        var assignedIds = 0
         /// Pages by cursor, with no counts (as Sage and Asyncat page).
         var cursorPages = false
         /// A cursor that always leads back to the first page (a broken server).
@@ -198,9 +204,19 @@ final class FakeRemote: AgentBackend {
 }
 
 extension FakeRemote {
-    func send(_ prompt: Prompt) throws(RemoteError) {
-        try record(prompt.startsTask ? .newTask(taskId: prompt.taskId, text: prompt.text, connId: "test-conn")
-                                     : .answer(taskId: prompt.taskId, text: prompt.text, connId: "test-conn"))
+    @discardableResult
+    func send(_ prompt: Prompt) throws(RemoteError) -> SentPrompt {
+        // A server that chooses ids (as Asyncat does) gives the first prompt's task its own.
+        let assigned: String? = prompt.startsTask ? state.withLock { s in
+            guard s.assignsIds else { return nil }
+            s.assignedIds += 1
+            return "srv-\(s.assignedIds)"
+        } : nil
+        let taskId = assigned ?? prompt.taskId
+        try record(prompt.startsTask ? .newTask(taskId: taskId, text: prompt.text, connId: "test-conn")
+                                     : .answer(taskId: taskId, text: prompt.text, connId: "test-conn"))
+        if !prompt.attachments.isEmpty { state.withLock { $0.attachmentsSent.append(prompt.attachments) } }
+        return SentPrompt(serverTaskId: assigned)
     }
 
     func control(_ command: TaskControl, taskId: String) throws(RemoteError) {
@@ -212,6 +228,7 @@ extension FakeRemote {
 
     func upload(_ body: UploadBody, as name: String, taskId: String, answering question: PendingQuestion?) throws(RemoteError) -> UploadOutcome {
         let answer = try upload(body, as: name, to: question?.question.wantsFile == true ? .sandbox : .workspace, taskId: taskId)
+        if state.withLock({ $0.uploadsAttach }) { return .attachedToNextPrompt("oss://\(name)") }
         guard question?.question.wantsFile == true else { return .stored(answer) }
         try record(.answer(taskId: taskId, text: answer, connId: "test-conn"))
         return .answeredAgent(answer)

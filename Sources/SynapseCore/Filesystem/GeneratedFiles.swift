@@ -3,7 +3,7 @@ import Foundation
 /// The text of the files the mount writes itself: info.json, status, messages.json,
 /// stream.log and .synapsefs/status.json.
 enum GeneratedFiles {
-    static func info(task: TaskSummary, folder: String, status: TaskStatus, question: String?) -> Data {
+    static func info(task: TaskSummary, folder: String, status: TaskStatus, question: String?, serverId: String? = nil) -> Data {
         var object: [String: Any] = [
             "id": task.id,
             "name": task.name,
@@ -11,6 +11,8 @@ enum GeneratedFiles {
             "status": status.rawValue,
         ]
         object["question"] = question
+        // Where the server gave the task an id of its own: what its tools call it.
+        object["serverId"] = serverId
         object["serverStatus"] = task.serverStatus
         object["createdAt"] = task.createdAt.map(iso8601)
         object["updatedAt"] = task.updatedAt.map(iso8601)

@@ -140,8 +140,9 @@ extension SynapseFilesystem {
     }
 
     func uploadsStatus() -> [[String: Any]] {
-        spool.all.filter { $0.phase != .uploaded }.map { entry in
-            var item: [String: Any] = ["task": entry.taskId, "name": entry.name, "state": entry.phase.rawValue,
+        spool.all.filter { $0.phase != .uploaded || $0.attachment != nil }.map { entry in
+            let state = entry.attachment != nil ? "attached to the next prompt" : entry.phase.rawValue
+            var item: [String: Any] = ["task": entry.taskId, "name": entry.name, "state": state,
                                        "bytes": spool.size(of: entry.id), "attempts": entry.attempts]
             item["reason"] = entry.reason
             item["nextAttemptAt"] = entry.nextAttemptAt.flatMap { $0 == .distantFuture ? nil : GeneratedFiles.iso8601($0) }

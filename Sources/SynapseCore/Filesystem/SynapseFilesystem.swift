@@ -28,13 +28,15 @@ public final class SynapseFilesystem: Sendable {
     let logger: Logger
     let mountedAt = Date()
 
-    public init(remote: any AgentBackend, configuration: FilesystemConfiguration, logger: Logger) {
-        self.remote = remote
+    public init(remote server: any AgentBackend, configuration: FilesystemConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         let store = ListingStore(cache: configuration.cacheDirectory)
         health = ServerHealth(logger: logger)
         local = LocalTasks(stateDirectory: configuration.cacheDirectory.state)
+        // Everything below speaks the mount's task ids; the server's own are told apart here.
+        let remote = AliasedBackend(server, local: local)
+        self.remote = remote
         logs = TranscriptLogs(stateDirectory: configuration.cacheDirectory.state)
         notices = TaskNotices(logs: logs, logger: logger)
         scratch = ScratchFiles(stateDirectory: configuration.cacheDirectory.state)
@@ -53,9 +55,9 @@ public final class SynapseFilesystem: Sendable {
                               })
         cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
                                freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, health: health, logger: logger)
-        actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
-                              allowDelete: configuration.allowDelete, logger: logger)
         spool = UploadSpool(stateDirectory: configuration.cacheDirectory.state)
+        actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
+                              spool: spool, allowDelete: configuration.allowDelete, logger: logger)
         uploader = Uploader(spool: spool, remote: remote, details: details, notices: notices, health: health,
                             isDraft: { [local] in local.record(for: $0)?.isDraft == true },
                             logger: logger)
@@ -274,7 +276,9 @@ public final class SynapseFilesystem: Sendable {
             guard let task = catalog.knownTask(id: taskId) else { throw .notFound(taskId) }
             let folder = catalog.knownFolder(of: taskId) ?? SafeName.component(taskId)
             let (status, question) = known.map { statusAndQuestion(of: taskId, transcript: $0) } ?? statusAndQuestion(of: taskId)
-            return GeneratedFiles.info(task: task, folder: folder, status: status, question: question)
+            let serverId = local.serverId(of: taskId)
+            return GeneratedFiles.info(task: task, folder: folder, status: status, question: question,
+                                       serverId: serverId == taskId ? nil : serverId)
         case .status:
             let (status, question) = known.map { statusAndQuestion(of: taskId, transcript: $0) } ?? statusAndQuestion(of: taskId)
             return GeneratedFiles.status(status, question: question)

@@ -11,6 +11,8 @@ public final class LocalTasks: Sendable {
         public var createdAt: Date
         /// True until the first prompt has been accepted by the server.
         public var isDraft: Bool
+        /// The id the server gave the task, where it chose one other than the draft's.
+        public var serverId: String?
     }
 
     private let file: URL
@@ -46,6 +48,26 @@ public final class LocalTasks: Sendable {
         }
         if changed { save() }
         try? writeAtomically(Data(text.utf8), to: promptURL(taskId))
+    }
+
+    /// The server gave the task `taskId` its own id `serverId`: the mount keeps `taskId`.
+    public func assign(serverId: String, to taskId: String) {
+        let changed = records.withLock { r -> Bool in
+            guard r[taskId] != nil, r[taskId]?.serverId != serverId else { return false }
+            r[taskId]?.serverId = serverId
+            return true
+        }
+        if changed { save() }
+    }
+
+    /// The id the server knows the task by.
+    public func serverId(of taskId: String) -> String {
+        records.withLock { $0[taskId]?.serverId } ?? taskId
+    }
+
+    /// The mount's id of the task the server calls `serverId`.
+    public func localId(ofServerId serverId: String) -> String {
+        records.withLock { r in r.values.first { $0.serverId == serverId }?.taskId } ?? serverId
     }
 
     public func lastPrompt(of taskId: String) -> Data {

@@ -38,6 +38,9 @@ public final class UploadSpool: Sendable {
         public var attempts = 0
         public var nextAttemptAt: Date?
         public var createdAt = Date()
+        /// Uploaded, and to be named in the task's next prompt by this reference (nil once
+        /// that prompt is sent, or where the server keeps files with the task).
+        public var attachment: String?
     }
 
     /// What is happening to an entry now; not persisted (a restart has no open writers).
@@ -173,13 +176,24 @@ public final class UploadSpool: Sendable {
 
     /// The upload of `revision` succeeded: the entry is uploaded, unless it was written
     /// meanwhile; then it waits for its writer's close, or is queued if nobody writes it now.
-    public func finishUpload(_ id: String, revision: Int) {
+    public func finishUpload(_ id: String, revision: Int, attachment: String? = nil) {
         decide(id) { e, a in
             e.reason = nil
             e.nextAttemptAt = nil
             e.phase = a.revision != revision ? (a.writers > 0 ? .writing : .pending) : .uploaded
+            if e.phase == .uploaded { e.attachment = attachment }
         }
         signalUploadEnded()
+    }
+
+    /// The uploads of `taskId` waiting to be named in its next prompt.
+    public func attachments(of taskId: String) -> [Entry] {
+        entries(of: taskId).filter { $0.phase == .uploaded && $0.attachment != nil }
+    }
+
+    /// The prompt naming these uploads was sent: they wait no more.
+    public func attachmentsSent(_ ids: [String]) {
+        for id in ids { decide(id) { e, _ in e.attachment = nil } }
     }
 
     /// The upload failed: kept, and retried at `nextAttempt` (or by a writer's next close).
@@ -261,9 +275,9 @@ public final class UploadSpool: Sendable {
     }
 
     /// Removes an uploaded entry nobody writes (the server lists the file now); false if it
-    /// is still needed.
+    /// is still needed (written, or waiting to be named in the next prompt).
     public func removeIfDone(_ id: String) -> Bool {
-        guard decide(id, { e, a in e.phase == .uploaded && a.writers == 0 }) == true else { return false }
+        guard decide(id, { e, a in e.phase == .uploaded && e.attachment == nil && a.writers == 0 }) == true else { return false }
         remove(id)
         return true
     }

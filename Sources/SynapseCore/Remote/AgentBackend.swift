@@ -20,8 +20,10 @@ public protocol AgentBackend: Sendable {
     /// version now sends that whole file (with its own validator) instead of the range.
     func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
                   into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult
-    /// Sends a prompt: a draft's first, or the next turn (also the answer to a question).
-    func send(_ prompt: Prompt) throws(RemoteError)
+    /// Sends a prompt: a draft's first, or the next turn (also the answer to a question). A
+    /// server that chooses task ids itself says which it gave the draft.
+    @discardableResult
+    func send(_ prompt: Prompt) throws(RemoteError) -> SentPrompt
     /// Uploads `body` as the file `name` into the task, streaming it. With `answering`, the
     /// file answers that question of the agent's (which wants a file), once.
     func upload(_ body: UploadBody, as name: String, taskId: String, answering question: PendingQuestion?) throws(RemoteError) -> UploadOutcome
@@ -71,11 +73,26 @@ public struct Prompt: Sendable, Equatable {
     public var text: String
     /// The first prompt of a draft: it makes the task on the server.
     public var startsTask: Bool
+    /// Uploads waiting for this prompt (`UploadOutcome.attachedToNextPrompt`'s references).
+    public var attachments: [String]
 
-    public init(taskId: String, text: String, startsTask: Bool) {
+    public init(taskId: String, text: String, startsTask: Bool, attachments: [String] = []) {
         self.taskId = taskId
         self.text = text
         self.startsTask = startsTask
+        self.attachments = attachments
+    }
+}
+
+/// What became of a prompt.
+public struct SentPrompt: Sendable, Equatable {
+    /// The id the server gave the task its first prompt made, where the server chooses ids
+    /// (nil: the draft's id is the task's). The mount keeps using the draft's id, and its
+    /// folder; the backend is asked with this one.
+    public var serverTaskId: String?
+
+    public init(serverTaskId: String? = nil) {
+        self.serverTaskId = serverTaskId
     }
 }
 
@@ -85,6 +102,9 @@ public enum UploadOutcome: Sendable, Equatable {
     case stored(String)
     /// Answered the agent's question that wanted a file.
     case answeredAgent(String)
+    /// Stored by the server apart from the task, to be named in the task's next prompt (the
+    /// reference, as Sage's `oss/upload` URL): the file waits for that prompt.
+    case attachedToNextPrompt(String)
 }
 
 /// A command for a task (`ctl`).

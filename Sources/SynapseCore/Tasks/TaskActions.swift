@@ -10,11 +10,13 @@ public final class TaskActions: Sendable {
     let details: TaskDetails
     let notices: TaskNotices
     let health: ServerHealth
+    let spool: UploadSpool
     let allowDelete: Bool
     let logger: Logger
 
     init(remote: any AgentBackend, catalog: TaskCatalog, details: TaskDetails, notices: TaskNotices, health: ServerHealth,
-         allowDelete: Bool, logger: Logger) {
+         spool: UploadSpool, allowDelete: Bool, logger: Logger) {
+        self.spool = spool
         self.remote = remote
         self.catalog = catalog
         self.details = details
@@ -37,8 +39,11 @@ public final class TaskActions: Sendable {
             throw refused(EINVAL, "prompt not sent: it holds only whitespace", taskId)
         }
         let isDraft = catalog.local.record(for: taskId)?.isDraft ?? false
+        // Uploads that wait to be named in the next prompt go with it, and wait no more once it is sent.
+        let attached = spool.attachments(of: taskId)
         do {
-            try remote.send(Prompt(taskId: taskId, text: text, startsTask: isDraft))
+            try remote.send(Prompt(taskId: taskId, text: text, startsTask: isDraft, attachments: attached.compactMap(\.attachment)))
+            spool.attachmentsSent(attached.map(\.id))
         } catch {
             health.record(error)
             notices.add("prompt not sent: \(error)", taskId: taskId)

@@ -151,11 +151,14 @@ public final class Uploader: Sendable {
                                             errno: error.errno == EACCES ? EACCES : EIO)
         }
         health.recordSuccess()
-        spool.finishUpload(entry.id, revision: revision)
+        let (attachment, role): (String?, String) = switch outcome {
+        case .stored: (nil, "a file of the task")
+        case .answeredAgent: (nil, "the answer to the agent's question")
+        case .attachedToNextPrompt(let reference): (reference, "an attachment of the next prompt")
+        }
+        spool.finishUpload(entry.id, revision: revision, attachment: attachment)
         details.invalidate(entry.taskId)
-        let answered = if case .answeredAgent = outcome { true } else { false }
-        logger.info("uploaded", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)",
-                                           "as": "\(answered ? "the answer to the agent's question" : "a file of the task")"])
+        logger.info("uploaded", metadata: ["task": "\(entry.taskId)", "file": "\(entry.name)", "as": "\(role)"])
     }
 
     /// The agent's question for a file, while it waits on one that no other upload of this
