@@ -48,15 +48,22 @@ import Testing
 /// A server that stores uploads apart and wants them named in the next prompt (Sage): a file
 /// closes once stored, waits for that prompt (status.json says so), and goes with it once.
 @Suite struct AttachedUploadTests {
-    @Test func anUploadWaitsForTheNextPromptAndGoesWithItOnce() throws {
+    /// A fixture whose server attaches uploads, with `name` written into t1's uploads/ and closed.
+    func fixtureWithUpload(_ name: String, _ content: String) throws -> Fixture {
         let remote = FakeRemote()
         remote.addTask("t1", messages: [TaskMessage(ts: 1, type: "say", say: "completion_result", text: "done")])
         remote.state.withLock { $0.uploadsAttach = true }
         let f = try Fixture(remote: remote)
-        let (_, opened) = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: "data.csv", exclusive: false, appending: false)
-        _ = try f.fs.write(opened.handle, at: 0, data: Data("a,b\n1,2\n".utf8))
+        let (_, opened) = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: name, exclusive: false, appending: false)
+        defer { f.fs.release(opened.handle) }
+        _ = try f.fs.write(opened.handle, at: 0, data: Data(content.utf8))
         try f.fs.flush(opened.handle)
-        f.fs.release(opened.handle)
+        return f
+    }
+
+    @Test func anUploadWaitsForTheNextPromptAndGoesWithItOnce() throws {
+        let f = try fixtureWithUpload("data.csv", "a,b\n1,2\n")
+        let remote = f.remote
         #expect(try f.list("tasks/t1/uploads") == ["data.csv"])
         #expect(try f.text(".synapsefs/status.json").contains("attached to the next prompt"))
         #expect(remote.state.withLock { $0.attachmentsSent }.isEmpty)
@@ -69,14 +76,8 @@ import Testing
     }
 
     @Test func aPromptThatFailsKeepsItsAttachmentsForTheNext() throws {
-        let remote = FakeRemote()
-        remote.addTask("t1", messages: [TaskMessage(ts: 1, type: "say", say: "completion_result", text: "done")])
-        remote.state.withLock { $0.uploadsAttach = true }
-        let f = try Fixture(remote: remote)
-        let (_, opened) = try f.fs.create(parent: try f.resolve("tasks/t1/uploads"), name: "notes.md", exclusive: false, appending: false)
-        _ = try f.fs.write(opened.handle, at: 0, data: Data("# notes\n".utf8))
-        try f.fs.flush(opened.handle)
-        f.fs.release(opened.handle)
+        let f = try fixtureWithUpload("notes.md", "# notes\n")
+        let remote = f.remote
         remote.state.withLock { $0.failSends = 1 }
         #expect(throws: FSError.self) { try f.write(Data("Read my notes".utf8), to: "tasks/t1/prompt.txt") }
         #expect(try f.text(".synapsefs/status.json").contains("attached to the next prompt"))
