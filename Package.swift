@@ -50,6 +50,12 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The Sage server emulator, following its API document (002).
+        .target(name: "SageEmulator", dependencies: [
+            "SynapseEmulatorKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "synapsefs", dependencies: [
             "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -62,6 +68,9 @@ let package = Package(
             "SynapseHTTP", "SynapseCore", "SynapseEmulatorKit", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "InfiniSynapseTests", dependencies: ["InfiniSynapse", "SynapseHTTP", "InfiniSynapseEmulator", "SynapseEmulatorKit", "SynapseCore"]),
+        .testTarget(name: "SageEmulatorTests", dependencies: [
+            "SageEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
+        ]),
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [
             "SynapseCore", "SynapseHTTP", "InfiniSynapse", "InfiniSynapseEmulator", .product(name: "Logging", package: "swift-log"),

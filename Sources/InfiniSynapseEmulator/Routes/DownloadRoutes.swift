@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SynapseEmulatorKit
 
 /// `downloadTaskFile` under the current and the older path: raw bytes streamed from disk,
 /// HTTP Range honoured (unless configured not to), an error envelope when the task or file is missing.
@@ -25,7 +26,7 @@ struct DownloadRoutes {
         var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: honoursRange ? "bytes" : "none",
                                    .contentDisposition: disposition]
         // A strong validator of this version; If-Range naming another one gets the whole file.
-        let etag = Self.etag(of: file.blob)
+        let etag = HTTPRange.etag(of: file.blob)
         headers[.eTag] = etag
         let settings = faults.current
         if settings.endlessDownloads {
@@ -38,7 +39,7 @@ struct DownloadRoutes {
         var range: ClosedRange<Int> = 0...Int(file.size - 1)
         var status = HTTPResponse.Status.ok
         if honoursRange, let header = request.headers[.range], request.headers[.ifRange].map({ $0 == etag }) ?? true {
-            guard var requested = Self.parseRange(header, size: Int(file.size)) else {
+            guard var requested = HTTPRange.parse(header, size: Int(file.size)) else {
                 headers[.contentRange] = "bytes */\(file.size)"
                 return Response(status: .rangeNotSatisfiable, headers: headers)
             }
@@ -78,26 +79,5 @@ struct DownloadRoutes {
             let zeros = ByteBuffer(repeating: 0, count: 1 << 16)
             while true { try await writer.write(zeros) }
         }
-    }
-
-    /// Size and modification time, to the nanosecond: another version has another tag.
-    static func etag(of url: URL) -> String {
-        var st = stat()
-        guard stat(url.path, &st) == 0 else { return "\"0\"" }
-        return "\"\(st.st_size)-\(st.st_mtim.tv_sec)-\(st.st_mtim.tv_nsec)\""
-    }
-
-    /// One `bytes=a-b`, `bytes=a-` or `bytes=-n` range; nil when it cannot be satisfied.
-    static func parseRange(_ header: String, size: Int) -> ClosedRange<Int>? {
-        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false)
-        guard spec.count == 2 else { return nil }
-        if spec[0].isEmpty {
-            guard let n = Int(spec[1]), n > 0 else { return nil }
-            return max(0, size - n)...(size - 1)
-        }
-        guard let start = Int(spec[0]), start < size else { return nil }
-        let end = spec[1].isEmpty ? size - 1 : min(Int(spec[1]) ?? -1, size - 1)
-        return end >= start ? start...end : nil
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+
+/// `POST /api/auth/login` and `/api/auth/logout`, and the session check in front of every
+/// product route: a login sets the session cookie and returns tokens; a request needs the
+/// cookie's session, unexpired, and the session's token where it sends one.
+struct SageAuth<Context: RequestContext>: RouterMiddleware {
+    static var cookieName: String { "sage_session" }
+
+    let store: SageStore
+    let configuration: SageEmulatorConfiguration
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let path = request.uri.path
+            if path == "/api/auth/login" || path == "/api/user/login" { return try await login(request, context: context) }
+            if path == "/api/health" { return SageResponse.ok(["status": "healthy", "timestamp": Date().timeIntervalSince1970, "service": "sage"]) }
+            guard store.isLoggedIn(cookie: Self.sessionCookie(request), bearer: Self.bearer(request)) else { throw SageError.notLoggedIn }
+            if path == "/api/auth/logout" {
+                if let cookie = Self.sessionCookie(request) { store.logout(cookie: cookie) }
+                return SageResponse.ok([String: Any]())
+            }
+            return try await next(request, context)
+        } catch let error as SageError {
+            return SageResponse.error(error, withHTTP200: configuration.errorsWithHTTP200)
+        }
+    }
+
+    private func login(_ request: Request, context: Context) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 << 10)
+        let fields = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+        guard let user = fields["username_or_email"] as? String, let password = fields["password"] as? String,
+              configuration.accounts[user] == password else {
+            throw SageError(code: 400, message: "用户名或密码错误", detail: "invalid credentials")
+        }
+        let (cookie, session) = store.login(user, lasting: configuration.tokenSeconds)
+        let data: [String: Any] = ["access_token": session.accessToken, "refresh_token": session.refreshToken,
+                                   "expires_in": Int(configuration.tokenSeconds)]
+        return SageResponse.json(["code": 200, "message": "success", "success": true, "data": data, "timestamp": Date().timeIntervalSince1970],
+                                 status: .ok, headers: [.setCookie: "\(Self.cookieName)=\(cookie); Path=/; HttpOnly; SameSite=Lax"])
+    }
+
+    static func sessionCookie(_ request: Request) -> String? {
+        guard let header = request.headers[.cookie] else { return nil }
+        for part in header.split(separator: ";") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if pair.count == 2, pair[0] == cookieName { return String(pair[1]) }
+        }
+        return nil
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        return String(header.dropFirst(7))
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// What the Sage emulator serves and how: its accounts, demo content, and the variants its
+/// API document allows (each a switch the mount is tested against).
+public struct SageEmulatorConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 0
+    /// Where agents' file workspaces live (`agents/AGENT/…`).
+    public var dataDirectory: URL
+    /// Accepted logins: user name (or e-mail) → password.
+    public var accounts: [String: String]
+    /// How long an access token lasts (the seed's example: 3600 s; real servers: 86400).
+    public var tokenSeconds: Double = 3600
+    /// Business errors (not logged in, not found) as the seed shows them: HTTP 200 with the
+    /// code in the envelope; false answers them with the code as the HTTP status too.
+    public var errorsWithHTTP200 = true
+    /// Demo conversations, spread over the demo agents.
+    public var seedConversations = 3
+
+    public init(dataDirectory: URL, accounts: [String: String]) {
+        self.dataDirectory = dataDirectory
+        self.accounts = accounts
+    }
+}
