@@ -52,7 +52,7 @@ extension InfiniSynapseClient {
         case .failure(.aborted):
             return
         case .failure(let failure):
-            throw Self.remoteError(failure, what: "event stream")
+            throw failure.remoteError(what: "event stream")
         case .success(let (_, _, bodyError?)):
             // An error envelope with HTTP 200 (a rejected key) instead of events: not a
             // stream that ended, to be reopened at once, but the error it is.

@@ -106,60 +106,10 @@ public final class InfiniSynapseClient: AgentBackend {
     private func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?, legacy: Bool,
                           into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
         let prefix = legacy ? "/api/storage/downloadTaskFile/" : "/api/tools/storage/downloadTaskFile/"
-        var request = HTTPRequest(url: url(prefix + URLEncoding.segment(taskId), query: [("path", path)]),
+        let request = HTTPRequest(url: url(prefix + URLEncoding.segment(taskId), query: [("path", path)]),
                                   headers: authHeaders)
-        let ranged = offset > 0 || length != nil
-        if ranged {
-            request.headers.append("Range: bytes=\(offset)-" + (length.map { "\(offset + max(1, $0) - 1)" } ?? ""))
-            // Bytes of another version would be mixed with those cached: the server sends the
-            // whole (new) file instead of a range when the version changed.
-            if let ifRange { request.headers.append("If-Range: \(ifRange)") }
-        }
-        var written: Int64 = 0
-        var refusal: RemoteError?
-        let outcome = withoutActuallyEscaping(sink) { sink in
-            transport.stream(request) { head, chunk in
-                // A 200 answer is the whole file; a 206 must be the range asked for, else its
-                // bytes would be stored where they do not belong.
-                var start: Int64 = 0
-                if head.status == 206 {
-                    guard let range = head.range, range.lowerBound == offset else {
-                        refusal = .malformed("download of \(path): asked for bytes from \(offset), the server sent "
-                                             + (head.range.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "no Content-Range"))
-                        return false
-                    }
-                    // (Compared as lengths: the bounds come from the server and may be huge.)
-                    guard written + Int64(chunk.count) - 1 <= range.upperBound - range.lowerBound else {
-                        refusal = .malformed("download of \(path): more bytes than its Content-Range \(range.lowerBound)-\(range.upperBound)")
-                        return false
-                    }
-                    start = range.lowerBound
-                }
-                let position = start + written
-                written += Int64(chunk.count)
-                return sink(DownloadChunk(offset: position, bytes: chunk, fileSize: head.fileSize, validator: head.validator))
-            }
-        }
-        if let refusal { throw refusal }
-        switch outcome {
-        case .failure(let failure):
-            throw Self.remoteError(failure, what: "download of \(path)")
-        case .success(let (_, _, bodyError?)):
-            throw bodyError
-        case .success(let (response, bodyLength, nil)):
-            if !(200..<300).contains(response.status) {
-                let error: RemoteError
-                do throws(RemoteError) {
-                    _ = try Envelope.data(from: response, what: "file \(path)")
-                    error = .server(status: response.status, message: "unexpected status")
-                } catch let e { error = e }
-                throw error
-            }
-            // (A length from the server may be anything: an overflowing sum is no size.)
-            let total: Int64? = response.status == 206
-                ? (length == nil ? bodyLength.flatMap { let (sum, over) = $0.addingReportingOverflow(offset); return over ? nil : sum } : nil)
-                : bodyLength
-            return DownloadResult(bytesWritten: written, totalSize: total)
+        return try transport.download(request, path: path, offset: offset, length: length, ifRange: ifRange, into: sink) { response throws(RemoteError) in
+            _ = try Envelope.data(from: response, what: "file \(path)")
         }
     }
 
@@ -179,7 +129,7 @@ public final class InfiniSynapseClient: AgentBackend {
         case .success(let response):
             return try Envelope.checkedBody(of: response, what: what)
         case .failure(let failure):
-            throw Self.remoteError(failure, what: what)
+            throw failure.remoteError(what: what)
         }
     }
 
@@ -188,7 +138,7 @@ public final class InfiniSynapseClient: AgentBackend {
         case .success(let response):
             return try Envelope.data(from: response, what: what)
         case .failure(let failure):
-            throw Self.remoteError(failure, what: what)
+            throw failure.remoteError(what: what)
         }
     }
 
@@ -197,26 +147,4 @@ public final class InfiniSynapseClient: AgentBackend {
         return baseURL + path + "?" + query.map { "\($0.0)=\(URLEncoding.value($0.1))" }.joined(separator: "&")
     }
 
-    static func remoteError(_ failure: TransportFailure, what: String) -> RemoteError {
-        switch failure {
-        case .unreachable(let m): .unreachable("\(what): \(m)")
-        case .timedOut(let m): .timedOut("\(what): \(m)")
-        case .aborted: .unreachable("\(what): transfer aborted")
-        case .interrupted: .interrupted(what)
-        case .untrusted(let m): .untrustedServer("\(what): \(m)")
-        case .other(let m): .malformed("\(what): \(m)")
-        }
-    }
-}
-
-enum URLEncoding {
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-    static func value(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
-    }
-
-    /// One path segment: dots too are encoded, so an id of `.` or `..` can never be taken
-    /// for a path step (by libcurl or a proxy) and reach another route.
-    static func segment(_ s: String) -> String { value(s).replacingOccurrences(of: ".", with: "%2E") }
 }
