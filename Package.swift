@@ -30,6 +30,10 @@ let package = Package(
         .target(name: "InfiniSynapse", dependencies: [
             "SynapseCore", "SynapseHTTP", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The Sage backend (conversations, agents' workspaces), step by step: reading first.
+        .target(name: "Sage", dependencies: [
+            "SynapseCore", "SynapseHTTP", .product(name: "Logging", package: "swift-log"),
+        ]),
         // The thin libfuse3 low-level adapter.
         .target(name: "SynapseFUSE", dependencies: [
             "SynapseCore", "CFuse", "FuseShim", .product(name: "Logging", package: "swift-log"),
@@ -68,8 +72,8 @@ let package = Package(
             "SynapseHTTP", "SynapseCore", "SynapseEmulatorKit", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .testTarget(name: "InfiniSynapseTests", dependencies: ["InfiniSynapse", "SynapseHTTP", "InfiniSynapseEmulator", "SynapseEmulatorKit", "SynapseCore"]),
-        .testTarget(name: "SageEmulatorTests", dependencies: [
-            "SageEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
+        .testTarget(name: "SageTests", dependencies: [
+            "Sage", "SageEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
         ]),
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [

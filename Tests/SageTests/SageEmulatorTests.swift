@@ -9,26 +9,6 @@ import Testing
 /// tokens, business errors in envelopes at HTTP 200, paged conversations, messages, and
 /// agents' workspaces with ranged downloads. Driven with the mount's own transport.
 @Suite struct SageEmulatorTests {
-    struct Live {
-        let server: SageEmulatorServer
-        let directory: URL
-
-        static func start(tokenSeconds: Double = 3600, conversations: Int = 3) async throws -> Live {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sage-emu-\(UUID().uuidString)")
-            var configuration = SageEmulatorConfiguration(dataDirectory: directory, accounts: ["alice": "s3cret"])
-            configuration.tokenSeconds = tokenSeconds
-            configuration.seedConversations = conversations
-            var logger = Logger(label: "sage-emulator")
-            logger.logLevel = .warning
-            return Live(server: try await SageEmulatorServer.start(configuration: configuration, logger: logger), directory: directory)
-        }
-
-        func stop() async {
-            await server.stop()
-            try? FileManager.default.removeItem(at: directory)
-        }
-    }
-
     /// A transport with a cookie jar; envelopes are read by the test itself.
     func transport() throws -> CurlTransport {
         CurlTransport(timeouts: Timeouts(connect: 2, idle: 5, request: 10), cookies: try #require(CookieJar() as CookieJar?), errorInSuccess: { _ in nil })
@@ -47,7 +27,7 @@ import Testing
     }
 
     @Test func aRequestWithoutASessionIsABusinessErrorAtHTTP200() async throws {
-        let live = try await Live.start()
+        let live = try await LiveSage.start()
         defer { Task { await live.stop() } }
         let response = try await get(try transport(), live.server.baseURL + "/api/conversations")
         #expect(response.status == 200)
@@ -57,7 +37,7 @@ import Testing
     }
 
     @Test func loginSetsTheSessionThatLaterRequestsCarry() async throws {
-        let live = try await Live.start(conversations: 5)
+        let live = try await LiveSage.start(conversations: 5)
         defer { Task { await live.stop() } }
         let t = try transport()
         let wrong = try await post(t, live.server.baseURL + "/api/auth/login", #"{"username_or_email":"alice","password":"no"}"#)
@@ -76,7 +56,7 @@ import Testing
     }
 
     @Test func anExpiredSessionIsNotLoggedIn() async throws {
-        let live = try await Live.start(tokenSeconds: 0.5)
+        let live = try await LiveSage.start(tokenSeconds: 0.5)
         defer { Task { await live.stop() } }
         let t = try transport()
         _ = try await post(t, live.server.baseURL + "/api/auth/login", #"{"username_or_email":"alice","password":"s3cret"}"#)
@@ -86,7 +66,7 @@ import Testing
     }
 
     @Test func messagesWorkspaceAndRangedDownloads() async throws {
-        let live = try await Live.start()
+        let live = try await LiveSage.start()
         defer { Task { await live.stop() } }
         let t = try transport()
         let base = live.server.baseURL
@@ -120,11 +100,5 @@ import Testing
         let deleted = try await offPool { try t.perform(HTTPRequest(method: "DELETE", url: base + "/api/conversations/\(id)")).get() }
         #expect((json(deleted)["data"] as? [String: Any])?["session_id"] as? String == id)
         #expect(json(try await get(t, base + "/api/conversations/\(id)/messages"))["code"] as? Int == 404)
-    }
-}
-
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

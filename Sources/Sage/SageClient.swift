@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import Synchronization
+import SynapseCore
+import SynapseHTTP
+
+/// A Sage server on libcurl. Logs in with a user's name and password (never from argv),
+/// keeps the session cookie the server ties its state to, and logs in again when the session
+/// or its token runs out, without failing the request that found out. Blocking: call it from
+/// threads of your own.
+///
+/// Conversations are tasks; a conversation's files are its agent's workspace, shared by all
+/// the agent's conversations (cached once, under the agent).
+public final class SageClient: Sendable {
+    public let baseURL: String
+    public var cacheNamespace: String { "sage " + baseURL }
+    let transport: CurlTransport
+    private let session: BearerSession
+    private let logger: Logger
+    /// The agent of each conversation seen (listings and messages say).
+    private let agents = Mutex<[String: String]>([:])
+
+    public init(baseURL: String, user: String, password: String, timeouts: Timeouts = Timeouts(), caFile: String? = nil,
+                logger: Logger) throws(RemoteError) {
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        guard let jar = CookieJar() else { throw .malformed("libcurl cannot keep cookies here; Sage needs its session cookie") }
+        let transport = CurlTransport(timeouts: timeouts, caFile: caFile, cookies: jar, errorInSuccess: SageEnvelope.errorInSuccess)
+        self.baseURL = base
+        self.transport = transport
+        self.logger = logger
+        // The login answers with the session cookie (kept by the jar) and an access token.
+        session = BearerSession { _ throws(RemoteError) -> String in
+            let body = (try? JSONSerialization.data(withJSONObject: ["username_or_email": user, "password": password])) ?? Data()
+            let request = HTTPRequest(method: "POST", url: base + "/api/auth/login", headers: ["Accept: application/json"], body: body)
+            let data: Any
+            do throws(RemoteError) { data = try Self.data(of: transport.perform(request), what: "login") } catch .refused(let why) {
+                // Wrong credentials: as a rejected key is for other servers.
+                throw .rejectedKey("login of \(user) refused: \(why)")
+            }
+            guard let token = (data as? [String: Any])?["access_token"] as? String, !token.isEmpty else {
+                throw .malformed("login: no access_token")
+            }
+            return token
+        }
+    }
+
+    /// The workspace a conversation's files live in: its agent's.
+    public func workspaceScope(taskId: String) -> String {
+        agents.withLock { $0[taskId] }.map { "agent " + $0 } ?? "conversation " + taskId
+    }
+
+    // MARK: Reading
+
+    /// `GET /api/conversations`: numbered pages; `has_next` says whether another follows.
+    public func listTasks(from position: PagePosition?, pageSize: Int) throws(RemoteError) -> TaskPage {
+        let page: Int
+        switch position {
+        case nil: page = 1
+        case .number(let n): page = n
+        case .cursor(let c): throw .invalidRequest("Sage numbers its conversation pages; it gave no cursor \(c)")
+        }
+        let data = try get("/api/conversations", query: [("page", "\(page)"), ("page_size", "\(pageSize)")], what: "conversation list")
+        let (listed, seen) = try SageWire.page(data, requested: page, what: "conversation list")
+        agents.withLock { for (id, agent) in seen { $0[id] = agent } }
+        return listed
+    }
+
+    public func taskInfo(id: String) throws(RemoteError) -> TaskSummary {
+        let (info, _) = try conversation(id)
+        guard let info else { throw .notFound("conversation \(id): no conversation_info") }
+        return info
+    }
+
+    public func transcript(taskId: String) throws(RemoteError) -> Transcript {
+        try conversation(taskId).1
+    }
+
+    /// The conversation's agent's files (`POST /api/agent/{agent}/file_workspace`).
+    public func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] {
+        let agent = try agent(of: taskId)
+        let data = try request("POST", "/api/agent/\(URLEncoding.segment(agent))/file_workspace", query: [("session_id", taskId)],
+                               body: Data("{}".utf8), what: "workspace of agent \(agent)")
+        return try SageWire.workspace(data, what: "workspace of agent \(agent)")
+    }
+
+    public func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
+                         into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
+        let agent = try agent(of: taskId)
+        let url = self.url("/api/agent/\(URLEncoding.segment(agent))/file_workspace/download",
+                           query: [("file_path", path), ("session_id", taskId)])
+        return try session.perform { (authorization) throws(RemoteError) -> DownloadResult in
+            try transport.download(HTTPRequest(url: url, headers: [authorization]), path: path, offset: offset, length: length,
+                                   ifRange: ifRange, into: sink) { response throws(RemoteError) in
+                _ = try SageEnvelope.data(from: response, what: "file \(path)")
+            }
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// A conversation's summary and transcript (`GET /api/conversations/{id}/messages`).
+    private func conversation(_ id: String) throws(RemoteError) -> (TaskSummary?, Transcript) {
+        let what = "conversation \(id)"
+        let data = try get("/api/conversations/\(URLEncoding.segment(id))/messages", what: what)
+        let (info, agent, transcript) = try SageWire.conversation(data, id: id, what: what)
+        if let agent { agents.withLock { $0[id] = agent } }
+        return (info, transcript)
+    }
+
+    private func agent(of taskId: String) throws(RemoteError) -> String {
+        if let known = agents.withLock({ $0[taskId] }) { return known }
+        _ = try conversation(taskId)
+        guard let agent = agents.withLock({ $0[taskId] }) else { throw .malformed("conversation \(taskId): no agent_id") }
+        return agent
+    }
+
+    private func get(_ path: String, query: [(String, String)] = [], what: String) throws(RemoteError) -> Any {
+        try request("GET", path, query: query, body: nil, what: what)
+    }
+
+    /// A request with the session's token, logged in again once if the server says the
+    /// session is gone.
+    private func request(_ method: String, _ path: String, query: [(String, String)], body: Data?, what: String) throws(RemoteError) -> Any {
+        let url = self.url(path, query: query)
+        return try session.perform { (authorization) throws(RemoteError) -> Any in
+            try Self.data(of: transport.perform(HTTPRequest(method: method, url: url, headers: [authorization, "Accept: application/json"], body: body)),
+                          what: what)
+        }
+    }
+
+    private static func data(of outcome: Result<HTTPResponse, TransportFailure>, what: String) throws(RemoteError) -> Any {
+        switch outcome {
+        case .success(let response): try SageEnvelope.data(from: response, what: what)
+        case .failure(let failure): throw failure.remoteError(what: what)
+        }
+    }
+
+    func url(_ path: String, query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return baseURL + path }
+        return baseURL + path + "?" + query.map { "\($0.0)=\(URLEncoding.value($0.1))" }.joined(separator: "&")
+    }
+}

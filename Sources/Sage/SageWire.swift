@@ -1,0 +1,91 @@
+import Foundation
+import SynapseCore
+
+/// Sage's answers in the core's words. Lenient where the server's own code varies: numbers
+/// as strings, times as ISO 8601 (with or without fractions) or epoch seconds.
+enum SageWire {
+    static func page(_ data: Any, requested page: Int, what: String) throws(RemoteError) -> (TaskPage, [(String, String)]) {
+        guard let object = data as? [String: Any], let rows = object["list"] as? [[String: Any]] else {
+            throw .malformed("\(what): no list")
+        }
+        let tasks = rows.compactMap(task)
+        let agents = rows.compactMap { row -> (String, String)? in
+            guard let id = string(row["session_id"]), let agent = string(row["agent_id"]) else { return nil }
+            return (id, agent)
+        }
+        let hasNext = (object["has_next"] as? Bool) ?? (int(object["total_pages"]).map { page < $0 } ?? false)
+        return (TaskPage(items: tasks, next: hasNext && !rows.isEmpty ? .number(page + 1) : nil,
+                         totalItems: int(object["total"]), totalPages: int(object["total_pages"])), agents)
+    }
+
+    /// A list row or `conversation_info`; nil without a session id.
+    static func task(_ row: [String: Any]) -> TaskSummary? {
+        guard let id = string(row["session_id"]), !id.isEmpty else { return nil }
+        return TaskSummary(id: id, name: string(row["title"]) ?? id, createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))
+    }
+
+    /// The messages answer: the conversation (from `conversation_info`) and its transcript.
+    static func conversation(_ data: Any, id: String, what: String) throws(RemoteError) -> (TaskSummary?, agent: String?, Transcript) {
+        guard let object = data as? [String: Any], let messages = object["messages"] as? [[String: Any]] else {
+            throw .malformed("\(what): no messages")
+        }
+        let info = object["conversation_info"] as? [String: Any]
+        let entries = messages.enumerated().compactMap { index, message in entry(message, index: index, isLast: index == messages.count - 1) }
+        return (info.flatMap(task), info.flatMap { string($0["agent_id"]) }, Transcript(entries: entries))
+    }
+
+    /// A message: the user's, or the agent's (its last, the answer; others by their type).
+    static func entry(_ message: [String: Any], index: Int, isLast: Bool) -> TranscriptEntry? {
+        let role = string(message["role"]) ?? "assistant"
+        let text = content(message["content"])
+        let type = string(message["type"])
+        let speaker: Speaker = switch role {
+        case "user": .user
+        case "system": .notice
+        default: isLast ? .result : (type.map { .agentSays($0) } ?? .agent)
+        }
+        var attributes = ["role": role]
+        attributes["type"] = type
+        let time = date(message["created_at"]).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? Int64(index)
+        return TranscriptEntry(id: string(message["message_id"]) ?? "m\(index)", time: time, speaker: speaker, text: text,
+                               isFinal: true, attributes: attributes)
+    }
+
+    /// The workspace listing: files only (folders are implied by their paths).
+    static func workspace(_ data: Any, what: String) throws(RemoteError) -> [WorkspaceEntry] {
+        let rows = (data as? [[String: Any]]) ?? ((data as? [String: Any])?["files"] as? [[String: Any]])
+        guard let rows else { throw .malformed("\(what): no file list") }
+        return rows.compactMap { row in
+            guard (row["is_directory"] as? Bool) != true, let path = string(row["path"]) ?? string(row["name"]) else { return nil }
+            let mtime = (row["modified_time"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue) } ?? date(row["modified_time"])
+            return WorkspaceEntry(path: path, size: int(row["size"]).map(Int64.init), mtime: mtime)
+        }
+    }
+
+    /// Text content, or the text parts of a multimodal array.
+    static func content(_ value: Any?) -> String {
+        if let text = value as? String { return text }
+        if let parts = value as? [[String: Any]] { return parts.compactMap { $0["text"] as? String }.joined(separator: "\n") }
+        return ""
+    }
+
+    static func string(_ value: Any?) -> String? {
+        if let s = value as? String { return s }
+        if let n = value as? NSNumber { return n.stringValue }
+        return nil
+    }
+
+    static func int(_ value: Any?) -> Int? {
+        if let n = value as? NSNumber { return n.intValue }
+        return (value as? String).flatMap { Int($0) }
+    }
+
+    static func date(_ value: Any?) -> Date? {
+        if let n = value as? NSNumber { return Date(timeIntervalSince1970: n.doubleValue) }
+        guard let text = value as? String else { return nil }
+        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) { return date }
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        // Python's isoformat without a zone: taken as UTC.
+        return try? Date(text + "Z", strategy: .iso8601.year().month().day().time(includingFractionalSeconds: text.contains(".")))
+    }
+}
