@@ -73,7 +73,7 @@ let package = Package(
         ]),
         .testTarget(name: "InfiniSynapseTests", dependencies: ["InfiniSynapse", "SynapseHTTP", "InfiniSynapseEmulator", "SynapseEmulatorKit", "SynapseCore"]),
         .testTarget(name: "SageTests", dependencies: [
-            "Sage", "SageEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
+            "Sage", "SageEmulator", "SynapseEmulatorKit", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
         ]),
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [

@@ -3,33 +3,57 @@ import Hummingbird
 import Logging
 import SynapseEmulatorKit
 
-/// The Sage emulator's application: its seed's routes behind the session check.
-public func buildSageApplication(configuration: SageEmulatorConfiguration, logger: Logger,
-                                 onRunning: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
-    let store = SageStore(root: configuration.dataDirectory, agents: SageSeeder.agents)
-    try SageSeeder.seed(store, conversations: configuration.seedConversations)
-    let router = Router()
-    router.add(middleware: SageAuth(store: store, configuration: configuration))
-    ConversationRoutes(store: store).register(on: router)
-    WorkspaceRoutes(store: store).register(on: router)
-    return Application(router: router,
-                       configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sage-emulator"),
-                       onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) },
-                       logger: logger)
+/// The Sage emulator's state and its agent's runs, made once per server.
+public final class SageEmulator: Sendable {
+    let configuration: SageEmulatorConfiguration
+    let store: SageStore
+    let runs: SageRuns
+
+    public init(configuration: SageEmulatorConfiguration) throws {
+        self.configuration = configuration
+        store = SageStore(root: configuration.dataDirectory, agents: SageSeeder.agents)
+        try SageSeeder.seed(store, conversations: configuration.seedConversations)
+        runs = SageRuns(store: store)
+    }
+
+    /// The application: the seed's routes behind the session check.
+    public func application(logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router()
+        let port = configuration.port
+        router.add(middleware: SageAuth(store: store, configuration: configuration))
+        ConversationRoutes(store: store).register(on: router)
+        StreamRoutes(store: store, runs: runs).register(on: router)
+        WorkspaceRoutes(store: store).register(on: router)
+        return Application(router: router,
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sage-emulator"),
+                           onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
+                           logger: logger)
+    }
+
+    /// Ends every run (their agents' threads stop), as a server going down does.
+    public func stopRuns() async { await runs.interruptAll() }
 }
 
 /// A Sage emulator running in this process.
 public final class SageEmulatorServer: Sendable {
     private let server: RunningServer
+    private let emulator: SageEmulator
     public var baseURL: String { server.baseURL }
 
-    private init(server: RunningServer) { self.server = server }
-
-    public static func start(configuration: SageEmulatorConfiguration, logger: Logger) async throws -> SageEmulatorServer {
-        SageEmulatorServer(server: try await RunningServer.start(logger: logger) { onRunning in
-            try buildSageApplication(configuration: configuration, logger: logger, onRunning: onRunning)
-        })
+    private init(server: RunningServer, emulator: SageEmulator) {
+        self.server = server
+        self.emulator = emulator
     }
 
-    public func stop() async { await server.stop() }
+    public static func start(configuration: SageEmulatorConfiguration, logger: Logger) async throws -> SageEmulatorServer {
+        let emulator = try SageEmulator(configuration: configuration)
+        let server = try await RunningServer.start(logger: logger) { onRunning in emulator.application(logger: logger, onRunning: onRunning) }
+        return SageEmulatorServer(server: server, emulator: emulator)
+    }
+
+    /// Stops the runs, then the server.
+    public func stop() async {
+        await emulator.stopRuns()
+        await server.stop()
+    }
 }

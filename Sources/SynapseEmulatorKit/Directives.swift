@@ -49,6 +49,9 @@ public struct Directives: Sendable, Equatable {
         return Int64(text)
     }
 
+    /// The `index`th word of a scripted reply.
+    public static func vocabularyWord(_ index: Int) -> String { vocabulary[index % vocabulary.count] }
+
     /// The words a scripted reply is made of, in order: the same reply for the same length.
     public static let vocabulary = ["the", "quarterly", "numbers", "show", "steady", "growth", "in", "the", "north",
                                     "while", "the", "south", "dipped", "in", "march", "and", "recovered", "by", "june"]

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `POST /api/web-stream` (a run's JSON lines, as it goes), `GET /api/stream/resume/{id}`
+/// (from a chunk index), `POST /api/sessions/{id}/interrupt`, and
+/// `GET /api/stream/active_sessions` (SSE of the running conversations).
+struct StreamRoutes {
+    let store: SageStore
+    let runs: SageRuns
+
+    func register(on router: Router<some RequestContext>) {
+        router.post("/api/web-stream") { request, _ in try await start(request) }
+        router.get("/api/stream/resume/:id") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            let from = Int(request.sageQuery("last_index") ?? "") ?? 0
+            guard let run = runs.run(id) else {
+                return Self.lines(["{\"resume_fallback\":true,\"session_id\":\"\(id)\",\"type\":\"stream_end\"}"])
+            }
+            return Self.follow(run, from: from)
+        }
+        router.post("/api/sessions/:id/interrupt") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            return SageResponse.ok(["session_id": id, "interrupted": await runs.interrupt(id)])
+        }
+        router.get("/api/stream/active_sessions") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
+                var last: [String]? = nil
+                while !Task.isCancelled {
+                    let active = runs.active.sorted()
+                    if active != last {
+                        let items = active.map { ["session_id": $0] }
+                        let data = (try? JSONSerialization.data(withJSONObject: items)) ?? Data("[]".utf8)
+                        try await writer.write(ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n"))
+                        last = active
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try await writer.finish(nil)
+            })
+        }
+    }
+
+    private func start(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 4 << 20)
+        let fields = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+        let messages = fields["messages"] as? [[String: Any]] ?? []
+        guard let last = messages.last(where: { $0["role"] as? String == "user" }) ?? messages.last else {
+            throw SageError(code: 500, message: "消息列表不能为空", detail: "messages must not be empty")
+        }
+        let prompt = (last["content"] as? String)
+            ?? ((last["content"] as? [[String: Any]])?.compactMap { $0["text"] as? String }.joined(separator: "\n")) ?? ""
+        let sessionId = fields["session_id"] as? String ?? "sess_" + UUID().uuidString.prefix(12).lowercased()
+        let agentId = (fields["agent_id"] as? String) ?? store.conversation(sessionId)?.agentId ?? store.agents[0].id
+        guard store.agent(agentId) != nil else { throw SageError.notFound("agent \(agentId)") }
+        return Self.follow(await runs.start(sessionId: sessionId, agentId: agentId, prompt: prompt), from: 0)
+    }
+
+    /// The run's chunks from `index`, one a line, until `stream_end`.
+    static func follow(_ run: SageRuns.Run, from index: Int) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody { writer in
+            var next = index
+            var sent = 0
+            while true {
+                let (chunks, over) = run.chunks(from: next)
+                for line in chunks { try await writer.write(ByteBuffer(string: line + "\n")) }
+                next += chunks.count
+                sent += chunks.count
+                if over && chunks.isEmpty {
+                    // Asked from past the end: the server says the run is over, as the real one does.
+                    if sent == 0 {
+                        try await writer.write(ByteBuffer(string: "{\"resume_fallback\":true,\"session_id\":\"\(run.sessionId)\",\"type\":\"stream_end\"}\n"))
+                    }
+                    break
+                }
+                // Polled, not waited on: a wait would hold one of Swift's few pool threads.
+                if chunks.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    static func lines(_ lines: [String]) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: lines.map { $0 + "\n" }.joined())))
+    }
+}
