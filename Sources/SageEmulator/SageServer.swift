@@ -22,7 +22,7 @@ public final class SageEmulator: Sendable {
         let port = configuration.port
         router.add(middleware: SageAuth(store: store, configuration: configuration))
         ConversationRoutes(store: store).register(on: router)
-        StreamRoutes(store: store, runs: runs).register(on: router)
+        StreamRoutes(store: store, runs: runs, heartbeatSeconds: configuration.heartbeatSeconds).register(on: router)
         WorkspaceRoutes(store: store).register(on: router)
         return Application(router: router,
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sage-emulator"),

@@ -10,11 +10,12 @@ struct LiveSage {
     let server: SageEmulatorServer
     let directory: URL
 
-    static func start(tokenSeconds: Double = 3600, conversations: Int = 3) async throws -> LiveSage {
+    static func start(tokenSeconds: Double = 3600, conversations: Int = 3, heartbeatSeconds: Double = 5) async throws -> LiveSage {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sage-emu-\(UUID().uuidString)")
         var configuration = SageEmulatorConfiguration(dataDirectory: directory, accounts: ["alice": "s3cret"])
         configuration.tokenSeconds = tokenSeconds
         configuration.seedConversations = conversations
+        configuration.heartbeatSeconds = heartbeatSeconds
         var logger = Logger(label: "sage-emulator")
         logger.logLevel = .warning
         return LiveSage(server: try await SageEmulatorServer.start(configuration: configuration, logger: logger), directory: directory)

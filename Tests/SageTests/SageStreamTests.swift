@@ -123,3 +123,31 @@ extension SageStreamTests {
                                                           body: Data("{}".utf8))).get() }
     }
 }
+
+extension SageStreamTests {
+    @Test func aQuietRunSendsHeartbeatsThatAreNoChunks() async throws {
+        let live = try await LiveSage.start(heartbeatSeconds: 0.1)
+        defer { Task { await live.stop() } }
+        let t = try await loggedIn(live)
+        let request = prompt(live, "Slowly [emu:words 3] [emu:delay 400]", session: "sess_slow")
+        let (method, url, body) = (request.method, request.url, request.body)
+        let (raw, values) = try await offPool { () -> (String, Int) in
+            let text = Mutex("")
+            let parser = Mutex(JSONLinesParser())
+            let values = Mutex(0)
+            _ = t.stream(HTTPRequest(method: method, url: url, body: body)) { _, bytes in
+                text.withLock { $0 += String(decoding: bytes, as: UTF8.self) }
+                let lines = parser.withLock { $0.feed(bytes) }
+                values.withLock { $0 += lines.count }
+                return true
+            }
+            return (text.withLock { $0 }, values.withLock { $0 })
+        }
+        #expect(raw.contains(": heartbeat\n"))
+        #expect(values == 4, "three words and stream_end: heartbeats are not values")
+        // Resume indexes count chunks only: from 3, just the end.
+        let rest = try await lines(t, HTTPRequest(url: live.server.baseURL + "/api/stream/resume/sess_slow?last_index=3"))
+        #expect(rest.map(\.type) == ["stream_end"])
+        #expect(rest.first?.object["resume_fallback"] == nil)
+    }
+}

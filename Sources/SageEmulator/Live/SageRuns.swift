@@ -76,17 +76,12 @@ final class SageRuns: Sendable {
             run.append(String(decoding: data, as: UTF8.self))
             count += 1
         }
-        var lastBeat = Date()
         while directives.forever || count < directives.words, !run.cancelled.load(ordering: .acquiring) {
             let word = Directives.vocabularyWord(count) + " "
             text += word
             chunk(["role": "assistant", "content": word, "message_id": messageId, "type": "do_subtask_result",
                    "agent_name": agentName, "session_id": run.sessionId])
             Thread.sleep(forTimeInterval: Double(directives.delayMilliseconds) / 1000)
-            if Date().timeIntervalSince(lastBeat) > 5 {
-                run.append(": heartbeat")
-                lastBeat = Date()
-            }
         }
         if directives.fail, !run.cancelled.load(ordering: .acquiring) {
             chunk(["role": "assistant", "content": "The agent failed.", "message_id": "err_" + messageId, "type": "error",

@@ -8,6 +8,7 @@ import NIOCore
 struct StreamRoutes {
     let store: SageStore
     let runs: SageRuns
+    let heartbeatSeconds: Double
 
     func register(on router: Router<some RequestContext>) {
         router.post("/api/web-stream") { request, _ in try await start(request) }
@@ -17,7 +18,7 @@ struct StreamRoutes {
             guard let run = runs.run(id) else {
                 return Self.lines(["{\"resume_fallback\":true,\"session_id\":\"\(id)\",\"type\":\"stream_end\"}"])
             }
-            return Self.follow(run, from: from)
+            return Self.follow(run, from: from, heartbeatSeconds: heartbeatSeconds)
         }
         router.post("/api/sessions/:id/interrupt") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -53,14 +54,15 @@ struct StreamRoutes {
         let sessionId = fields["session_id"] as? String ?? "sess_" + UUID().uuidString.prefix(12).lowercased()
         let agentId = (fields["agent_id"] as? String) ?? store.conversation(sessionId)?.agentId ?? store.agents[0].id
         guard store.agent(agentId) != nil else { throw SageError.notFound("agent \(agentId)") }
-        return Self.follow(await runs.start(sessionId: sessionId, agentId: agentId, prompt: prompt), from: 0)
+        return Self.follow(await runs.start(sessionId: sessionId, agentId: agentId, prompt: prompt), from: 0, heartbeatSeconds: heartbeatSeconds)
     }
 
     /// The run's chunks from `index`, one a line, until `stream_end`.
-    static func follow(_ run: SageRuns.Run, from index: Int) -> Response {
+    static func follow(_ run: SageRuns.Run, from index: Int, heartbeatSeconds: Double) -> Response {
         Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody { writer in
             var next = index
             var sent = 0
+            var lastWrite = Date()
             while true {
                 let (chunks, over) = run.chunks(from: next)
                 for line in chunks { try await writer.write(ByteBuffer(string: line + "\n")) }
@@ -74,7 +76,16 @@ struct StreamRoutes {
                     break
                 }
                 // Polled, not waited on: a wait would hold one of Swift's few pool threads.
-                if chunks.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+                if chunks.isEmpty {
+                    try await Task.sleep(for: .milliseconds(10))
+                    // A quiet run says it is alive; heartbeats are no chunks (resume indexes skip them).
+                    if Date().timeIntervalSince(lastWrite) > heartbeatSeconds {
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n"))
+                        lastWrite = Date()
+                    }
+                } else {
+                    lastWrite = Date()
+                }
             }
             try await writer.finish(nil)
         })
