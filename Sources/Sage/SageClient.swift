@@ -96,6 +96,33 @@ public final class SageClient: Sendable {
         }
     }
 
+    // MARK: Changing
+
+    /// `POST /api/oss/upload`: the file is stored apart from the conversation; the URL it
+    /// answers is named in the conversation's next prompt.
+    public func upload(_ body: UploadBody, as name: String, taskId: String, answering question: PendingQuestion?) throws(RemoteError) -> UploadOutcome {
+        let url = self.url("/api/oss/upload", query: [])
+        let what = "upload of \(name)"
+        let data = try session.perform { (authorization) throws(RemoteError) -> Any in
+            var request = HTTPRequest(method: "POST", url: url, headers: [authorization, "Accept: application/json"])
+            request.upload = (field: "file", body: body, filename: name)
+            return try Self.data(of: transport.perform(request), what: what)
+        }
+        guard let stored = (data as? [String: Any])?["url"] as? String, !stored.isEmpty else { throw .malformed("\(what): no url") }
+        return .attachedToNextPrompt(stored)
+    }
+
+    /// Cancel interrupts the conversation's run (what it said so far stays); delete removes it.
+    public func control(_ command: TaskControl, taskId: String) throws(RemoteError) {
+        let id = URLEncoding.segment(taskId)
+        switch command {
+        case .cancel:
+            _ = try request("POST", "/api/sessions/\(id)/interrupt", query: [], body: Data("{}".utf8), what: "interrupt of \(taskId)")
+        case .delete:
+            _ = try request("DELETE", "/api/conversations/\(id)", query: [], body: nil, what: "delete of \(taskId)")
+        }
+    }
+
     // MARK: Plumbing
 
     /// A conversation's summary and transcript (`GET /api/conversations/{id}/messages`).

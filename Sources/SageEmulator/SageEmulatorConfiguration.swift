@@ -14,6 +14,8 @@ public struct SageEmulatorConfiguration: Sendable {
     /// Business errors (not logged in, not found) as the seed shows them: HTTP 200 with the
     /// code in the envelope; false answers them with the code as the HTTP status too.
     public var errorsWithHTTP200 = true
+    /// Uploads larger than this are refused (400).
+    public var maxUploadBytes: Int64 = 1 << 30
     /// Seconds of quiet in a run's stream before a `: heartbeat` line.
     public var heartbeatSeconds: Double = 5
     /// Demo conversations, spread over the demo agents.

@@ -24,6 +24,7 @@ public final class SageEmulator: Sendable {
         ConversationRoutes(store: store).register(on: router)
         StreamRoutes(store: store, runs: runs, heartbeatSeconds: configuration.heartbeatSeconds).register(on: router)
         WorkspaceRoutes(store: store).register(on: router)
+        OSSRoutes(store: store, maxBytes: configuration.maxUploadBytes).register(on: router)
         return Application(router: router,
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sage-emulator"),
                            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },

@@ -103,3 +103,48 @@ import Testing
         #expect(error?.errno == EACCES)
     }
 }
+
+extension SageClientTests {
+    @Test func anUploadIsStoredApartAndItsURLGoesWithTheNextPrompt() async throws {
+        let live = try await LiveSage.start()
+        defer { Task { await live.stop() } }
+        let client = try live.client()
+        let source = live.directory.appendingPathComponent("upload source.csv")
+        try FileManager.default.createDirectory(at: live.directory, withIntermediateDirectories: true)
+        let bytes = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try bytes.write(to: source)
+        let outcome = try await offPool { try client.upload(.file(source), as: "data v1.csv", taskId: "sess_demo_1", answering: nil) }
+        guard case .attachedToNextPrompt(let url) = outcome else { Issue.record("not attached: \(outcome)"); return }
+        #expect(url.hasPrefix(live.server.baseURL + "/oss/") && url.hasSuffix("/data%20v1.csv"))
+        let fetched = try await offPool { try CurlTransport(timeouts: Timeouts(), errorInSuccess: { _ in nil }).perform(HTTPRequest(url: url)).get() }
+        // (A Bool: a failed comparison of 200,000 bytes would be diffed for minutes.)
+        let same = fetched.body == bytes
+        #expect(fetched.status == 200 && same, "status \(fetched.status), \(fetched.body.count) bytes")
+    }
+
+    @Test func cancelInterruptsTheRunAndDeleteRemovesTheConversation() async throws {
+        let live = try await LiveSage.start()
+        defer { Task { await live.stop() } }
+        let client = try live.client()
+        // A run started elsewhere (the web UI), endless until interrupted.
+        let web = CurlTransport(timeouts: Timeouts(), cookies: CookieJar(), errorInSuccess: { _ in nil })
+        let base = live.server.baseURL
+        try await offPool { () -> Void in
+            _ = try web.perform(HTTPRequest(method: "POST", url: base + "/api/auth/login",
+                                            body: Data(#"{"username_or_email":"alice","password":"s3cret"}"#.utf8))).get()
+            let body = Data(#"{"messages":[{"role":"user","content":"Go [emu:forever] [emu:delay 5]"}],"session_id":"sess_demo_1"}"#.utf8)
+            var lines = 0
+            _ = web.stream(HTTPRequest(method: "POST", url: base + "/api/web-stream", body: body)) { _, bytes in
+                lines += bytes.filter { $0 == 0x0A }.count
+                return lines < 3
+            }
+        }
+        try await offPool { try client.control(.cancel, taskId: "sess_demo_1") }
+        let after = try await offPool { try client.transcript(taskId: "sess_demo_1") }
+        #expect(after.entries.last?.speaker == .result)
+        #expect(after.entries.count == 4, "the two demo messages, the prompt, and what the run said before it stopped")
+        try await offPool { try client.control(.delete, taskId: "sess_demo_1") }
+        let error = await #expect(throws: RemoteError.self) { try await offPool { try client.transcript(taskId: "sess_demo_1") } }
+        #expect(error?.errno == ENOENT)
+    }
+}

@@ -14,6 +14,8 @@ struct SageAuth<Context: RequestContext>: RouterMiddleware {
         do {
             let path = request.uri.path
             if path == "/api/auth/login" || path == "/api/user/login" { return try await login(request, context: context) }
+            // Object storage URLs are public, as a bucket's are.
+            if path.hasPrefix("/oss/") { return try await next(request, context) }
             if path == "/api/health" { return SageResponse.ok(["status": "healthy", "timestamp": Date().timeIntervalSince1970, "service": "sage"]) }
             guard store.isLoggedIn(cookie: Self.sessionCookie(request), bearer: Self.bearer(request)) else { throw SageError.notLoggedIn }
             if path == "/api/auth/logout" {
