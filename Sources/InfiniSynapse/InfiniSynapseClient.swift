@@ -52,13 +52,7 @@ public final class InfiniSynapseClient: AgentBackend {
 
     /// Numbered pages from 1 (`meta.totalPages` says how many there are).
     public func listTasks(from position: PagePosition?, pageSize: Int) throws(RemoteError) -> TaskPage {
-        let page: Int
-        switch position {
-        case nil: page = 1
-        case .number(let number): page = number
-        case .cursor(let cursor): throw .invalidRequest("InfiniSynapse numbers its task pages; it gave no cursor \(cursor)")
-        }
-        return try listTasks(page: page, pageSize: pageSize)
+        try listTasks(page: PagePosition.pageNumber(position, server: "InfiniSynapse"), pageSize: pageSize)
     }
 
     public func listTasks(page: Int, pageSize: Int) throws(RemoteError) -> TaskPage {

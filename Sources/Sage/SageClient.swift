@@ -53,12 +53,7 @@ public final class SageClient: Sendable {
 
     /// `GET /api/conversations`: numbered pages; `has_next` says whether another follows.
     public func listTasks(from position: PagePosition?, pageSize: Int) throws(RemoteError) -> TaskPage {
-        let page: Int
-        switch position {
-        case nil: page = 1
-        case .number(let n): page = n
-        case .cursor(let c): throw .invalidRequest("Sage numbers its conversation pages; it gave no cursor \(c)")
-        }
+        let page = try PagePosition.pageNumber(position, server: "Sage")
         let data = try get("/api/conversations", query: [("page", "\(page)"), ("page_size", "\(pageSize)")], what: "conversation list")
         let (listed, seen) = try SageWire.page(data, requested: page, what: "conversation list")
         agents.withLock { for (id, agent) in seen { $0[id] = agent } }

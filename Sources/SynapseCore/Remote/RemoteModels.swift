@@ -29,6 +29,16 @@ extension TaskStatus: Codable {}
 public enum PagePosition: Sendable, Hashable {
     case number(Int)
     case cursor(String)
+
+    /// The page number `position` stands for, for a server that numbers its pages from 1
+    /// (nil: the first); a cursor it never gives is refused, naming `server`.
+    public static func pageNumber(_ position: PagePosition?, server: String) throws(RemoteError) -> Int {
+        switch position {
+        case nil: 1
+        case .number(let number): number
+        case .cursor(let cursor): throw .invalidRequest("\(server) numbers its pages; it gave no cursor \(cursor)")
+        }
+    }
 }
 
 /// One page of the task list.
