@@ -11,14 +11,25 @@ import SynapseHTTP
 ///
 /// Conversations are tasks; a conversation's files are its agent's workspace, shared by all
 /// the agent's conversations (cached once, under the agent).
-public final class SageClient: Sendable {
+public final class SageClient: AgentBackend {
     public let baseURL: String
     public var cacheNamespace: String { "sage " + baseURL }
+    public var feedIdentity: String? { nil }
+    /// A prompt while a conversation runs would interrupt the run: refused (EBUSY).
+    public var capabilities: BackendCapabilities {
+        var capabilities = BackendCapabilities()
+        capabilities.promptWhileRunning = false
+        return capabilities
+    }
     let transport: CurlTransport
-    private let session: BearerSession
-    private let logger: Logger
+    let session: BearerSession
+    let logger: Logger
+    let streaming: SageStreaming
+    let runs: SageRunStreams
     /// The agent of each conversation seen (listings and messages say).
     private let agents = Mutex<[String: String]>([:])
+    /// The agent a new conversation gets: the server's first (`GET /api/agent/list`).
+    private let firstAgent = Mutex<String?>(nil)
 
     public init(baseURL: String, user: String, password: String, timeouts: Timeouts = Timeouts(), caFile: String? = nil,
                 logger: Logger) throws(RemoteError) {
@@ -29,7 +40,7 @@ public final class SageClient: Sendable {
         self.transport = transport
         self.logger = logger
         // The login answers with the session cookie (kept by the jar) and an access token.
-        session = BearerSession { _ throws(RemoteError) -> String in
+        let session = BearerSession { _ throws(RemoteError) -> String in
             let body = (try? JSONSerialization.data(withJSONObject: ["username_or_email": user, "password": password])) ?? Data()
             let request = HTTPRequest(method: "POST", url: base + "/api/auth/login", headers: ["Accept: application/json"], body: body)
             let data: Any
@@ -42,6 +53,10 @@ public final class SageClient: Sendable {
             }
             return token
         }
+        self.session = session
+        let streaming = SageStreaming(base: base, transport: transport, session: session, runIdleTimeout: max(45, timeouts.idle))
+        self.streaming = streaming
+        runs = SageRunStreams(logger: logger, reading: streaming.readRun)
     }
 
     /// The workspace a conversation's files live in: its agent's.
@@ -57,13 +72,30 @@ public final class SageClient: Sendable {
         let data = try get("/api/conversations", query: [("page", "\(page)"), ("page_size", "\(pageSize)")], what: "conversation list")
         let (listed, seen) = try SageWire.page(data, requested: page, what: "conversation list")
         agents.withLock { for (id, agent) in seen { $0[id] = agent } }
-        return listed
+        var decorated = listed
+        decorated.items = listed.items.map(withRunState)
+        return decorated
     }
 
     public func taskInfo(id: String) throws(RemoteError) -> TaskSummary {
         let (info, _) = try conversation(id)
         guard let info else { throw .notFound("conversation \(id): no conversation_info") }
-        return info
+        return withRunState(info)
+    }
+
+    /// Sage keeps no status: running is what this mount holds or the server lists as active;
+    /// cancelled is a run this mount interrupted (until the next prompt); the rest the
+    /// transcript tells.
+    private func withRunState(_ summary: TaskSummary) -> TaskSummary {
+        var summary = summary
+        if runs.wasInterrupted(summary.id) {
+            summary.status = .cancelled
+            summary.serverStatus = "interrupted"
+        } else if runs.isRunning(summary.id) {
+            summary.status = .running
+            summary.serverStatus = "running"
+        }
+        return summary
     }
 
     public func transcript(taskId: String) throws(RemoteError) -> Transcript {
@@ -113,6 +145,7 @@ public final class SageClient: Sendable {
         switch command {
         case .cancel:
             _ = try request("POST", "/api/sessions/\(id)/interrupt", query: [], body: Data("{}".utf8), what: "interrupt of \(taskId)")
+            runs.interrupted(taskId)
         case .delete:
             _ = try request("DELETE", "/api/conversations/\(id)", query: [], body: nil, what: "delete of \(taskId)")
         }
@@ -124,12 +157,25 @@ public final class SageClient: Sendable {
     private func conversation(_ id: String) throws(RemoteError) -> (TaskSummary?, Transcript) {
         let what = "conversation \(id)"
         let data = try get("/api/conversations/\(URLEncoding.segment(id))/messages", what: what)
-        let (info, agent, transcript) = try SageWire.conversation(data, id: id, what: what)
+        let (info, agent, transcript) = try SageWire.conversation(data, id: id, isRunning: runs.isRunning(id), what: what)
         if let agent { agents.withLock { $0[id] = agent } }
         return (info, transcript)
     }
 
-    private func agent(of taskId: String) throws(RemoteError) -> String {
+    func remember(agent: String, of taskId: String) {
+        agents.withLock { $0[taskId] = agent }
+    }
+
+    /// The server's first agent, which new conversations get.
+    func defaultAgent() throws(RemoteError) -> String {
+        if let known = firstAgent.withLock({ $0 }) { return known }
+        let data = try get("/api/agent/list", what: "agent list")
+        guard let first = SageWire.agents(data).first else { throw .notFound("the server has no agent to start a conversation with") }
+        firstAgent.withLock { $0 = first.id }
+        return first.id
+    }
+
+    func agent(of taskId: String) throws(RemoteError) -> String {
         if let known = agents.withLock({ $0[taskId] }) { return known }
         _ = try conversation(taskId)
         guard let agent = agents.withLock({ $0[taskId] }) else { throw .malformed("conversation \(taskId): no agent_id") }
@@ -158,7 +204,11 @@ public final class SageClient: Sendable {
     }
 
     func url(_ path: String, query: [(String, String)]) -> String {
-        guard !query.isEmpty else { return baseURL + path }
-        return baseURL + path + "?" + query.map { "\($0.0)=\(URLEncoding.value($0.1))" }.joined(separator: "&")
+        Self.url(baseURL, path, query: query)
+    }
+
+    static func url(_ base: String, _ path: String, query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return base + path }
+        return base + path + "?" + query.map { "\($0.0)=\(URLEncoding.value($0.1))" }.joined(separator: "&")
     }
 }

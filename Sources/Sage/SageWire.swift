@@ -25,30 +25,33 @@ enum SageWire {
     }
 
     /// The messages answer: the conversation (from `conversation_info`) and its transcript.
-    static func conversation(_ data: Any, id: String, what: String) throws(RemoteError) -> (TaskSummary?, agent: String?, Transcript) {
+    /// While the conversation `isRunning`, its last message may still grow: not an answer yet.
+    static func conversation(_ data: Any, id: String, isRunning: Bool, what: String) throws(RemoteError)
+        -> (TaskSummary?, agent: String?, Transcript)
+    {
         guard let object = data as? [String: Any], let messages = object["messages"] as? [[String: Any]] else {
             throw .malformed("\(what): no messages")
         }
         let info = object["conversation_info"] as? [String: Any]
-        let entries = messages.enumerated().compactMap { index, message in entry(message, index: index, isLast: index == messages.count - 1) }
+        let entries = messages.enumerated().compactMap { index, message in
+            entry(message, index: index, isLast: index == messages.count - 1, isRunning: isRunning)
+        }
         return (info.flatMap(task), info.flatMap { string($0["agent_id"]) }, Transcript(entries: entries))
     }
 
-    /// A message: the user's, or the agent's (its last, the answer; others by their type).
-    static func entry(_ message: [String: Any], index: Int, isLast: Bool) -> TranscriptEntry? {
+    /// A message: the user's, or the agent's (its last, the answer once the run is over;
+    /// others by their type), as a run's stream names them (`SageRunSum.speaker`).
+    static func entry(_ message: [String: Any], index: Int, isLast: Bool, isRunning: Bool = false) -> TranscriptEntry? {
         let role = string(message["role"]) ?? "assistant"
         let text = content(message["content"])
         let type = string(message["type"])
-        let speaker: Speaker = switch role {
-        case "user": .user
-        case "system": .notice
-        default: isLast ? .result : (type.map { .agentSays($0) } ?? .agent)
-        }
+        var speaker = SageRunSum.speaker(role: role, type: type)
+        if isLast, !isRunning, speaker != .user, speaker != .error, speaker != .notice { speaker = .result }
         var attributes = ["role": role]
         attributes["type"] = type
         let time = date(message["created_at"]).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? Int64(index)
         return TranscriptEntry(id: string(message["message_id"]) ?? "m\(index)", time: time, speaker: speaker, text: text,
-                               isFinal: true, attributes: attributes)
+                               isFinal: !(isLast && isRunning && speaker != .user), attributes: attributes)
     }
 
     /// The workspace listing: files only (folders are implied by their paths).
@@ -60,6 +63,26 @@ enum SageWire {
             let mtime = (row["modified_time"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue) } ?? date(row["modified_time"])
             return WorkspaceEntry(path: path, size: int(row["size"]).map(Int64.init), mtime: mtime)
         }
+    }
+
+    /// `GET /api/agent/list`: each agent's id and name (the list, or under `agents`/`list`).
+    static func agents(_ data: Any) -> [(id: String, name: String, row: [String: Any])] {
+        let object = data as? [String: Any]
+        let rows = (data as? [[String: Any]]) ?? (object?["agents"] as? [[String: Any]]) ?? (object?["list"] as? [[String: Any]]) ?? []
+        return rows.compactMap { row in
+            guard let id = string(row["id"]) ?? string(row["agent_id"]), !id.isEmpty else { return nil }
+            return (id, string(row["name"]) ?? id, row)
+        }
+    }
+
+    /// An `active_sessions` event: the running conversations (objects with `session_id`, or
+    /// ids; a list, or under `sessions`/`active_sessions`); nil for data that is none of these.
+    static func sessionIds(_ data: String) -> Set<String>? {
+        guard let value = try? JSONSerialization.jsonObject(with: Data(data.utf8)) else { return nil }
+        let object = value as? [String: Any]
+        guard let items = (value as? [Any]) ?? (object?["sessions"] as? [Any]) ?? (object?["active_sessions"] as? [Any])
+                ?? ((object?["data"] as? [String: Any])?["sessions"] as? [Any]) ?? (object?["data"] as? [Any]) else { return nil }
+        return Set(items.compactMap { item in string(item) ?? (item as? [String: Any]).flatMap { string($0["session_id"]) } })
     }
 
     /// Text content, or the text parts of a multimodal array.

@@ -20,6 +20,8 @@ public struct SageEmulatorConfiguration: Sendable {
     public var heartbeatSeconds: Double = 5
     /// Demo conversations, spread over the demo agents.
     public var seedConversations = 3
+    /// Faults injected from the start (changed later through `SageEmulatorServer.faults`).
+    public var faults = SageFaults.Settings()
 
     public init(dataDirectory: URL, accounts: [String: String]) {
         self.dataDirectory = dataDirectory

@@ -8,23 +8,26 @@ public final class SageEmulator: Sendable {
     let configuration: SageEmulatorConfiguration
     let store: SageStore
     let runs: SageRuns
+    let faults: SageFaults
 
     public init(configuration: SageEmulatorConfiguration) throws {
         self.configuration = configuration
         store = SageStore(root: configuration.dataDirectory, agents: SageSeeder.agents)
         try SageSeeder.seed(store, conversations: configuration.seedConversations)
         runs = SageRuns(store: store)
+        faults = SageFaults(configuration.faults)
     }
 
     /// The application: the seed's routes behind the session check.
     public func application(logger: Logger, onRunning: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
         let port = configuration.port
-        router.add(middleware: SageAuth(store: store, configuration: configuration))
+        router.add(middleware: SageAuth(store: store, configuration: configuration, faults: faults))
         ConversationRoutes(store: store).register(on: router)
-        StreamRoutes(store: store, runs: runs, heartbeatSeconds: configuration.heartbeatSeconds).register(on: router)
-        WorkspaceRoutes(store: store).register(on: router)
-        OSSRoutes(store: store, maxBytes: configuration.maxUploadBytes).register(on: router)
+        StreamRoutes(store: store, runs: runs, faults: faults, heartbeatSeconds: configuration.heartbeatSeconds).register(on: router)
+        WorkspaceRoutes(store: store, faults: faults).register(on: router)
+        OSSRoutes(store: store, faults: faults, maxBytes: configuration.maxUploadBytes).register(on: router)
+        FaultRoutes(faults: faults).register(on: router)
         return Application(router: router,
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sage-emulator"),
                            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? port) },
@@ -40,6 +43,8 @@ public final class SageEmulatorServer: Sendable {
     private let server: RunningServer
     private let emulator: SageEmulator
     public var baseURL: String { server.baseURL }
+    /// The faults it injects, changeable while it runs.
+    public var faults: SageFaults { emulator.faults }
 
     private init(server: RunningServer, emulator: SageEmulator) {
         self.server = server

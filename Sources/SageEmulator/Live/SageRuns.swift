@@ -35,12 +35,13 @@ final class SageRuns: Sendable {
     var active: [String] { runs.withLock { $0.values.filter { !$0.finished.load(ordering: .acquiring) }.map(\.sessionId) } }
 
     /// Starts the agent on `prompt` in the conversation (made if new), ending a running one.
-    func start(sessionId: String, agentId: String, prompt: String) async -> Run {
+    /// The user's message keeps the id the client gave it (the seed's optional `message_id`).
+    func start(sessionId: String, agentId: String, prompt: String, messageId: String? = nil) async -> Run {
         await interrupt(sessionId)
         let now = Date().timeIntervalSince1970
         var conversation = store.conversation(sessionId)
             ?? SageStore.Conversation(sessionId: sessionId, agentId: agentId, title: String(prompt.prefix(40)), createdAt: now, updatedAt: now, messages: [])
-        conversation.messages.append(SageStore.Message(messageId: "msg_" + UUID().uuidString.prefix(8).lowercased(), role: "user",
+        conversation.messages.append(SageStore.Message(messageId: messageId ?? "msg_" + UUID().uuidString.prefix(8).lowercased(), role: "user",
                                                        content: prompt, type: nil, createdAt: now))
         conversation.updatedAt = now
         store.save(conversation)

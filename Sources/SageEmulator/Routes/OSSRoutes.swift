@@ -6,6 +6,7 @@ import SynapseEmulatorKit
 /// prompt names it by; the URL serves it back.
 struct OSSRoutes {
     let store: SageStore
+    let faults: SageFaults
     let maxBytes: Int64
 
     var root: URL { store.root.appendingPathComponent("oss", isDirectory: true) }
@@ -13,6 +14,10 @@ struct OSSRoutes {
     func register(on router: Router<some RequestContext>) {
         router.post("/api/oss/upload") { request, _ in
             let id = UUID().uuidString.lowercased()
+            if faults.takeUploadFailure() {
+                _ = try? await request.body.collect(upTo: .max)
+                return SageResponse.error(SageError(code: 500, message: "Internal Server Error", detail: "upload failed (injected)"), withHTTP200: false)
+            }
             let received: MultipartFileReceiver.Received
             do {
                 received = try await MultipartFileReceiver.receive(request, into: root, maxBytes: maxBytes)

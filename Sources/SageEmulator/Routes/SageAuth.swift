@@ -9,10 +9,13 @@ struct SageAuth<Context: RequestContext>: RouterMiddleware {
 
     let store: SageStore
     let configuration: SageEmulatorConfiguration
+    let faults: SageFaults
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             let path = request.uri.path
+            let stall = faults.current.stallSeconds
+            if stall > 0, path.hasPrefix("/api/") { try await Task.sleep(for: .seconds(stall)) }
             if path == "/api/auth/login" || path == "/api/user/login" { return try await login(request, context: context) }
             // Object storage URLs are public, as a bucket's are.
             if path.hasPrefix("/oss/") { return try await next(request, context) }

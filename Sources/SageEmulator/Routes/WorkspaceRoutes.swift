@@ -6,6 +6,7 @@ import SynapseEmulatorKit
 /// downloads that honour Range (a missing file is HTTP 500, as the real server answers).
 struct WorkspaceRoutes {
     let store: SageStore
+    let faults: SageFaults
     let fileIO = FileIO()
 
     func register(on router: Router<some RequestContext>) {
@@ -68,6 +69,18 @@ struct WorkspaceRoutes {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
         }
         headers[.contentLength] = "\(range.count)"
+        let cut = faults.current.truncateDownloadsAt
+        if cut > 0, range.count > cut {
+            // The length promised, fewer bytes sent, then the connection cut: a broken transfer.
+            let handle = try FileHandle(forReadingFrom: file)
+            defer { try? handle.close() }
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            let sent = try handle.read(upToCount: Int(cut)) ?? Data()
+            return Response(status: status, headers: headers, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(bytes: sent))
+                throw CancellationError()
+            })
+        }
         let body = try await fileIO.loadFile(path: file.path, range: range, context: context, chunkLength: 1 << 20)
         return Response(status: status, headers: headers, body: body)
     }

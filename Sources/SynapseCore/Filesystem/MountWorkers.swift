@@ -25,6 +25,7 @@ public final class MountWorkers: Sendable {
         follower.stop()
         uploads.stop()
         filesystem.events.stop()
+        filesystem.remote.stop()
         filesystem.cache.waitForRecords()
     }
 }

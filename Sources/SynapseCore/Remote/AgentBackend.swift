@@ -38,6 +38,14 @@ public protocol AgentBackend: Sendable {
     /// The workspace a task's files live in: its own, or one it shares with other tasks (an
     /// agent's, a working folder's), so a shared one is cached once.
     func workspaceScope(taskId: String) -> String
+    /// Ends what the backend holds open on threads of its own (a run's stream) and waits for
+    /// it; called once, when the mount stops, after the feed has stopped.
+    func stop()
+}
+
+extension AgentBackend {
+    /// Most backends hold nothing open between calls.
+    public func stop() {}
 }
 
 /// What a backend can do.

@@ -75,6 +75,8 @@ final class AliasedBackend: AgentBackend {
         server.workspaceScope(taskId: toServer(taskId))
     }
 
+    func stop() { server.stop() }
+
     private func toMount(_ event: FeedEvent) -> FeedEvent {
         switch event {
         case .entry(let taskId, let entry): .entry(taskId: local.localId(ofServerId: taskId), entry)

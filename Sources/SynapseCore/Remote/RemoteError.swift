@@ -25,6 +25,9 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     case interrupted(String)
     /// The server's TLS certificate is not trusted (or the trusted CAs cannot be read).
     case untrustedServer(String)
+    /// The task is busy with something the request would disturb (a prompt while it runs, on
+    /// a server where that would interrupt the run).
+    case busy(String)
 
     public var description: String {
         switch self {
@@ -38,6 +41,7 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .timedOut(let m): "server timed out: \(m)"
         case .malformed(let m): "malformed answer from the server: \(m)"
         case .interrupted(let m): "interrupted: \(m)"
+        case .busy(let m): "busy: \(m)"
         case .untrustedServer(let m): "the server's TLS certificate is not trusted: \(m) (trust its CA with --ca-file or SSL_CERT_FILE)"
         }
     }
@@ -59,13 +63,14 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .invalidRequest, .refused: EINVAL
         case .server, .unreachable, .timedOut, .malformed, .untrustedServer: EIO
         case .interrupted: EINTR
+        case .busy: EBUSY
         }
     }
 
     public var fsError: FSError {
         switch self {
         // Not the server's fault: what was asked for is not there, or the caller gave up.
-        case .notFound, .interrupted: FSError(errno: errno, description)
+        case .notFound, .interrupted, .busy: FSError(errno: errno, description)
         // The server's state (unreachable, a rejected key, an untrusted certificate) is logged
         // by ServerHealth once per change; each operation it fails is only noted.
         case .rejectedKey, .untrustedServer: FSError(errno: errno, description, source: .server, level: .info)

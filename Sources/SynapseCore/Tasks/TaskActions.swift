@@ -63,6 +63,7 @@ public final class TaskActions: Sendable {
         case .rejectedKey: EACCES
         case .unreachable, .timedOut: ETIMEDOUT
         case .interrupted: EINTR
+        case .busy: EBUSY
         default: EIO
         }
     }

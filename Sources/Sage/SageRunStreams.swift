@@ -1,0 +1,300 @@
+import Foundation
+import Logging
+import Synchronization
+import SynapseCore
+
+/// The runs this mount holds a stream of, each read on a thread of its own: the ones its
+/// prompts started (the answer to `POST /api/web-stream` is the run's JSON lines) and the
+/// ones started elsewhere that it follows. What they say is summed into events, queued for the
+/// feed. A dropped stream resumes from the last chunk read, so nothing is missed or shown
+/// twice. `stop()` ends every reader and waits for it: no reader outlives the mount.
+///
+/// Lock order: a run's `acceptance` before `queue`; `state` is taken alone. None is held
+/// across a request or while waiting for a reader.
+final class SageRunStreams: Sendable {
+    /// Reads a run's stream, from the prompt's request (`prompt` set) or from the chunk
+    /// `lastIndex` on, handing `lines` (the JSON values of each piece; empty for a heartbeat)
+    /// until it returns false (a normal return) or the stream ends or fails.
+    typealias Reading = @Sendable (_ taskId: String, _ prompt: Data?, _ lastIndex: Int,
+                                   _ lines: ([[UInt8]]) -> Bool) throws(RemoteError) -> Void
+
+    /// Resumes tried one after another before a run's stream counts as lost.
+    static let maxResumes = 6
+    /// How long a prompt's close() waits for the run's first words; after it, a request the
+    /// server has not refused counts as taken (a run may think long before it says anything).
+    static let acceptWait = 5.0
+    /// Runs started elsewhere followed at once, at most.
+    static let maxFollowed = 32
+    /// Events queued for the feed, at most: past it, streaming updates are dropped (the
+    /// entries' final text still comes).
+    static let maxQueued = 100_000
+
+    private struct State {
+        var runs: [String: Run] = [:]
+        /// Conversations the server says run, by `active_sessions`.
+        var activeElsewhere: Set<String> = []
+        /// Conversations this mount interrupted, until their next prompt.
+        var interrupted: Set<String> = []
+        /// Every reader whose thread runs (a run replaced in `runs` may still be finishing).
+        var readers: [ObjectIdentifier: Run] = [:]
+        var stopped = false
+    }
+
+    private let reading: Reading
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let queue = NSCondition()
+    nonisolated(unsafe) private var events: [FeedEvent] = []  // guarded by `queue`
+
+    init(logger: Logger, reading: @escaping Reading) {
+        self.logger = logger
+        self.reading = reading
+    }
+
+    // MARK: What the client asks
+
+    /// Starts a run with the prompt's request, returning once the server answered with its
+    /// first words or `acceptWait` passed without a refusal; a refusal is the send's error.
+    /// `prompt` is shown in stream.log first, once the server took it.
+    func start(taskId: String, request body: Data, prompt: TranscriptEntry) throws(RemoteError) {
+        let run = Run(taskId: taskId, prompt: prompt)
+        try state.withLock { (s) throws(RemoteError) in
+            guard !s.stopped else { throw .interrupted("the mount is stopping: prompt for \(taskId) not sent") }
+            if let running = s.runs[taskId], !running.isFinished {
+                throw .busy("conversation \(taskId) is running; a prompt would interrupt it (wait, or `echo cancel > ctl`)")
+            }
+            s.runs[taskId] = run
+            s.interrupted.remove(taskId)
+        }
+        spawn(run, prompt: body)
+        try run.waitUntilAccepted(within: Self.acceptWait, enqueue: enqueue)
+    }
+
+    /// Follows a run started elsewhere (from its first chunk), unless one is held already.
+    func follow(_ taskId: String) {
+        let run = Run(taskId: taskId, prompt: nil)
+        let started = state.withLock { s -> Bool in
+            guard !s.stopped, s.runs[taskId]?.isFinished ?? true,
+                  s.runs.values.count(where: { !$0.isFinished }) < Self.maxFollowed else { return false }
+            s.runs[taskId] = run
+            return true
+        }
+        if started { spawn(run, prompt: nil) }
+    }
+
+    /// Whether the conversation runs, as far as this mount knows.
+    func isRunning(_ taskId: String) -> Bool {
+        state.withLock { s in s.runs[taskId].map { !$0.isFinished } ?? false || s.activeElsewhere.contains(taskId) }
+    }
+
+    func wasInterrupted(_ taskId: String) -> Bool { state.withLock { $0.interrupted.contains(taskId) } }
+
+    func interrupted(_ taskId: String) { _ = state.withLock { $0.interrupted.insert(taskId) } }
+
+    /// The server's list of running conversations: new ones are followed, and every one that
+    /// started or ended is fetched again.
+    func activeSessions(_ active: Set<String>) {
+        let (started, ended) = state.withLock { s in
+            defer { s.activeElsewhere = active }
+            return (active.subtracting(s.activeElsewhere), s.activeElsewhere.subtracting(active))
+        }
+        for taskId in started.sorted() { follow(taskId) }
+        for taskId in started.union(ended).sorted() { enqueue([.changed(taskId: taskId)]) }
+    }
+
+    /// The list is no longer watched: what it said may be stale now.
+    func forgetActiveSessions() {
+        state.withLock { $0.activeElsewhere = [] }
+    }
+
+    /// The queued events, waiting up to `seconds` for one.
+    func takeEvents(waitingUpTo seconds: Double) -> [FeedEvent] {
+        queue.lock()
+        defer { queue.unlock() }
+        if events.isEmpty { _ = queue.wait(until: Date().addingTimeInterval(seconds)) }
+        defer { events = [] }
+        return events
+    }
+
+    /// Ends every reader (their requests are cancelled) and waits for them.
+    func stop() {
+        let runs = state.withLock { s in
+            s.stopped = true
+            return Array(s.readers.values)
+        }
+        for run in runs { run.cancellation.cancel() }
+        for run in runs { run.waitUntilFinished() }
+    }
+
+    // MARK: Reading
+
+    private func spawn(_ run: Run, prompt: Data?) {
+        state.withLock { $0.readers[ObjectIdentifier(run)] = run }
+        let thread = Thread { [self] in
+            Cancellation.run(run.cancellation) { read(run, prompt: prompt) }
+            state.withLock { _ = $0.readers.removeValue(forKey: ObjectIdentifier(run)) }
+            run.readerDone()
+        }
+        thread.name = "sage-run"
+        thread.start()
+    }
+
+    /// Reads the run to its `stream_end`, resuming after each drop from the chunk it reached.
+    private func read(_ run: Run, prompt: Data?) {
+        var sum = SageRunSum()
+        var prompt = prompt
+        var failures = 0
+        while !run.cancellation.isCancelled {
+            var heard = false
+            var failure: RemoteError?
+            do {
+                try reading(run.taskId, prompt, sum.chunksRead) { lines in
+                    heard = true
+                    run.accepted(enqueue: enqueue)
+                    for line in lines {
+                        let events = sum.take(line, taskId: run.taskId)
+                        // Over before its last events are handed on: whoever they make look
+                        // at the conversation finds it no longer running.
+                        if sum.ended { run.finish() }
+                        enqueue(events)
+                        if sum.ended { return false }
+                    }
+                    return true
+                }
+            } catch {
+                failure = error
+            }
+            if sum.ended || run.cancellation.isCancelled { return }
+            // The prompt's own request failed before the server said anything: the send fails.
+            if prompt != nil, !heard, let failure, run.refused(failure) { return }
+            prompt = nil
+            failures = heard ? 1 : failures + 1
+            let why = failure?.description ?? "the server closed it before the run ended"
+            if run.prompt == nil, case .notFound? = failure { return }
+            guard failures <= Self.maxResumes else {
+                lost(run, why: why)
+                return
+            }
+            logger.info("run stream dropped; resuming", metadata: ["task": "\(run.taskId)", "from": "\(sum.chunksRead)", "why": "\(why)"])
+            // A stream that was flowing is resumed at once; one that cannot be reached, with backoff.
+            guard pause(run, seconds: heard ? 0.05 : min(8, 0.25 * Double(1 << failures))) else { return }
+        }
+    }
+
+    /// A stream that could not be resumed: the task fails, saying why, in stream.log.
+    private func lost(_ run: Run, why: String) {
+        logger.warning("run stream lost", metadata: ["task": "\(run.taskId)", "error": "\(why)"])
+        let entry = TranscriptEntry(id: "stream-lost-\(UUID().uuidString.prefix(8))", time: Int64(Date().timeIntervalSince1970 * 1000),
+                                    speaker: .error, text: "the run's stream was lost and could not be resumed: \(why)")
+        enqueue([.entry(taskId: run.taskId, entry), .changed(taskId: run.taskId)])
+    }
+
+    /// Sleeps, unless the run is cancelled first (then false).
+    private func pause(_ run: Run, seconds: Double) -> Bool {
+        let until = Date().addingTimeInterval(seconds)
+        while Date() < until {
+            if run.cancellation.isCancelled { return false }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return !run.cancellation.isCancelled
+    }
+
+    private func enqueue(_ new: [FeedEvent]) {
+        guard !new.isEmpty else { return }
+        queue.lock()
+        defer { queue.unlock() }
+        for event in new {
+            if case .partial(let taskId, let entry) = event {
+                guard events.count < Self.maxQueued else { continue }
+                // A newer snapshot of a message still queued replaces it: the queue holds one per message.
+                if let queued = events.lastIndex(where: { if case .partial(taskId, let e) = $0 { e.id == entry.id } else { false } }) {
+                    events[queued] = event
+                    continue
+                }
+            }
+            events.append(event)
+        }
+        queue.signal()
+    }
+}
+
+extension SageRunStreams {
+    /// One run's reader: its cancellation, whether the prompt's sender was answered, its end.
+    final class Run: Sendable {
+        enum Acceptance { case waiting, accepted, refused(RemoteError) }
+
+        let taskId: String
+        /// The prompt that started it (nil: a run followed from elsewhere).
+        let prompt: TranscriptEntry?
+        let cancellation = Cancellation()
+        private let acceptance = NSCondition()
+        nonisolated(unsafe) private var accepting = Acceptance.waiting  // guarded by `acceptance`
+        private let ended = Atomic<Bool>(false)
+        private let done = DispatchSemaphore(value: 0)
+
+        init(taskId: String, prompt: TranscriptEntry?) {
+            self.taskId = taskId
+            self.prompt = prompt
+        }
+
+        var isFinished: Bool { ended.load(ordering: .acquiring) }
+
+        /// The server took the prompt: it is queued (once) before anything the run says.
+        func accepted(enqueue: ([FeedEvent]) -> Void) {
+            acceptance.lock()
+            defer { acceptance.unlock() }
+            guard case .waiting = accepting else { return }
+            accepting = .accepted
+            if let prompt { enqueue([.entry(taskId: taskId, prompt)]) }
+            acceptance.broadcast()
+        }
+
+        /// The prompt's request failed; true when its sender takes the failure (it still waits).
+        func refused(_ error: RemoteError) -> Bool {
+            acceptance.lock()
+            defer { acceptance.unlock() }
+            guard case .waiting = accepting else { return false }
+            accepting = .refused(error)
+            acceptance.broadcast()
+            return true
+        }
+
+        /// The sender's wait: until the server answers, `seconds` pass (then the prompt counts
+        /// as taken), or the sender's own operation is cancelled.
+        func waitUntilAccepted(within seconds: Double, enqueue: ([FeedEvent]) -> Void) throws(RemoteError) {
+            let deadline = Date().addingTimeInterval(seconds)
+            acceptance.lock()
+            while case .waiting = accepting, Date() < deadline, Cancellation.current?.isCancelled != true {
+                _ = acceptance.wait(until: min(deadline, Date().addingTimeInterval(0.1)))
+            }
+            let outcome = accepting
+            acceptance.unlock()
+            switch outcome {
+            case .refused(let error): throw error
+            case .accepted: return
+            case .waiting:
+                if Cancellation.current?.isCancelled == true {
+                    // The caller gave up; the run, if the server took it, is still followed.
+                    throw .interrupted("prompt for \(taskId): the caller gave up waiting for the server")
+                }
+                accepted(enqueue: enqueue)
+            }
+        }
+
+        /// The run is over (its `stream_end` read) or no longer followed.
+        func finish() {
+            ended.store(true, ordering: .releasing)
+        }
+
+        /// Its reader's thread is done.
+        func readerDone() {
+            finish()
+            done.signal()
+        }
+
+        func waitUntilFinished() {
+            done.wait()
+            done.signal()
+        }
+    }
+}
