@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "synapsefs", dependencies: [
-            "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator",
+            "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator", "Sage", "SageEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -77,7 +77,8 @@ let package = Package(
         ]),
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [
-            "SynapseCore", "SynapseHTTP", "InfiniSynapse", "InfiniSynapseEmulator", .product(name: "Logging", package: "swift-log"),
+            "SynapseCore", "SynapseHTTP", "InfiniSynapse", "InfiniSynapseEmulator", "Sage", "SageEmulator", "SynapseEmulatorKit",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]

@@ -157,9 +157,14 @@ public final class SageClient: AgentBackend {
     private func conversation(_ id: String) throws(RemoteError) -> (TaskSummary?, Transcript) {
         let what = "conversation \(id)"
         let data = try get("/api/conversations/\(URLEncoding.segment(id))/messages", what: what)
-        let (info, agent, transcript) = try SageWire.conversation(data, id: id, isRunning: runs.isRunning(id), what: what)
+        let (info, agent, transcript) = try SageWire.conversation(data, id: id, isRunning: runs.isRunning(id),
+                                                                 interrupted: runs.wasInterrupted(id), what: what)
         if let agent { agents.withLock { $0[id] = agent } }
-        return (info, transcript)
+        // A run this mount holds: what it said so far, not stored yet, grows at the end.
+        let stored = Set(transcript.entries.map(\.id))
+        var withLive = transcript
+        withLive.entries += runs.liveEntries(id).filter { !stored.contains($0.id) }
+        return (info, withLive)
     }
 
     func remember(agent: String, of taskId: String) {

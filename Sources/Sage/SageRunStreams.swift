@@ -87,6 +87,12 @@ final class SageRunStreams: Sendable {
         state.withLock { s in s.runs[taskId].map { !$0.isFinished } ?? false || s.activeElsewhere.contains(taskId) }
     }
 
+    /// What the conversation's run held by this mount has said so far (empty: none runs).
+    func liveEntries(_ taskId: String) -> [TranscriptEntry] {
+        guard let run = state.withLock({ $0.runs[taskId] }), !run.isFinished else { return [] }
+        return run.live.withLock { $0 }
+    }
+
     func wasInterrupted(_ taskId: String) -> Bool { state.withLock { $0.interrupted.contains(taskId) } }
 
     func interrupted(_ taskId: String) { _ = state.withLock { $0.interrupted.insert(taskId) } }
@@ -153,6 +159,7 @@ final class SageRunStreams: Sendable {
                     run.accepted(enqueue: enqueue)
                     for line in lines {
                         let events = sum.take(line, taskId: run.taskId)
+                        run.live.withLock { $0 = sum.liveEntries }
                         // Over before its last events are handed on: whoever they make look
                         // at the conversation finds it no longer running.
                         if sum.ended { run.finish() }
@@ -227,6 +234,8 @@ extension SageRunStreams {
         /// The prompt that started it (nil: a run followed from elsewhere).
         let prompt: TranscriptEntry?
         let cancellation = Cancellation()
+        /// What the run has said so far (`SageRunSum.liveEntries`).
+        let live = Mutex<[TranscriptEntry]>([])
         private let acceptance = NSCondition()
         nonisolated(unsafe) private var accepting = Acceptance.waiting  // guarded by `acceptance`
         private let ended = Atomic<Bool>(false)

@@ -41,6 +41,12 @@ struct SageRunSum {
         return [entry.isFinal ? .entry(taskId: taskId, entry) : .partial(taskId: taskId, entry)]
     }
 
+    /// What the run has said so far, as it grows (the stored conversation lacks it until the
+    /// run ends).
+    var liveEntries: [TranscriptEntry] {
+        ended ? [] : order.map { entry($0, isFinal: speakers[$0] == .error) }
+    }
+
     /// What the run said, final: the agent's last message is its answer, as the stored
     /// conversation shows it.
     private func finalEntries(taskId: String) -> [FeedEvent] {

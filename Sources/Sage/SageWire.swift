@@ -26,7 +26,7 @@ enum SageWire {
 
     /// The messages answer: the conversation (from `conversation_info`) and its transcript.
     /// While the conversation `isRunning`, its last message may still grow: not an answer yet.
-    static func conversation(_ data: Any, id: String, isRunning: Bool, what: String) throws(RemoteError)
+    static func conversation(_ data: Any, id: String, isRunning: Bool, interrupted: Bool = false, what: String) throws(RemoteError)
         -> (TaskSummary?, agent: String?, Transcript)
     {
         guard let object = data as? [String: Any], let messages = object["messages"] as? [[String: Any]] else {
@@ -34,24 +34,27 @@ enum SageWire {
         }
         let info = object["conversation_info"] as? [String: Any]
         let entries = messages.enumerated().compactMap { index, message in
-            entry(message, index: index, isLast: index == messages.count - 1, isRunning: isRunning)
+            // A turn's answer is the agent's last message before the next prompt.
+            let endsTurn = index == messages.count - 1 || string(messages[index + 1]["role"]) == "user"
+            return entry(message, index: index, endsTurn: endsTurn, isRunning: isRunning && index == messages.count - 1)
         }
-        return (info.flatMap(task), info.flatMap { string($0["agent_id"]) }, Transcript(entries: entries))
+        return (info.flatMap(task), info.flatMap { string($0["agent_id"]) }, Transcript(entries: entries, cancelled: interrupted && !isRunning))
     }
 
-    /// A message: the user's, or the agent's (its last, the answer once the run is over;
-    /// others by their type), as a run's stream names them (`SageRunSum.speaker`).
-    static func entry(_ message: [String: Any], index: Int, isLast: Bool, isRunning: Bool = false) -> TranscriptEntry? {
+    /// A message: the user's, or the agent's (the last of a turn, its answer once the run is
+    /// over; others by their type), as a run's stream names them (`SageRunSum.speaker`).
+    /// `isRunning`: the message is the last of a run still going, and may grow.
+    static func entry(_ message: [String: Any], index: Int, endsTurn: Bool, isRunning: Bool = false) -> TranscriptEntry? {
         let role = string(message["role"]) ?? "assistant"
         let text = content(message["content"])
         let type = string(message["type"])
         var speaker = SageRunSum.speaker(role: role, type: type)
-        if isLast, !isRunning, speaker != .user, speaker != .error, speaker != .notice { speaker = .result }
+        if endsTurn, !isRunning, speaker != .user, speaker != .error, speaker != .notice { speaker = .result }
         var attributes = ["role": role]
         attributes["type"] = type
         let time = date(message["created_at"]).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? Int64(index)
         return TranscriptEntry(id: string(message["message_id"]) ?? "m\(index)", time: time, speaker: speaker, text: text,
-                               isFinal: !(isLast && isRunning && speaker != .user), attributes: attributes)
+                               isFinal: !(isRunning && speaker != .user), attributes: attributes)
     }
 
     /// The workspace listing: files only (folders are implied by their paths).

@@ -57,9 +57,27 @@ public final class SageEmulatorServer: Sendable {
         return SageEmulatorServer(server: server, emulator: emulator)
     }
 
+    /// Blocking start for callers outside Swift concurrency (the mount's main thread).
+    public static func startBlocking(configuration: SageEmulatorConfiguration, logger: Logger) throws -> SageEmulatorServer {
+        let emulator = try SageEmulator(configuration: configuration)
+        let server = try RunningServer.startBlocking {
+            try await RunningServer.start(logger: logger) { onRunning in emulator.application(logger: logger, onRunning: onRunning) }
+        }
+        return SageEmulatorServer(server: server, emulator: emulator)
+    }
+
     /// Stops the runs, then the server.
     public func stop() async {
         await emulator.stopRuns()
         await server.stop()
+    }
+
+    public func stopBlocking() {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await stop()
+            done.signal()
+        }
+        done.wait()
     }
 }

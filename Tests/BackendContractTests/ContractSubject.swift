@@ -5,6 +5,9 @@ import Testing
 import SynapseHTTP
 import InfiniSynapse
 import InfiniSynapseEmulator
+import Sage
+import SageEmulator
+import SynapseEmulatorKit
 
 /// A backend under contract: how to start its emulator with known content, and a client of it.
 /// Each new backend adds one subject; every contract test then runs against it.
@@ -14,7 +17,7 @@ struct ContractSubject: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static let all: [ContractSubject] = [.infiniSynapse]
+    static let all: [ContractSubject] = [.infiniSynapse, .sage]
 }
 
 /// A running emulator and a backend client of it.
@@ -49,6 +52,29 @@ extension ContractSubject {
         return ContractServer(backend: client, seededTasks: 5, sample: sample,
                               newTaskId: { UUID().uuidString.lowercased() },
                               stop: {
+                                  await server.stop()
+                                  try? FileManager.default.removeItem(at: dir)
+                              })
+    }
+
+    /// Sage: conversations of two agents; the sample lies in the first agent's workspace, which
+    /// its conversations (`sess_demo_1`, `_3`, `_5`) share.
+    static let sage = ContractSubject(name: "Sage") {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-contract-\(UUID().uuidString)")
+        var configuration = SageEmulatorConfiguration(dataDirectory: dir, accounts: ["contract": "contract-password"])
+        configuration.seedConversations = 5
+        var logger = Logger(label: "emulator")
+        logger.logLevel = .warning
+        let server = try await SageEmulatorServer.start(configuration: configuration, logger: logger)
+        let sampleFile = dir.appendingPathComponent("agents/agent_research").appendingPathComponent(samplePath)
+        try FileManager.default.createDirectory(at: sampleFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try DeterministicBytes.write(size: sampleSize, seed: "contract", to: sampleFile)
+        let client = try SageClient(baseURL: server.baseURL, user: "contract", password: "contract-password",
+                                    timeouts: Timeouts(connect: 2, idle: 5, request: 30), logger: Logger(label: "client"))
+        return ContractServer(backend: client, seededTasks: 5, sample: ("sess_demo_1", samplePath, try Data(contentsOf: sampleFile)),
+                              newTaskId: { "sess_" + UUID().uuidString.prefix(12).lowercased() },
+                              stop: {
+                                  client.stop()
                                   await server.stop()
                                   try? FileManager.default.removeItem(at: dir)
                               })

@@ -40,7 +40,7 @@ final class SageRuns: Sendable {
         await interrupt(sessionId)
         let now = Date().timeIntervalSince1970
         var conversation = store.conversation(sessionId)
-            ?? SageStore.Conversation(sessionId: sessionId, agentId: agentId, title: String(prompt.prefix(40)), createdAt: now, updatedAt: now, messages: [])
+            ?? SageStore.Conversation(sessionId: sessionId, agentId: agentId, title: String(prompt.trimmingCharacters(in: .whitespacesAndNewlines).prefix(40)), createdAt: now, updatedAt: now, messages: [])
         conversation.messages.append(SageStore.Message(messageId: messageId ?? "msg_" + UUID().uuidString.prefix(8).lowercased(), role: "user",
                                                        content: prompt, type: nil, createdAt: now))
         conversation.updatedAt = now

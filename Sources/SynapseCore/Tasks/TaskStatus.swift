@@ -9,7 +9,7 @@ public enum TaskStatus: String, Sendable {
     /// an error: failed; a question: waiting; else running). The status the task list gives
     /// decides only without a transcript, except that a cancelled task is cancelled.
     public static func derive(_ transcript: Transcript?, listed: TaskStatus?) -> TaskStatus {
-        if listed == .cancelled { return .cancelled }
+        if listed == .cancelled || transcript?.cancelled == true { return .cancelled }
         if let entry = transcript?.deciding { return entry.statusAfter }
         return listed ?? .running
     }

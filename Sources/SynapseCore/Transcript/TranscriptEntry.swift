@@ -66,9 +66,13 @@ public struct TranscriptEntry: Sendable, Equatable {
 /// A task's transcript as its backend reads it.
 public struct Transcript: Sendable, Equatable {
     public var entries: [TranscriptEntry]
+    /// The run ended by a cancel, where the entries cannot say so (Sage keeps what an
+    /// interrupted run said as an ordinary message).
+    public var cancelled: Bool
 
-    public init(entries: [TranscriptEntry]) {
+    public init(entries: [TranscriptEntry], cancelled: Bool = false) {
         self.entries = entries
+        self.cancelled = cancelled
     }
 
     /// The entry that decides the task's state: the newest final one (else the newest).

@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import Logging
 import InfiniSynapseEmulator
+import SageEmulator
 
 struct EmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
-        abstract: "Run the built-in InfiniSynapse server emulator.",
+        abstract: "Run a built-in server emulator (InfiniSynapse, or Sage with --backend sage).",
         discussion: "Prints 'listening on URL' once it accepts connections; stops on SIGINT or SIGTERM."
     )
 
@@ -22,8 +23,17 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "The folder holding the emulator's state.")
     var dataDir: String
 
-    @Option(help: "An accepted API key (repeatable).")
+    @Option(help: "An accepted API key (repeatable; InfiniSynapse).")
     var apiKey: [String] = []
+
+    @Option(help: "An accepted login USER:PASSWORD (repeatable; Sage).")
+    var account: [String] = []
+
+    @Option(help: "Seed this many demo conversations (Sage).")
+    var seedConversations = 3
+
+    @Option(help: "Seconds a login's token lasts (Sage).")
+    var tokenSeconds: Double = 3600
 
     @Option(help: "Seed this many finished tasks.")
     var seedTasks = 0
@@ -74,6 +84,12 @@ struct EmulatorCommand: ParsableCommand {
         guard MountSettings.backends.contains(backend) else {
             throw ValidationError("--backend \(backend): this version emulates \(MountSettings.backends.joined(separator: ", "))")
         }
+        if backend == MountSettings.Backend.sage.rawValue {
+            guard !account.isEmpty, account.allSatisfy({ $0.split(separator: ":", maxSplits: 1).count == 2 }) else {
+                throw ValidationError("give at least one --account USER:PASSWORD")
+            }
+            return
+        }
         guard !apiKey.isEmpty else { throw ValidationError("give at least one --api-key") }
         guard EmulatorConfiguration.WorkspaceListing(rawValue: workspaceListing) != nil else {
             throw ValidationError("--workspace-listing must be objects or strings")
@@ -86,6 +102,7 @@ struct EmulatorCommand: ParsableCommand {
 
     func run() throws {
         LogSetup.bootstrap(.standardError, levels: LogLevelSwitch(logLevel))
+        if backend == MountSettings.Backend.sage.rawValue { return try runSage() }
         var configuration = EmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), apiKeys: apiKey)
         configuration.host = host
         configuration.port = port
@@ -103,14 +120,50 @@ struct EmulatorCommand: ParsableCommand {
         configuration.truncateDownloadsAt = truncateDownloadsAt
         configuration.eventLog = eventLog.map { URL(fileURLWithPath: $0) }
         configuration.faults = faults.map { Data($0.utf8) }
-        let host = self.host
-        let app = try buildApplication(configuration: configuration, logger: Logger(label: "emulator")) { port in
-            FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+        let app = try buildApplication(configuration: configuration, logger: Logger(label: "emulator"), onRunning: announce)
+        try serve { try await app.runService() }
+    }
+
+    /// The Sage emulator: its accounts, demo conversations, and faults as JSON (`SageFaults.Settings`).
+    private func runSage() throws {
+        var accounts: [String: String] = [:]
+        for login in account {
+            let parts = login.split(separator: ":", maxSplits: 1)
+            accounts[String(parts[0])] = String(parts[1])
         }
+        var configuration = SageEmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), accounts: accounts)
+        configuration.host = host
+        configuration.port = port
+        configuration.seedConversations = seedConversations
+        configuration.tokenSeconds = tokenSeconds
+        configuration.heartbeatSeconds = heartbeatSeconds
+        configuration.maxUploadBytes = maxUploadBytes
+        var settings = SageFaults.Settings()
+        if let faults {
+            guard let given = try? JSONDecoder().decode(SageFaults.Settings.self, from: Data(faults.utf8)) else {
+                throw ValidationError("--faults: not a JSON object of Sage faults")
+            }
+            settings = given
+        }
+        settings.failUploads = max(settings.failUploads, failUploads)
+        settings.stallSeconds = max(settings.stallSeconds, stallSeconds)
+        settings.truncateDownloadsAt = max(settings.truncateDownloadsAt, truncateDownloadsAt)
+        configuration.faults = settings
+        let emulator = try SageEmulator(configuration: configuration)
+        let app = emulator.application(logger: Logger(label: "emulator"), onRunning: announce)
+        try serve { try await app.runService() }
+    }
+
+    private func announce(_ port: Int) {
+        FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)\n".utf8))
+    }
+
+    /// Runs the server until SIGINT or SIGTERM.
+    private func serve(_ runService: @escaping @Sendable () async throws -> Void) throws {
         // The server runs on Swift's executors; this thread waits for it to stop (SIGINT/SIGTERM).
         let outcome = BlockingOutcome()
         Task.detached {
-            do { try await app.runService() } catch { outcome.fail(error) }
+            do { try await runService() } catch { outcome.fail(error) }
             outcome.finish()
         }
         do {

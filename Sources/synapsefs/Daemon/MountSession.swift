@@ -1,9 +1,6 @@
 import Foundation
 import Logging
-import InfiniSynapse
-import SynapseHTTP
 import SynapseCore
-import InfiniSynapseEmulator
 import SynapseFUSE
 
 /// One mount's life in the daemon: logging, the cache lock, the server (or the built-in
@@ -26,7 +23,7 @@ struct MountSession {
         let lock = try CacheLock(cacheRoot: plan.cache.root, mountpoint: plan.mountpoint)
         defer { lock.release() }
         let server = try connect(logger: logger)
-        defer { server.emulator?.stopBlocking() }
+        defer { server.stopEmulator?() }
         for note in plan.settings.notes { logger.notice("\(note)") }
 
         var configuration = FilesystemConfiguration(serverDescription: server.description, cacheDirectory: plan.cache)
@@ -80,61 +77,6 @@ struct MountSession {
         return (.standardError, file)
     }
 
-    /// The server as the mount found it.
-    struct Server {
-        var client: InfiniSynapseClient
-        var description: String
-        /// For the success line: what is mounted, and how the server answered.
-        var what: String
-        var connection: String
-        var warning: String?
-        var emulator: EmulatorServer?
-    }
-
-    /// The client for the configured server (or a started emulator), checked with one ping.
-    private func connect(logger: Logger) throws -> Server {
-        let settings = plan.settings
-        // A whole request may take twice the idle timeout: no operation outlasts that.
-        let timeouts = Timeouts(connect: settings.connectTimeout, idle: settings.idleTimeout, request: 2 * settings.idleTimeout)
-        switch settings.server {
-        case .builtInEmulator:
-            var configuration = EmulatorConfiguration(dataDirectory: plan.cache.root.appendingPathComponent("emulator-data"), apiKeys: [Self.randomKey()])
-            configuration.seedTasks = 5
-            let emulator: EmulatorServer
-            do {
-                emulator = try EmulatorServer.startBlocking(configuration: configuration, logger: Logger(label: "emulator"))
-            } catch {
-                throw SettingsError("cannot start the built-in emulator: \(error)")
-            }
-            logger.notice("no server configured: serving the built-in emulator at \(emulator.baseURL) with demo tasks")
-            let client = InfiniSynapseClient(baseURL: emulator.baseURL, apiKey: emulator.apiKey, timeouts: timeouts, stateDirectory: plan.cache.state,
-                                             autoApprovalSettings: settings.autoApprovalSettings, logger: logger)
-            return Server(client: client, description: "built-in emulator (\(emulator.baseURL))",
-                          what: "the built-in emulator with \(configuration.seedTasks) demo tasks (no server configured)",
-                          connection: "online (built-in emulator at \(emulator.baseURL))", emulator: emulator)
-        case .remote(let url, let apiKey):
-            let client = InfiniSynapseClient(baseURL: url, apiKey: apiKey, timeouts: timeouts, caFile: settings.caFile, stateDirectory: plan.cache.state,
-                                             autoApprovalSettings: settings.autoApprovalSettings, logger: logger)
-            var server = Server(client: client, description: url, what: url, connection: "online")
-            do {
-                try client.ping()
-            } catch .rejectedKey(let message) {
-                throw SettingsError("the server at \(url) rejected the API key (\(message)); set a valid key and mount again")
-            } catch .untrustedServer(let message) {
-                throw SettingsError("the TLS certificate of \(url) is not trusted (\(message)); trust its CA with --ca-file FILE or SSL_CERT_FILE")
-            } catch .notFound(let message), .routeMissing(let message) {
-                server.connection = "answers, but not as an InfiniSynapse server"
-                server.warning = "the server at \(url) has no /api/ai/ping (\(message)): is the URL the server's base? mounted anyway"
-                logger.warning("\(server.warning!)")
-            } catch {
-                server.connection = "unreachable (\(error))"
-                server.warning = "the server at \(url) is unreachable (\(error)); mounted anyway: cached files stay readable, and the mount reconnects"
-                logger.warning("\(server.warning!)")
-            }
-            return server
-        }
-    }
-
     /// libfuse's refusal, with what to do about the usual causes.
     static func explain(_ message: String, options: [String]) -> String {
         if options.contains("allow_other") || options.contains("allow_root"), getuid() != 0 {
@@ -143,7 +85,7 @@ struct MountSession {
         return message
     }
 
-    private static func randomKey() -> String {
+    static func randomKey() -> String {
         (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 }

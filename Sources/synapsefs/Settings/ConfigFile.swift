@@ -9,7 +9,7 @@ struct ConfigFile {
         "server": "the server's base URL",
         "apiKey": "the API key (the file must then be private: chmod 600)",
         "apiKeyFile": "a file holding the API key",
-        "backend": "the kind of server: infinisynapse",
+        "backend": "the kind of server: infinisynapse or sage",
         "cacheDir": "the cache and state folder",
         "cacheSize": "the file cache's limit, e.g. \"10G\"",
         "minFreeSpace": "free space the cache leaves, e.g. \"1G\"",

@@ -6,9 +6,21 @@ import SynapseCore
 /// settings), the environment, the config file, the `agent_infini` CLI's config, defaults.
 struct MountSettings {
     enum Server {
-        case remote(url: String, apiKey: String)
+        case remote(url: String, credentials: Credentials)
         /// No server configured: the built-in emulator, started in the daemon.
         case builtInEmulator
+    }
+
+    /// The kinds of server this version mounts.
+    enum Backend: String, CaseIterable {
+        case infiniSynapse = "infinisynapse"
+        case sage
+    }
+
+    /// How the mount proves who it is: an API key, or (Sage) a user's login.
+    enum Credentials {
+        case apiKey(String)
+        case login(user: String, password: String)
     }
 
     /// What was given on the command line (flags, and `-o` settings where no flag was given).
@@ -27,9 +39,10 @@ struct MountSettings {
         var logFile: String?
     }
 
-    static let backends = ["infinisynapse"]
+    static let backends = Backend.allCases.map(\.rawValue)
     static let smallestCache: Int64 = 1 << 20
 
+    var backend: Backend
     var server: Server
     var cacheRoot: URL
     var autoApprovalSettings: Data?
@@ -46,16 +59,20 @@ struct MountSettings {
     static func resolve(_ given: Given) throws -> MountSettings {
         let configURL = given.config.map { URL(fileURLWithPath: $0) } ?? ConfigFile.defaultURL()
         let config = try ConfigFile.load(configURL, explicit: given.config != nil) ?? ConfigFile()
-        let backend = given.backend ?? config.backend ?? "infinisynapse"
-        guard backends.contains(backend) else {
-            throw SettingsError("backend \"\(backend)\" is not supported by this version; it mounts: \(backends.joined(separator: ", "))")
+        let named = given.backend ?? config.backend ?? Backend.infiniSynapse.rawValue
+        guard let backend = Backend(rawValue: named) else {
+            throw SettingsError("backend \"\(named)\" is not supported by this version; it mounts: \(backends.joined(separator: ", "))")
         }
         var notes: [String] = []
         let server: Server
         let environment = ProcessInfo.processInfo.environment
         if let url = given.server ?? config.server {
-            server = .remote(url: try checkedURL(url), apiKey: try apiKey(given: given.apiKeyFile, config: config, configURL: configURL))
-        } else if let cli = AgentInfiniConfig.find() {
+            let credentials: Credentials = switch backend {
+            case .infiniSynapse: .apiKey(try apiKey(given: given.apiKeyFile, config: config, configURL: configURL))
+            case .sage: try sageLogin(given: given.apiKeyFile, config: config, configURL: configURL)
+            }
+            server = .remote(url: try checkedURL(url), credentials: credentials)
+        } else if backend == .infiniSynapse, let cli = AgentInfiniConfig.find() {
             // InfiniSynapse's own CLI is set up: its server and key, said so.
             let key: String
             if given.apiKeyFile == nil, environment["INFINISYNAPSE_API_KEY"]?.isEmpty ?? true, let fromCLI = cli.apiKey, !fromCLI.isEmpty {
@@ -64,7 +81,7 @@ struct MountSettings {
             } else {
                 key = try apiKey(given: given.apiKeyFile, config: config, configURL: configURL)
             }
-            server = .remote(url: try checkedURL(cli.server), apiKey: key)
+            server = .remote(url: try checkedURL(cli.server), credentials: .apiKey(key))
             notes.append("using the server and key of agent_infini's \(cli.file.path) (pass --server or set server in \(configURL.path) to choose another)")
         } else {
             server = .builtInEmulator
@@ -73,13 +90,15 @@ struct MountSettings {
         if let base = given.cacheDir ?? config.cacheDir {
             cacheRoot = URL(fileURLWithPath: base)
         } else {
-            let name = switch server {
-            case .remote(let url, _): "server-" + CacheDirectory.key(url).prefix(16)
-            case .builtInEmulator: "emulator"
+            let name = switch (server, backend) {
+            case (.remote(let url, _), .infiniSynapse): "server-" + CacheDirectory.key(url).prefix(16)
+            case (.remote(let url, _), _): "server-" + CacheDirectory.key(backend.rawValue + " " + url).prefix(16)
+            case (.builtInEmulator, .infiniSynapse): "emulator"
+            case (.builtInEmulator, _): "emulator-" + backend.rawValue
             }
             cacheRoot = UserDirectories.cache.appendingPathComponent("synapsefs").appendingPathComponent(String(name))
         }
-        var settings = MountSettings(server: server, cacheRoot: cacheRoot, autoApprovalSettings: config.autoApprovalSettings)
+        var settings = MountSettings(backend: backend, server: server, cacheRoot: cacheRoot, autoApprovalSettings: config.autoApprovalSettings)
         settings.notes = notes
         settings.connectTimeout = given.connectTimeout ?? config.connectTimeout ?? settings.connectTimeout
         settings.idleTimeout = given.idleTimeout ?? config.idleTimeout ?? settings.idleTimeout
@@ -120,6 +139,30 @@ struct MountSettings {
         if let file = config.apiKeyFile { return try key(inFile: file) }
         if let key = config.apiKey, !key.isEmpty { return key }
         throw SettingsError("no API key: set INFINISYNAPSE_API_KEY, pass --api-key-file FILE, or put apiKey in \(configURL.path)")
+    }
+
+    /// A Sage login from, in this order: the key file given on the command line, `SAGE_USER`
+    /// with `SAGE_PASSWORD`, the config file's key file, its key; a file or key holds
+    /// `USER:PASSWORD` (never argv: a password there is in every `ps`).
+    private static func sageLogin(given file: String?, config: ConfigFile, configURL: URL) throws -> Credentials {
+        let environment = ProcessInfo.processInfo.environment
+        let text: String
+        if let file {
+            text = try key(inFile: file)
+        } else if let user = environment["SAGE_USER"], !user.isEmpty, let password = environment["SAGE_PASSWORD"], !password.isEmpty {
+            return .login(user: user, password: password)
+        } else if let file = config.apiKeyFile {
+            text = try key(inFile: file)
+        } else if let key = config.apiKey, !key.isEmpty {
+            text = key
+        } else {
+            throw SettingsError("no Sage login: set SAGE_USER and SAGE_PASSWORD, or pass --api-key-file FILE holding USER:PASSWORD")
+        }
+        let parts = text.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw SettingsError("a Sage login is USER:PASSWORD (the key given holds no colon between a user and a password)")
+        }
+        return .login(user: String(parts[0]), password: String(parts[1]))
     }
 
     private static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
