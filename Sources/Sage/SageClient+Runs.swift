@@ -82,6 +82,7 @@ final class ActiveSessionsWatch: Sendable {
                 client.logger.notice("runs started elsewhere are not followed: \(why)")
                 return
             } catch {
+                if cancellation.isCancelled { return }
                 client.logger.info("active sessions watch dropped: \(error)")
             }
             if Date().timeIntervalSince(opened) > 10 { backoff = 0.5 }
@@ -100,6 +101,14 @@ struct SageStreaming: Sendable {
     let session: BearerSession
     /// No total timeout (runs last long), only an idle one, longer than the server's heartbeats.
     let runIdleTimeout: Double
+
+    /// The conversation's stored messages that are final (`GET …/messages`).
+    func storedEntries(taskId: String) throws(RemoteError) -> [TranscriptEntry] {
+        let what = "conversation \(taskId)"
+        let url = SageClient.url(base, "/api/conversations/\(URLEncoding.segment(taskId))/messages", query: [])
+        let data = try SageClient.request("GET", url, body: nil, what: what, transport: transport, session: session)
+        return try SageWire.conversation(data, id: taskId, isRunning: true, what: what).2.entries.filter(\.isFinal)
+    }
 
     /// Reads a run's JSON lines: the prompt's own answer, or a resume from chunk `lastIndex`.
     func readRun(taskId: String, prompt: Data?, lastIndex: Int, lines: ([[UInt8]]) -> Bool) throws(RemoteError) {

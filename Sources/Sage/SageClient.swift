@@ -56,7 +56,7 @@ public final class SageClient: AgentBackend {
         self.session = session
         let streaming = SageStreaming(base: base, transport: transport, session: session, runIdleTimeout: max(45, timeouts.idle))
         self.streaming = streaming
-        runs = SageRunStreams(logger: logger, reading: streaming.readRun)
+        runs = SageRunStreams(logger: logger, reading: streaming.readRun, stored: streaming.storedEntries)
     }
 
     /// The workspace a conversation's files live in: its agent's.
@@ -194,10 +194,14 @@ public final class SageClient: AgentBackend {
     /// A request with the session's token, logged in again once if the server says the
     /// session is gone.
     private func request(_ method: String, _ path: String, query: [(String, String)], body: Data?, what: String) throws(RemoteError) -> Any {
-        let url = self.url(path, query: query)
-        return try session.perform { (authorization) throws(RemoteError) -> Any in
-            try Self.data(of: transport.perform(HTTPRequest(method: method, url: url, headers: [authorization, "Accept: application/json"], body: body)),
-                          what: what)
+        try Self.request(method, url(path, query: query), body: body, what: what, transport: transport, session: session)
+    }
+
+    static func request(_ method: String, _ url: String, body: Data?, what: String, transport: CurlTransport,
+                        session: BearerSession) throws(RemoteError) -> Any {
+        try session.perform { (authorization) throws(RemoteError) -> Any in
+            try data(of: transport.perform(HTTPRequest(method: method, url: url, headers: [authorization, "Accept: application/json"], body: body)),
+                     what: what)
         }
     }
 

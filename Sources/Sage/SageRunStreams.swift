@@ -17,6 +17,8 @@ final class SageRunStreams: Sendable {
     /// until it returns false (a normal return) or the stream ends or fails.
     typealias Reading = @Sendable (_ taskId: String, _ prompt: Data?, _ lastIndex: Int,
                                    _ lines: ([[UInt8]]) -> Bool) throws(RemoteError) -> Void
+    /// The conversation's stored messages that are final (the prompt of a run started elsewhere).
+    typealias Stored = @Sendable (_ taskId: String) throws(RemoteError) -> [TranscriptEntry]
 
     /// Resumes tried one after another before a run's stream counts as lost.
     static let maxResumes = 6
@@ -41,14 +43,16 @@ final class SageRunStreams: Sendable {
     }
 
     private let reading: Reading
+    private let stored: Stored
     private let logger: Logger
     private let state = Mutex(State())
     private let queue = NSCondition()
     nonisolated(unsafe) private var events: [FeedEvent] = []  // guarded by `queue`
 
-    init(logger: Logger, reading: @escaping Reading) {
+    init(logger: Logger, reading: @escaping Reading, stored: @escaping Stored) {
         self.logger = logger
         self.reading = reading
+        self.stored = stored
     }
 
     // MARK: What the client asks
@@ -150,6 +154,10 @@ final class SageRunStreams: Sendable {
         var sum = SageRunSum()
         var prompt = prompt
         var failures = 0
+        // A run started elsewhere: its prompt, stored already, comes before what it says.
+        if run.prompt == nil, let entries = try? stored(run.taskId) {
+            enqueue(entries.map { .entry(taskId: run.taskId, $0) })
+        }
         while !run.cancellation.isCancelled {
             var heard = false
             var failure: RemoteError?

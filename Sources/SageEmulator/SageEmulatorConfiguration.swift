@@ -20,6 +20,9 @@ public struct SageEmulatorConfiguration: Sendable {
     public var heartbeatSeconds: Double = 5
     /// Demo conversations, spread over the demo agents.
     public var seedConversations = 3
+    /// Files (path → size, deterministic bytes seeded by the path) put in every agent's
+    /// workspace, beside the demo ones: the same bytes whichever conversation reads them.
+    public var seedFiles: [String: Int64] = [:]
     /// Faults injected from the start (changed later through `SageEmulatorServer.faults`).
     public var faults = SageFaults.Settings()
 

@@ -13,7 +13,7 @@ public final class SageEmulator: Sendable {
     public init(configuration: SageEmulatorConfiguration) throws {
         self.configuration = configuration
         store = SageStore(root: configuration.dataDirectory, agents: SageSeeder.agents)
-        try SageSeeder.seed(store, conversations: configuration.seedConversations)
+        try SageSeeder.seed(store, conversations: configuration.seedConversations, files: configuration.seedFiles)
         runs = SageRuns(store: store)
         faults = SageFaults(configuration.faults)
     }

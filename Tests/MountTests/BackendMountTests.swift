@@ -57,7 +57,8 @@ extension MountTests { @Suite struct EveryBackend {
             let cp = try run(["cp", source, mount.path("tasks/docs/uploads/notes.bin")])
             #expect(cp.status == 0, "\(cp.stderr)")
             let id = try helper.taskId(mount, "docs")
-            let stored = emulator.dataDirectory.appendingPathComponent(backend.storedUpload(id, "notes.bin")).path
+            let upload = try #require(backend.storedUpload(emulator.dataDirectory, id, "notes.bin"), "the upload is stored")
+            let stored = emulator.dataDirectory.appendingPathComponent(upload).path
             #expect(try sha256(stored) == (try sha256(source)))
             #expect(try FileManager.default.contentsOfDirectory(atPath: mount.path("tasks/docs/uploads")) == ["notes.bin"])
         }

@@ -16,7 +16,7 @@ final class EmulatorProcess {
         output = dataDirectory.deletingLastPathComponent().appendingPathComponent(dataDirectory.lastPathComponent + ".out")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         process = try ChildProcess([synapsefsBinary, "emulator", "--backend", backend.name, "--port", "\(requestedPort)", "--data-dir", dataDirectory.path,
-                                    "--api-key", Self.apiKey] + extraArguments, output: output)
+                                    ] + backend.acceptsSecret(Self.apiKey) + extraArguments, output: output)
         let process = self.process
         let ready = waitUntil(60) {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""

@@ -16,7 +16,7 @@ final class MountProcess {
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process = try ChildProcess([synapsefsBinary, "mount", mountpoint.path, "--backend", backend.name, "--server", server, "--cache-dir", cacheDirectory.path,
                                     "-f", "--connect-timeout", "2", "--idle-timeout", "\(idleTimeout)", "--log-level", "debug"] + extraArguments,
-                                   environment: [backend.keyVariable: apiKey].merging(environment) { $1 }, output: log)
+                                   environment: backend.environment.merging([backend.secretVariable: apiKey]) { $1 }.merging(environment) { $1 }, output: log)
         let process = self.process
         let path = mountpoint.path
         guard waitUntil(30, { isMounted(path) || !process.isRunning }), isMounted(path) else {

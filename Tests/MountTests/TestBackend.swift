@@ -1,20 +1,39 @@
+import Foundation
+
 /// A kind of server the real-mount tests run against: its emulator and its mount are started
-/// with `--backend NAME`, its key given the way that backend reads it. Tests written for every
-/// backend take one as their argument; the others run against InfiniSynapse.
+/// with `--backend NAME`, its credentials given the way that backend reads them. Tests written
+/// for every backend take one as their argument; the others run against InfiniSynapse.
 struct TestBackend: Sendable, CustomStringConvertible {
     let name: String
-    /// The environment variable the mount reads the API key from.
-    let keyVariable: String
+    /// The emulator's arguments that make it accept `secret` (the API key, or a password).
+    let acceptsSecret: @Sendable (_ secret: String) -> [String]
+    /// The environment variable the mount reads the secret from, and what else it needs.
+    let secretVariable: String
+    let environment: [String: String]
     /// Where the emulator keeps a task's workspace file, below its data directory.
     let storedFile: @Sendable (_ task: String, _ path: String) -> String
-    /// Where a file dropped into uploads/ lands, below the emulator's data directory.
-    let storedUpload: @Sendable (_ task: String, _ name: String) -> String
+    /// Where a file dropped into uploads/ landed, below the emulator's data directory (nil:
+    /// nowhere yet).
+    let storedUpload: @Sendable (_ dataDirectory: URL, _ task: String, _ name: String) -> String?
 
     var description: String { name }
 
-    static let infiniSynapse = TestBackend(name: "infinisynapse", keyVariable: "INFINISYNAPSE_API_KEY",
+    static let infiniSynapse = TestBackend(name: "infinisynapse", acceptsSecret: { ["--api-key", $0] },
+                                           secretVariable: "INFINISYNAPSE_API_KEY", environment: [:],
                                            storedFile: { "workspaces/\($0)/\($1)" },
-                                           storedUpload: { "workspaces/\($0)/upload_documents/\($1)" })
+                                           storedUpload: { _, task, name in "workspaces/\(task)/upload_documents/\(name)" })
 
-    static let all: [TestBackend] = [.infiniSynapse]
+    /// Sage: a login; the emulator seeds `--seed-file`s into every agent's workspace (the
+    /// same bytes), and keeps uploads apart, under `oss/ID/NAME`.
+    static let sage = TestBackend(name: "sage", acceptsSecret: { ["--account", "mount-test:" + $0] },
+                                  secretVariable: "SAGE_PASSWORD", environment: ["SAGE_USER": "mount-test"],
+                                  storedFile: { _, path in "agents/agent_research/\(path)" },
+                                  storedUpload: { dataDirectory, _, name in
+                                      let oss = dataDirectory.appendingPathComponent("oss")
+                                      let ids = (try? FileManager.default.contentsOfDirectory(atPath: oss.path)) ?? []
+                                      return ids.map { "oss/\($0)/\(name)" }
+                                          .first { FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent($0).path) }
+                                  })
+
+    static let all: [TestBackend] = [.infiniSynapse, .sage]
 }

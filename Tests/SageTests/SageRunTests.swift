@@ -32,9 +32,11 @@ import Testing
         }
     }
 
+    /// The newest answer the feed handed on (a followed run first repeats the stored ones).
     static func finalResult(_ taskId: String, in events: [FeedEvent]) -> TranscriptEntry? {
-        for case .entry(let id, let entry) in events where id == taskId && entry.speaker == .result && entry.isFinal { return entry }
-        return nil
+        var found: TranscriptEntry?
+        for case .entry(let id, let entry) in events where id == taskId && entry.speaker == .result && entry.isFinal { found = entry }
+        return found
     }
 
     @Test func aPromptsRunIsSummedIntoItsAnswerAfterThePrompt() async throws {
@@ -116,7 +118,7 @@ import Testing
         let web = try live.client()
         defer { web.stop() }
         let followed = Task {
-            try await Self.feed(of: mount) { Self.finalResult("sess_demo_2", in: $0) != nil }
+            try await Self.feed(of: mount) { Self.finalResult("sess_demo_2", in: $0)?.text == Self.reply(words: 25) }
         }
         // The mount's feed is open (its watch sees the list) before the web client starts the run.
         try await Task.sleep(for: .milliseconds(500))

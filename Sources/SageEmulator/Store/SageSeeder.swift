@@ -8,12 +8,17 @@ enum SageSeeder {
         SageStore.Agent(id: "agent_writer", name: "Writer", agentMode: "fibre"),
     ]
 
-    static func seed(_ store: SageStore, conversations count: Int) throws {
+    static func seed(_ store: SageStore, conversations count: Int, files: [String: Int64] = [:]) throws {
         for agent in agents {
             let folder = store.workspace(of: agent.id)
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("reports"), withIntermediateDirectories: true)
             try Data("# \(agent.name)\n\nNotes kept by the agent.\n".utf8).write(to: folder.appendingPathComponent("notes.md"))
             try DeterministicBytes.write(size: 300_000, seed: agent.id, to: folder.appendingPathComponent("reports/data.bin"))
+            for (path, size) in files {
+                let file = path.split(separator: "/").reduce(folder) { $0.appendingPathComponent(String($1)) }
+                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try DeterministicBytes.write(size: size, seed: path, to: file)
+            }
         }
         let start = Date().timeIntervalSince1970 - Double(count) * 3600
         for index in 0..<count {

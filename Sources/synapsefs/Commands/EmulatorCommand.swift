@@ -29,16 +29,13 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: "An accepted login USER:PASSWORD (repeatable; Sage).")
     var account: [String] = []
 
-    @Option(help: "Seed this many demo conversations (Sage).")
-    var seedConversations = 3
-
     @Option(help: "Seconds a login's token lasts (Sage).")
     var tokenSeconds: Double = 3600
 
-    @Option(help: "Seed this many finished tasks.")
+    @Option(help: "Seed this many finished tasks (Sage: demo conversations).")
     var seedTasks = 0
 
-    @Option(help: "PATH:SIZE (e.g. big.bin:64M): the first seeded task holds PATH with SIZE deterministic bytes (repeatable).")
+    @Option(help: "PATH:SIZE (e.g. big.bin:64M): the first seeded task holds PATH with SIZE deterministic bytes (repeatable; Sage: every agent's workspace holds it).")
     var seedFile: [String] = []
 
     @Flag(help: "Seed one task whose workspace listing holds hostile names.")
@@ -88,6 +85,9 @@ struct EmulatorCommand: ParsableCommand {
             guard !account.isEmpty, account.allSatisfy({ $0.split(separator: ":", maxSplits: 1).count == 2 }) else {
                 throw ValidationError("give at least one --account USER:PASSWORD")
             }
+            for file in seedFile where EmulatorConfiguration.SeedFile(argument: file) == nil {
+                throw ValidationError("--seed-file \(file): expected PATH:SIZE, SIZE like 64M or 1G")
+            }
             return
         }
         guard !apiKey.isEmpty else { throw ValidationError("give at least one --api-key") }
@@ -134,7 +134,8 @@ struct EmulatorCommand: ParsableCommand {
         var configuration = SageEmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), accounts: accounts)
         configuration.host = host
         configuration.port = port
-        configuration.seedConversations = seedConversations
+        configuration.seedConversations = seedTasks
+        for file in seedFile.compactMap(EmulatorConfiguration.SeedFile.init(argument:)) { configuration.seedFiles[file.path] = file.size }
         configuration.tokenSeconds = tokenSeconds
         configuration.heartbeatSeconds = heartbeatSeconds
         configuration.maxUploadBytes = maxUploadBytes
