@@ -19,6 +19,7 @@ public final class SageClient: AgentBackend {
     public var capabilities: BackendCapabilities {
         var capabilities = BackendCapabilities()
         capabilities.promptWhileRunning = false
+        capabilities.agents = true
         return capabilities
     }
     let transport: CurlTransport
@@ -61,7 +62,23 @@ public final class SageClient: AgentBackend {
 
     /// The workspace a conversation's files live in: its agent's.
     public func workspaceScope(taskId: String) -> String {
-        agents.withLock { $0[taskId] }.map { "agent " + $0 } ?? "conversation " + taskId
+        if let agent = Self.agent(ofWorkspace: taskId) { return "agent " + agent }
+        return agents.withLock { $0[taskId] }.map { "agent " + $0 } ?? "conversation " + taskId
+    }
+
+    /// An agent's own files are read through `agents/ID` (a task id no conversation has: ids
+    /// with a slash could not be in the routes' paths).
+    static let agentWorkspacePrefix = "agents/"
+
+    static func agent(ofWorkspace id: String) -> String? {
+        id.hasPrefix(agentWorkspacePrefix) ? String(id.dropFirst(agentWorkspacePrefix.count)) : nil
+    }
+
+    /// `GET /api/agent/list`: each agent, with its workspace.
+    public func listAgents() throws(RemoteError) -> [AgentSummary] {
+        SageWire.agents(try get("/api/agent/list", what: "agent list")).map { agent in
+            AgentSummary(id: agent.id, name: agent.name, workspaceId: Self.agentWorkspacePrefix + agent.id, details: SageWire.details(agent.row))
+        }
     }
 
     // MARK: Reading
@@ -105,7 +122,7 @@ public final class SageClient: AgentBackend {
     /// The conversation's agent's files (`POST /api/agent/{agent}/file_workspace`).
     public func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] {
         let agent = try agent(of: taskId)
-        let data = try request("POST", "/api/agent/\(URLEncoding.segment(agent))/file_workspace", query: [("session_id", taskId)],
+        let data = try request("POST", "/api/agent/\(URLEncoding.segment(agent))/file_workspace", query: sessionQuery(taskId),
                                body: Data("{}".utf8), what: "workspace of agent \(agent)")
         return try SageWire.workspace(data, what: "workspace of agent \(agent)")
     }
@@ -114,7 +131,7 @@ public final class SageClient: AgentBackend {
                          into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
         let agent = try agent(of: taskId)
         let url = self.url("/api/agent/\(URLEncoding.segment(agent))/file_workspace/download",
-                           query: [("file_path", path), ("session_id", taskId)])
+                           query: [("file_path", path)] + sessionQuery(taskId))
         return try session.perform { (authorization) throws(RemoteError) -> DownloadResult in
             try transport.download(HTTPRequest(url: url, headers: [authorization]), path: path, offset: offset, length: length,
                                    ifRange: ifRange, into: sink) { response throws(RemoteError) in
@@ -180,7 +197,13 @@ public final class SageClient: AgentBackend {
         return first.id
     }
 
+    /// The conversation a workspace request is for (none for an agent's own folder).
+    private func sessionQuery(_ taskId: String) -> [(String, String)] {
+        Self.agent(ofWorkspace: taskId) == nil ? [("session_id", taskId)] : []
+    }
+
     func agent(of taskId: String) throws(RemoteError) -> String {
+        if let agent = Self.agent(ofWorkspace: taskId) { return agent }
         if let known = agents.withLock({ $0[taskId] }) { return known }
         _ = try conversation(taskId)
         guard let agent = agents.withLock({ $0[taskId] }) else { throw .malformed("conversation \(taskId): no agent_id") }

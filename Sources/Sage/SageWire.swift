@@ -78,6 +78,15 @@ enum SageWire {
         }
     }
 
+    /// An agent's scalar fields (its mode, description, …) as text, for its info.json.
+    static func details(_ row: [String: Any]) -> [String: String] {
+        var details: [String: String] = [:]
+        for (key, value) in row where !["id", "name", "agent_id"].contains(key) {
+            if let text = value as? String { details[key] = text } else if let number = value as? NSNumber { details[key] = number.stringValue }
+        }
+        return details
+    }
+
     /// An `active_sessions` event: the running conversations (objects with `session_id`, or
     /// ids; a list, or under `sessions`/`active_sessions`); nil for data that is none of these.
     static func sessionIds(_ data: String) -> Set<String>? {

@@ -166,4 +166,21 @@ extension MountTests { @Suite struct Sage {
             #expect(log.hasPrefix(before))
         }
     }
+
+    @Test func eachAgentHasAFolderWithItsInfoAndTheWorkspaceItsConversationsShare() throws {
+        try withMountedEmulator(["--seed-tasks", "2", "--seed-file", "reports/shared.bin:2M"], backend: .sage) { (emulator: EmulatorProcess, mount: MountProcess) throws in
+            let agents = try run(["ls", mount.path("agents")])
+            #expect(agents.stdout == "agent_research\nagent_writer\n")
+            let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: mount.path("agents/agent_research/info.json")))) as? [String: Any]
+            #expect(info?["id"] as? String == "agent_research" && info?["name"] as? String == "Research Agent")
+            let stored = emulator.workspaceFile("sess_demo_1", "reports/shared.bin")
+            #expect(try sha256(mount.path("tasks/sess_demo_1/workspace/reports/shared.bin")) == (try sha256(stored)))
+            #expect(try sha256(mount.path("agents/agent_research/workspace/reports/shared.bin")) == (try sha256(stored)))
+            // One agent's files, cached once: read through the agent's folder, nothing is fetched again.
+            let fetched = mount.fetchedRanges(of: "reports/shared.bin").reduce(0) { $0 + $1.count }
+            #expect(fetched == 2 << 20, "fetched \(fetched) bytes")
+            #expect(try run(["ls", mount.path("agents/nobody")]).status != 0)
+            #expect(openErrno(mount.path("agents/agent_research/info.json"), O_WRONLY) == EACCES || openErrno(mount.path("agents/agent_research/info.json"), O_WRONLY) == EROFS)
+        }
+    }
 } }

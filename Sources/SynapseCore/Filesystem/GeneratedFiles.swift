@@ -19,6 +19,14 @@ enum GeneratedFiles {
         return json(object)
     }
 
+    /// `agents/AGENT/info.json`: its id and name, and the server's own words for it.
+    static func agentInfo(_ agent: AgentSummary) -> Data {
+        var object: [String: Any] = agent.details
+        object["id"] = agent.id
+        object["name"] = agent.name
+        return json(object)
+    }
+
     /// The status word on the first line; a waiting task's question on the second.
     static func status(_ status: TaskStatus, question: String?) -> Data {
         Data((status.rawValue + "\n" + (question.map { $0 + "\n" } ?? "")).utf8)

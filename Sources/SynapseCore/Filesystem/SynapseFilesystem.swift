@@ -8,6 +8,7 @@ public final class SynapseFilesystem: Sendable {
     let remote: any AgentBackend
     let handles = HandleTable()
     let catalog: TaskCatalog
+    let agents: AgentDirectory
     let details: TaskDetails
     let cache: WorkspaceCache
     let health: ServerHealth
@@ -44,6 +45,7 @@ public final class SynapseFilesystem: Sendable {
         catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL,
                               firstListingWait: configuration.operationTimeLimit, logger: logger,
                               tasksChanged: { [logs] in logs.requestReconcile($0) })
+        agents = AgentDirectory(remote: remote, health: health, ttl: configuration.taskListTTL)
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL,
                               fetchedTranscript: { [logs, activity, failures, catalog] taskId, transcript in
@@ -238,6 +240,9 @@ public final class SynapseFilesystem: Sendable {
         case .workspace(let id, let path): WorkspaceNode(fs: self, taskId: id, path: path)
         case .uploads(let id): UploadsFolder(fs: self, taskId: id)
         case .upload(let id, let name): UploadFile(fs: self, taskId: id, name: name)
+        case .agents: AgentsFolder(fs: self)
+        case .agent(let id): AgentFolder(fs: self, agentId: id)
+        case .agentInfo(let id): AgentInfoFile(fs: self, agentId: id)
         }
     }
 

@@ -16,6 +16,11 @@ public enum NodeKey: Hashable, Sendable {
     /// `uploads/` of a task, and one file in it (pending in the spool, or already uploaded).
     case uploads(String)
     case upload(String, String)
+    /// `agents/`, an agent's folder (by agent id), and its `info.json`. Its `workspace/` is a
+    /// `.workspace` keyed by the agent's workspace id.
+    case agents
+    case agent(String)
+    case agentInfo(String)
     /// An editor's scratch file in a task folder (`.prompt.txt.swp`, `4913`, `prompt.txt~`), kept local.
     case scratch(String, String)
 }

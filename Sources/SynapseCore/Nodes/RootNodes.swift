@@ -1,6 +1,6 @@
 import Foundation
 
-/// The mount's root: `tasks/` and the hidden `.synapsefs/`.
+/// The mount's root: `tasks/`, `agents/` where the server has agents, and the hidden `.synapsefs/`.
 struct RootFolder: FixedFolder {
     let fs: SynapseFilesystem
     var key: NodeKey { .root }
@@ -9,12 +9,15 @@ struct RootFolder: FixedFolder {
     func child(named name: String) throws(FSError) -> NodeKey {
         switch name {
         case "tasks": .tasks
+        case "agents" where fs.remote.capabilities.agents: .agents
         case ".synapsefs": .meta
         default: throw .notFound(name)
         }
     }
 
-    func children() throws(FSError) -> [(name: String, key: NodeKey)] { [("tasks", .tasks), (".synapsefs", .meta)] }
+    func children() throws(FSError) -> [(name: String, key: NodeKey)] {
+        [("tasks", .tasks)] + (fs.remote.capabilities.agents ? [("agents", .agents)] : []) + [(".synapsefs", .meta)]
+    }
 }
 
 /// `.synapsefs/`: the mount's own state.

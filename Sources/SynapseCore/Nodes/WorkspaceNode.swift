@@ -8,7 +8,10 @@ struct WorkspaceNode: Node {
     /// The local (safe) path; "" is `workspace/` itself.
     let path: String
     var key: NodeKey { .workspace(taskId, path) }
-    var parent: NodeKey { path.isEmpty ? .task(taskId) : .workspace(taskId, WorkspaceTree.split(path).dir) }
+    var parent: NodeKey {
+        guard path.isEmpty else { return .workspace(taskId, WorkspaceTree.split(path).dir) }
+        return fs.agents.agent(withWorkspace: taskId).map { .agent($0.id) } ?? .task(taskId)
+    }
 
     var readOnly: FSError { .readOnly("workspace files are the agent's; change them through the task") }
 

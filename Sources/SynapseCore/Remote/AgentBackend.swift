@@ -38,6 +38,8 @@ public protocol AgentBackend: Sendable {
     /// The workspace a task's files live in: its own, or one it shares with other tasks (an
     /// agent's, a working folder's), so a shared one is cached once.
     func workspaceScope(taskId: String) -> String
+    /// The server's agents (`agents/`), where it has them (`capabilities.agents`).
+    func listAgents() throws(RemoteError) -> [AgentSummary]
     /// Ends what the backend holds open on threads of its own (a run's stream) and waits for
     /// it; called once, when the mount stops, after the feed has stopped.
     func stop()
@@ -46,6 +48,26 @@ public protocol AgentBackend: Sendable {
 extension AgentBackend {
     /// Most backends hold nothing open between calls.
     public func stop() {}
+
+    public func listAgents() throws(RemoteError) -> [AgentSummary] { throw .routeMissing("this server has no agents") }
+}
+
+/// An agent of the server, as `agents/AGENT/info.json` shows it.
+public struct AgentSummary: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// The id through which the agent's files are read: `workspace` and `download` take it as
+    /// a task id (nil: the agent has no files). It must be one no task of the server can have.
+    public var workspaceId: String?
+    /// The server's own words for the agent (its mode, description), shown as they are.
+    public var details: [String: String]
+
+    public init(id: String, name: String, workspaceId: String? = nil, details: [String: String] = [:]) {
+        self.id = id
+        self.name = name
+        self.workspaceId = workspaceId
+        self.details = details
+    }
 }
 
 /// What a backend can do.
@@ -60,6 +82,8 @@ public struct BackendCapabilities: Sendable, Equatable {
     public var uploads = true
     /// A prompt while the task runs (else EBUSY: on some servers it would interrupt the run).
     public var promptWhileRunning = true
+    /// Agents of its own (`agents/`); without it the folder is absent.
+    public var agents = false
 
     public init() {}
 

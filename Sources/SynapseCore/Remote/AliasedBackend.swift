@@ -77,6 +77,8 @@ final class AliasedBackend: AgentBackend {
 
     func stop() { server.stop() }
 
+    func listAgents() throws(RemoteError) -> [AgentSummary] { try server.listAgents() }
+
     private func toMount(_ event: FeedEvent) -> FeedEvent {
         switch event {
         case .entry(let taskId, let entry): .entry(taskId: local.localId(ofServerId: taskId), entry)
