@@ -78,13 +78,17 @@ final class ActiveSessionsWatch: Sendable {
             let opened = Date()
             do {
                 try client.streaming.watchActiveSessions { client.runs.activeSessions($0) }
-            } catch .routeMissing(let why) {
+            } catch .routeMissing(let why), .notFound(let why) {
+                // Sage answers a missing route with a bare 404 (not found).
                 client.logger.notice("runs started elsewhere are not followed: \(why)")
+                client.runs.forgetActiveSessions()
                 return
             } catch {
                 if cancellation.isCancelled { return }
                 client.logger.info("active sessions watch dropped: \(error)")
             }
+            // While it is down, what it said may go stale.
+            client.runs.forgetActiveSessions()
             if Date().timeIntervalSince(opened) > 10 { backoff = 0.5 }
             let until = Date().addingTimeInterval(backoff)
             while Date() < until, !cancellation.isCancelled { Thread.sleep(forTimeInterval: 0.05) }
@@ -118,15 +122,28 @@ struct SageStreaming: Sendable {
         let what = prompt == nil ? "run stream of \(taskId)" : "prompt for \(taskId)"
         try session.perform { (authorization) throws(RemoteError) in
             let request = HTTPRequest(method: prompt == nil ? "GET" : "POST", url: url, headers: [authorization], body: prompt)
-            var parser = JSONLinesParser()
+            var parser = JSONLinesParser(maxLineBytes: Self.maxLineBytes)
+            var envelopeError: RemoteError?
+            var first = true
             let outcome = withoutActuallyEscaping(lines) { lines in
                 transport.stream(request, idleTimeout: runIdleTimeout) { _, chunk in
-                    let seen = parser.linesSeen
-                    let values = parser.feed(chunk)
+                    let (seen, dropped) = (parser.linesSeen, parser.linesDropped)
+                    var values = parser.feed(chunk)
+                    // A line too long to keep still counts where the run is (an empty value stands for it).
+                    values += Array(repeating: [], count: parser.linesDropped - dropped)
+                    // An error envelope where the stream should be (sent as text): the error it is.
+                    if first, let value = values.first {
+                        first = false
+                        if let error = Self.envelopeError(value) {
+                            envelopeError = error
+                            return false
+                        }
+                    }
                     // Any whole line, a heartbeat too, says the run is alive.
                     return parser.linesSeen == seen || lines(values)
                 }
             }
+            if let envelopeError { throw envelopeError }
             switch outcome {
             case .failure(.aborted):
                 return
@@ -139,9 +156,20 @@ struct SageStreaming: Sendable {
                     _ = try SageEnvelope.data(from: response, what: what)
                     throw .server(status: response.status, message: "\(what) answered \(response.status)")
                 }
-                if let last = parser.finish() { _ = lines([last]) }
+                // A last line without its line end counts only when it is whole.
+                if let last = parser.finish(), (try? JSONSerialization.jsonObject(with: Data(last))) != nil { _ = lines([last]) }
             }
         }
+    }
+
+    /// Run chunks longer than this are dropped (counted): a delta is a few words.
+    static let maxLineBytes = 4 << 20
+
+    /// The error a stream's first value stands for: an envelope (`code`, no chunk's fields).
+    static func envelopeError(_ value: [UInt8]) -> RemoteError? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
+              object["code"] != nil, object["type"] == nil, object["message_id"] == nil else { return nil }
+        return SageEnvelope.errorInSuccess(HTTPResponse(status: 200, body: Data(value)))
     }
 
     /// `GET /api/stream/active_sessions`: SSE whose every event is the list of running

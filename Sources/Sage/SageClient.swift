@@ -40,18 +40,29 @@ public final class SageClient: AgentBackend {
         self.baseURL = base
         self.transport = transport
         self.logger = logger
-        // The login answers with the session cookie (kept by the jar) and an access token.
-        let session = BearerSession { _ throws(RemoteError) -> String in
+        // The login answers with the session cookie (kept by the jar), an access token and a
+        // refresh token, which renews the session without the password while the server takes it.
+        let refreshToken = RefreshToken()
+        let session = BearerSession { previous throws(RemoteError) -> String in
+            if previous != nil, let renewed = Self.refresh(refreshToken, base: base, transport: transport) { return renewed }
             let body = (try? JSONSerialization.data(withJSONObject: ["username_or_email": user, "password": password])) ?? Data()
             let request = HTTPRequest(method: "POST", url: base + "/api/auth/login", headers: ["Accept: application/json"], body: body)
             let data: Any
-            do throws(RemoteError) { data = try Self.data(of: transport.perform(request), what: "login") } catch .refused(let why) {
-                // Wrong credentials: as a rejected key is for other servers.
-                throw .rejectedKey("login of \(user) refused: \(why)")
+            do throws(RemoteError) { data = try Self.data(of: transport.perform(request), what: "login") } catch {
+                // The server's words are not repeated: an answer may echo the request, password and all.
+                switch error {
+                case .refused, .rejectedKey, .invalidRequest:
+                    // Wrong credentials: as a rejected key is for other servers.
+                    throw .rejectedKey("login of \(user) refused")
+                case .server(let status, _): throw .server(status: status, message: "login of \(user) failed")
+                case .malformed: throw .malformed("login of \(user): an answer that is not Sage's")
+                default: throw error
+                }
             }
             guard let token = (data as? [String: Any])?["access_token"] as? String, !token.isEmpty else {
                 throw .malformed("login: no access_token")
             }
+            refreshToken.value.withLock { $0 = (data as? [String: Any])?["refresh_token"] as? String }
             return token
         }
         self.session = session
@@ -161,8 +172,9 @@ public final class SageClient: AgentBackend {
         let id = URLEncoding.segment(taskId)
         switch command {
         case .cancel:
-            _ = try request("POST", "/api/sessions/\(id)/interrupt", query: [], body: Data("{}".utf8), what: "interrupt of \(taskId)")
-            runs.interrupted(taskId)
+            let answer = try request("POST", "/api/sessions/\(id)/interrupt", query: [], body: Data("{}".utf8), what: "interrupt of \(taskId)")
+            // `interrupted: false`: nothing ran (a run that had just ended is not cancelled).
+            if (answer as? [String: Any])?["interrupted"] as? Bool != false { runs.interrupted(taskId) }
         case .delete:
             _ = try request("DELETE", "/api/conversations/\(id)", query: [], body: nil, what: "delete of \(taskId)")
         }
@@ -186,6 +198,22 @@ public final class SageClient: AgentBackend {
 
     func remember(agent: String, of taskId: String) {
         agents.withLock { $0[taskId] = agent }
+    }
+
+    /// A new access token for the refresh token (`POST /api/oauth2/token`), or nil when the
+    /// server has none to give (no refresh token, no such route, refused): then the user logs in.
+    private static func refresh(_ refreshToken: RefreshToken, base: String, transport: CurlTransport) -> String? {
+        guard let token = refreshToken.value.withLock({ $0 }) else { return nil }
+        let form = "grant_type=refresh_token&refresh_token=" + URLEncoding.value(token)
+        let request = HTTPRequest(method: "POST", url: base + "/api/oauth2/token",
+                                  headers: ["Accept: application/json", "Content-Type: application/x-www-form-urlencoded"], body: Data(form.utf8))
+        guard case .success(let response) = transport.perform(request), (200..<300).contains(response.status),
+              let answer = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any] else { return nil }
+        // A bare OAuth2 answer, or one in Sage's envelope.
+        let fields = (answer["data"] as? [String: Any]) ?? answer
+        guard let access = fields["access_token"] as? String, !access.isEmpty else { return nil }
+        refreshToken.value.withLock { $0 = fields["refresh_token"] as? String ?? token }
+        return access
     }
 
     /// The server's first agent, which new conversations get.
@@ -243,4 +271,9 @@ public final class SageClient: AgentBackend {
         guard !query.isEmpty else { return base + path }
         return base + path + "?" + query.map { "\($0.0)=\(URLEncoding.value($0.1))" }.joined(separator: "&")
     }
+}
+
+/// The refresh token of the session's last login or refresh.
+final class RefreshToken: Sendable {
+    let value = Mutex<String?>(nil)
 }

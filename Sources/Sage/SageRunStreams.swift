@@ -9,8 +9,8 @@ import SynapseCore
 /// feed. A dropped stream resumes from the last chunk read, so nothing is missed or shown
 /// twice. `stop()` ends every reader and waits for it: no reader outlives the mount.
 ///
-/// Lock order: a run's `acceptance` before `queue`; `state` is taken alone. None is held
-/// across a request or while waiting for a reader.
+/// Lock order: a run's `acceptance` before `queue`; `state` and a run's `sum` are each taken
+/// alone. None is held across a request or while waiting for a reader.
 final class SageRunStreams: Sendable {
     /// Reads a run's stream, from the prompt's request (`prompt` set) or from the chunk
     /// `lastIndex` on, handing `lines` (the JSON values of each piece; empty for a heartbeat)
@@ -48,6 +48,8 @@ final class SageRunStreams: Sendable {
     private let state = Mutex(State())
     private let queue = NSCondition()
     nonisolated(unsafe) private var events: [FeedEvent] = []  // guarded by `queue`
+    /// Where each message's queued partial is in `events` (task id, NUL, entry id).
+    nonisolated(unsafe) private var queuedPartials: [String: Int] = [:]  // guarded by `queue`
 
     init(logger: Logger, reading: @escaping Reading, stored: @escaping Stored) {
         self.logger = logger
@@ -64,11 +66,13 @@ final class SageRunStreams: Sendable {
         let run = Run(taskId: taskId, prompt: prompt)
         try state.withLock { (s) throws(RemoteError) in
             guard !s.stopped else { throw .interrupted("the mount is stopping: prompt for \(taskId) not sent") }
-            if let running = s.runs[taskId], !running.isFinished {
+            if s.runs[taskId].map({ !$0.isFinished }) ?? false || s.activeElsewhere.contains(taskId) {
                 throw .busy("conversation \(taskId) is running; a prompt would interrupt it (wait, or `echo cancel > ctl`)")
             }
             s.runs[taskId] = run
             s.interrupted.remove(taskId)
+            // Registered with the check of `stopped`: a stop from now on waits for this reader.
+            s.readers[ObjectIdentifier(run)] = run
         }
         spawn(run, prompt: body)
         try run.waitUntilAccepted(within: Self.acceptWait, enqueue: enqueue)
@@ -81,6 +85,9 @@ final class SageRunStreams: Sendable {
             guard !s.stopped, s.runs[taskId]?.isFinished ?? true,
                   s.runs.values.count(where: { !$0.isFinished }) < Self.maxFollowed else { return false }
             s.runs[taskId] = run
+            // A run started elsewhere after a cancel here: the conversation runs again.
+            s.interrupted.remove(taskId)
+            s.readers[ObjectIdentifier(run)] = run
             return true
         }
         if started { spawn(run, prompt: nil) }
@@ -94,7 +101,7 @@ final class SageRunStreams: Sendable {
     /// What the conversation's run held by this mount has said so far (empty: none runs).
     func liveEntries(_ taskId: String) -> [TranscriptEntry] {
         guard let run = state.withLock({ $0.runs[taskId] }), !run.isFinished else { return [] }
-        return run.live.withLock { $0 }
+        return run.sum.withLock { $0.liveEntries }
     }
 
     func wasInterrupted(_ taskId: String) -> Bool { state.withLock { $0.interrupted.contains(taskId) } }
@@ -122,7 +129,10 @@ final class SageRunStreams: Sendable {
         queue.lock()
         defer { queue.unlock() }
         if events.isEmpty { _ = queue.wait(until: Date().addingTimeInterval(seconds)) }
-        defer { events = [] }
+        defer {
+            events = []
+            queuedPartials = [:]
+        }
         return events
     }
 
@@ -138,10 +148,12 @@ final class SageRunStreams: Sendable {
 
     // MARK: Reading
 
+    /// Starts the reader of a run registered in `readers`.
     private func spawn(_ run: Run, prompt: Data?) {
-        state.withLock { $0.readers[ObjectIdentifier(run)] = run }
         let thread = Thread { [self] in
             Cancellation.run(run.cancellation) { read(run, prompt: prompt) }
+            // A sender still waiting (the mount stopped under it) learns the prompt may not have gone.
+            _ = run.refused(.interrupted("the mount is stopping: prompt for \(run.taskId) not confirmed"))
             state.withLock { _ = $0.readers.removeValue(forKey: ObjectIdentifier(run)) }
             run.readerDone()
         }
@@ -151,7 +163,6 @@ final class SageRunStreams: Sendable {
 
     /// Reads the run to its `stream_end`, resuming after each drop from the chunk it reached.
     private func read(_ run: Run, prompt: Data?) {
-        var sum = SageRunSum()
         var prompt = prompt
         var failures = 0
         // A run started elsewhere: its prompt, stored already, comes before what it says.
@@ -159,29 +170,37 @@ final class SageRunStreams: Sendable {
             enqueue(entries.map { .entry(taskId: run.taskId, $0) })
         }
         while !run.cancellation.isCancelled {
+            // Values read: a stream of heartbeats alone is alive, but no progress.
             var heard = false
             var failure: RemoteError?
             do {
-                try reading(run.taskId, prompt, sum.chunksRead) { lines in
-                    heard = true
+                try reading(run.taskId, prompt, run.sum.withLock { $0.chunksRead }) { lines in
                     run.accepted(enqueue: enqueue)
                     for line in lines {
-                        let events = sum.take(line, taskId: run.taskId)
-                        run.live.withLock { $0 = sum.liveEntries }
+                        heard = true
+                        let (events, ended) = run.sum.withLock { sum in (sum.take(line, taskId: run.taskId), sum.ended) }
                         // Over before its last events are handed on: whoever they make look
                         // at the conversation finds it no longer running.
-                        if sum.ended { run.finish() }
+                        if ended { run.finish() }
                         enqueue(events)
-                        if sum.ended { return false }
+                        if ended { return false }
                     }
                     return true
                 }
             } catch {
                 failure = error
             }
-            if sum.ended || run.cancellation.isCancelled { return }
-            // The prompt's own request failed before the server said anything: the send fails.
-            if prompt != nil, !heard, let failure, run.refused(failure) { return }
+            let (ended, chunksRead) = run.sum.withLock { ($0.ended, $0.chunksRead) }
+            if ended || run.cancellation.isCancelled { return }
+            if prompt != nil, !heard, let failure {
+                // The prompt's own request failed before the run said anything: the send fails,
+                // or, when its sender stopped waiting, the task does, saying why.
+                if run.refused(failure) { return }
+                if !failure.isConnectivity {
+                    lost(run, why: failure.description)
+                    return
+                }
+            }
             prompt = nil
             failures = heard ? 1 : failures + 1
             let why = failure?.description ?? "the server closed it before the run ended"
@@ -190,7 +209,7 @@ final class SageRunStreams: Sendable {
                 lost(run, why: why)
                 return
             }
-            logger.info("run stream dropped; resuming", metadata: ["task": "\(run.taskId)", "from": "\(sum.chunksRead)", "why": "\(why)"])
+            logger.info("run stream dropped; resuming", metadata: ["task": "\(run.taskId)", "from": "\(chunksRead)", "why": "\(why)"])
             // A stream that was flowing is resumed at once; one that cannot be reached, with backoff.
             guard pause(run, seconds: heard ? 0.05 : min(8, 0.25 * Double(1 << failures))) else { return }
         }
@@ -220,12 +239,17 @@ final class SageRunStreams: Sendable {
         defer { queue.unlock() }
         for event in new {
             if case .partial(let taskId, let entry) = event {
-                guard events.count < Self.maxQueued else { continue }
-                // A newer snapshot of a message still queued replaces it: the queue holds one per message.
-                if let queued = events.lastIndex(where: { if case .partial(taskId, let e) = $0 { e.id == entry.id } else { false } }) {
+                // A newer snapshot of a message still queued replaces it: one per message.
+                let key = taskId + "\u{0}" + entry.id
+                if let queued = queuedPartials[key] {
                     events[queued] = event
                     continue
                 }
+                guard events.count < Self.maxQueued else { continue }
+                queuedPartials[key] = events.count
+            } else if events.count >= Self.maxQueued, case .changed = event {
+                // Past the bound only what decides a task's state is kept.
+                continue
             }
             events.append(event)
         }
@@ -242,8 +266,8 @@ extension SageRunStreams {
         /// The prompt that started it (nil: a run followed from elsewhere).
         let prompt: TranscriptEntry?
         let cancellation = Cancellation()
-        /// What the run has said so far (`SageRunSum.liveEntries`).
-        let live = Mutex<[TranscriptEntry]>([])
+        /// What the run has said so far, summed (its reader adds, the transcript reads).
+        let sum = Mutex(SageRunSum())
         private let acceptance = NSCondition()
         nonisolated(unsafe) private var accepting = Acceptance.waiting  // guarded by `acceptance`
         private let ended = Atomic<Bool>(false)
@@ -272,6 +296,8 @@ extension SageRunStreams {
             defer { acceptance.unlock() }
             guard case .waiting = accepting else { return false }
             accepting = .refused(error)
+            // No longer running by the time its sender hears why.
+            finish()
             acceptance.broadcast()
             return true
         }

@@ -3,9 +3,13 @@ import SynapseCore
 
 /// One run's JSON-lines stream in the core's words. Each chunk is a delta of one message
 /// (`message_id`); the deltas are summed, so every event carries the message's whole text so
-/// far, and a chunk read twice (a resume that overlaps) could never show twice. `chunksRead`
-/// is where a resume starts: heartbeats are no chunks, every JSON value is one.
-struct SageRunSum {
+/// far (stream.log shows each message's growth once). `chunksRead` is where a resume starts:
+/// heartbeats are no chunks, every value line is one, even one too long to keep or not
+/// understood, so the count stays the server's.
+struct SageRunSum: Sendable {
+    /// Messages kept at most: a server inventing ids cannot grow memory without bound.
+    static let maxMessages = 10_000
+
     private(set) var chunksRead = 0
     /// `stream_end` was read: the run is over.
     private(set) var ended = false
@@ -32,6 +36,7 @@ struct SageRunSum {
         }
         guard let id = SageWire.string(chunk["message_id"]) else { return [] }
         if texts[id] == nil {
+            guard order.count < Self.maxMessages else { return [] }
             order.append(id)
             speakers[id] = Self.speaker(role: SageWire.string(chunk["role"]), type: type)
             times[id] = Int64((Date().timeIntervalSince1970 * 1000).rounded())

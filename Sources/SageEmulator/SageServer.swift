@@ -45,6 +45,9 @@ public final class SageEmulatorServer: Sendable {
     public var baseURL: String { server.baseURL }
     /// The faults it injects, changeable while it runs.
     public var faults: SageFaults { emulator.faults }
+    /// Logins and token refreshes answered so far.
+    public var logins: Int { emulator.store.logins.load(ordering: .relaxed) }
+    public var refreshes: Int { emulator.store.refreshes.load(ordering: .relaxed) }
 
     private init(server: RunningServer, emulator: SageEmulator) {
         self.server = server

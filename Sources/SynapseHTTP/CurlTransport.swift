@@ -133,7 +133,9 @@ public final class CurlTransport: Sendable {
         easy.set(CURLOPT_BUFFERSIZE, 512 << 10)
         // An empty `Expect:` stops libcurl from asking for `100 Continue` before a body and then
         // waiting a second for an answer servers do not send.
-        let bodyHeaders = request.body != nil ? ["Content-Type: application/json", "Expect:"] : request.upload != nil ? ["Expect:"] : []
+        let namesType = request.headers.contains { $0.lowercased().hasPrefix("content-type:") }
+        let bodyHeaders = request.body != nil ? (namesType ? [] : ["Content-Type: application/json"]) + ["Expect:"]
+            : request.upload != nil ? ["Expect:"] : []
         let headers = CurlHeaders(request.headers + bodyHeaders)
         easy.set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headers.list))
         switch request.method {

@@ -93,6 +93,22 @@ import Testing
         try await Task.sleep(for: .milliseconds(700))
         let again = try await offPool { try client.listTasks(from: nil, pageSize: 10) }
         #expect(again.items.count == 3)
+        // Renewed with the refresh token, not the password.
+        #expect(live.server.logins == 1 && live.server.refreshes == 1, "\(live.server.logins) logins, \(live.server.refreshes) refreshes")
+    }
+
+    @Test func withoutARefreshRouteAnExpiredSessionLogsInAgain() async throws {
+        let live = try await LiveSage.start(tokenSeconds: 0.5)
+        defer { Task { await live.stop() } }
+        var faults = SageFaults.Settings()
+        faults.missingRoutes = ["oauth2"]
+        live.server.faults.replace(with: faults)
+        let client = try live.client()
+        _ = try await offPool { try client.listTasks(from: nil, pageSize: 10) }
+        try await Task.sleep(for: .milliseconds(700))
+        let again = try await offPool { try client.listTasks(from: nil, pageSize: 10) }
+        #expect(again.items.count == 3)
+        #expect(live.server.logins == 2 && live.server.refreshes == 0)
     }
 
     @Test func aWrongPasswordIsARejectedKey() async throws {

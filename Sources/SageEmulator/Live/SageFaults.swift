@@ -16,7 +16,8 @@ public final class SageFaults: Sendable {
         public var stallSeconds: Double = 0
         /// Download bodies are cut after this many bytes (0: never).
         public var truncateDownloadsAt: Int64 = 0
-        /// Routes answered as missing (a bare 404, as the framework does): `active_sessions`, `resume`.
+        /// Routes answered as missing (a bare 404, as the framework does): `active_sessions`,
+        /// `resume`, `oauth2` (the token refresh).
         public var missingRoutes: [String] = []
 
         public init() {}

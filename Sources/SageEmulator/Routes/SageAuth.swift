@@ -17,6 +17,9 @@ struct SageAuth<Context: RequestContext>: RouterMiddleware {
             let stall = faults.current.stallSeconds
             if stall > 0, path.hasPrefix("/api/") { try await Task.sleep(for: .seconds(stall)) }
             if path == "/api/auth/login" || path == "/api/user/login" { return try await login(request, context: context) }
+            if path == "/api/oauth2/token" || path == "/oauth2/token" {
+                return faults.isMissing("oauth2") ? Response(status: .notFound) : try await refresh(request)
+            }
             // Object storage URLs are public, as a bucket's are.
             if path.hasPrefix("/oss/") { return try await next(request, context) }
             if path == "/api/health" { return SageResponse.ok(["status": "healthy", "timestamp": Date().timeIntervalSince1970, "service": "sage"]) }
@@ -39,10 +42,29 @@ struct SageAuth<Context: RequestContext>: RouterMiddleware {
             throw SageError(code: 400, message: "用户名或密码错误", detail: "invalid credentials")
         }
         let (cookie, session) = store.login(user, lasting: configuration.tokenSeconds)
+        store.logins.add(1, ordering: .relaxed)
         let data: [String: Any] = ["access_token": session.accessToken, "refresh_token": session.refreshToken,
                                    "expires_in": Int(configuration.tokenSeconds)]
         return SageResponse.json(["code": 200, "message": "success", "success": true, "data": data, "timestamp": Date().timeIntervalSince1970],
                                  status: .ok, headers: [.setCookie: "\(Self.cookieName)=\(cookie); Path=/; HttpOnly; SameSite=Lax"])
+    }
+
+    /// `POST /api/oauth2/token` with `grant_type=refresh_token`: the session lives on with a
+    /// new token (the OAuth2 answer: `access_token`, `refresh_token`, `expires_in`, `token_type`).
+    private func refresh(_ request: Request) async throws -> Response {
+        let body = String(buffer: try await request.body.collect(upTo: 16 << 10))
+        var form: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            if parts.count == 2 { form[parts[0]] = parts[1] }
+        }
+        guard form["grant_type"] == "refresh_token", let token = form["refresh_token"],
+              let session = store.refresh(token, lasting: configuration.tokenSeconds) else {
+            return SageResponse.json(["error": "invalid_grant", "error_description": "unknown or used refresh token"], status: .badRequest)
+        }
+        store.refreshes.add(1, ordering: .relaxed)
+        return SageResponse.json(["access_token": session.accessToken, "refresh_token": session.refreshToken,
+                                  "expires_in": Int(configuration.tokenSeconds), "token_type": "bearer"], status: .ok)
     }
 
     static func sessionCookie(_ request: Request) -> String? {

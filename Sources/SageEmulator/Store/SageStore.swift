@@ -41,6 +41,9 @@ final class SageStore: Sendable {
     let agents: [Agent]
     private let conversations = Mutex<[String: Conversation]>([:])
     private let sessions = Mutex<[String: Session]>([:])
+    /// How many logins and refreshes were answered (tests tell which one renewed a session).
+    let logins = Atomic<Int>(0)
+    let refreshes = Atomic<Int>(0)
 
     init(root: URL, agents: [Agent]) {
         self.root = root
@@ -82,6 +85,18 @@ final class SageStore: Sendable {
         sessions.withLock { sessions in
             guard let cookie, let session = sessions[cookie], session.expiresAt > Date() else { return false }
             return bearer.map { $0 == session.accessToken } ?? true
+        }
+    }
+
+    /// The session holding `refreshToken`, with a new access token lasting `seconds` (a
+    /// refresh token is used once: it is replaced too); nil when none holds it.
+    func refresh(_ refreshToken: String, lasting seconds: Double) -> Session? {
+        sessions.withLock { sessions in
+            guard let cookie = sessions.first(where: { $0.value.refreshToken == refreshToken })?.key else { return nil }
+            sessions[cookie]?.accessToken = "sage-at-" + UUID().uuidString.lowercased()
+            sessions[cookie]?.refreshToken = "sage-rt-" + UUID().uuidString.lowercased()
+            sessions[cookie]?.expiresAt = Date().addingTimeInterval(seconds)
+            return sessions[cookie]
         }
     }
 
