@@ -60,8 +60,19 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The Asyncat backend (conversations with server-chosen ids, runs held on their streams).
+        .target(name: "Asyncat", dependencies: [
+            "SynapseCore", "SynapseHTTP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The Asyncat server emulator, following its API document (004).
+        .target(name: "AsyncatEmulator", dependencies: [
+            "SynapseEmulatorKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "synapsefs", dependencies: [
-            "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator", "Sage", "SageEmulator",
+            "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator", "Sage", "SageEmulator", "Asyncat", "AsyncatEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -78,7 +89,7 @@ let package = Package(
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [
             "SynapseCore", "SynapseHTTP", "InfiniSynapse", "InfiniSynapseEmulator", "Sage", "SageEmulator", "SynapseEmulatorKit",
-            .product(name: "Logging", package: "swift-log"),
+            "Asyncat", "AsyncatEmulator", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]

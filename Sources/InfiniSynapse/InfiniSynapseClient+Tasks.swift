@@ -38,6 +38,9 @@ extension InfiniSynapseClient {
             }
         case .delete:
             _ = try post("/api/ai_task/deleteTaskWithId", json: ["ids": [taskId]], what: "delete of \(taskId)")
+        case .allow, .deny:
+            // Approvals are questions here, answered through prompt.txt.
+            throw .refused("InfiniSynapse asks approval as a question: answer it in prompt.txt")
         }
     }
 

@@ -177,6 +177,8 @@ public final class SageClient: AgentBackend {
             if (answer as? [String: Any])?["interrupted"] as? Bool != false { runs.interrupted(taskId) }
         case .delete:
             _ = try request("DELETE", "/api/conversations/\(id)", query: [], body: nil, what: "delete of \(taskId)")
+        case .allow, .deny:
+            throw .refused("Sage's agents ask no permission")
         }
     }
 

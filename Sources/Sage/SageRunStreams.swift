@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import SynapseCore
+import SynapseHTTP
 
 /// The runs this mount holds a stream of, each read on a thread of its own: the ones its
 /// prompts started (the answer to `POST /api/web-stream` is the run's JSON lines) and the
@@ -9,8 +10,8 @@ import SynapseCore
 /// feed. A dropped stream resumes from the last chunk read, so nothing is missed or shown
 /// twice. `stop()` ends every reader and waits for it: no reader outlives the mount.
 ///
-/// Lock order: a run's `acceptance` before `queue`; `state` and a run's `sum` are each taken
-/// alone. None is held across a request or while waiting for a reader.
+/// Lock order: a run's acceptance before the queue's lock; `state` and a run's `progress` are
+/// each taken alone. None is held across a request or while waiting for a reader.
 final class SageRunStreams: Sendable {
     /// Reads a run's stream, from the prompt's request (`prompt` set) or from the chunk
     /// `lastIndex` on, handing `lines` (the JSON values of each piece; empty for a heartbeat)
@@ -46,10 +47,7 @@ final class SageRunStreams: Sendable {
     private let stored: Stored
     private let logger: Logger
     private let state = Mutex(State())
-    private let queue = NSCondition()
-    nonisolated(unsafe) private var events: [FeedEvent] = []  // guarded by `queue`
-    /// Where each message's queued partial is in `events` (task id, NUL, entry id).
-    nonisolated(unsafe) private var queuedPartials: [String: Int] = [:]  // guarded by `queue`
+    private let queue = FeedEventQueue(limit: maxQueued)
 
     init(logger: Logger, reading: @escaping Reading, stored: @escaping Stored) {
         self.logger = logger
@@ -63,7 +61,7 @@ final class SageRunStreams: Sendable {
     /// first words or `acceptWait` passed without a refusal; a refusal is the send's error.
     /// `prompt` is shown in stream.log first, once the server took it.
     func start(taskId: String, request body: Data, prompt: TranscriptEntry) throws(RemoteError) {
-        let run = Run(taskId: taskId, prompt: prompt)
+        let run = Run(taskId: taskId, prompt: prompt, progress: SageRunSum())
         try state.withLock { (s) throws(RemoteError) in
             guard !s.stopped else { throw .interrupted("the mount is stopping: prompt for \(taskId) not sent") }
             if s.runs[taskId].map({ !$0.isFinished }) ?? false || s.activeElsewhere.contains(taskId) {
@@ -80,7 +78,7 @@ final class SageRunStreams: Sendable {
 
     /// Follows a run started elsewhere (from its first chunk), unless one is held already.
     func follow(_ taskId: String) {
-        let run = Run(taskId: taskId, prompt: nil)
+        let run = Run(taskId: taskId, prompt: nil, progress: SageRunSum())
         let started = state.withLock { s -> Bool in
             guard !s.stopped, s.runs[taskId]?.isFinished ?? true,
                   s.runs.values.count(where: { !$0.isFinished }) < Self.maxFollowed else { return false }
@@ -101,7 +99,7 @@ final class SageRunStreams: Sendable {
     /// What the conversation's run held by this mount has said so far (empty: none runs).
     func liveEntries(_ taskId: String) -> [TranscriptEntry] {
         guard let run = state.withLock({ $0.runs[taskId] }), !run.isFinished else { return [] }
-        return run.sum.withLock { $0.liveEntries }
+        return run.progress.withLock { $0.liveEntries }
     }
 
     func wasInterrupted(_ taskId: String) -> Bool { state.withLock { $0.interrupted.contains(taskId) } }
@@ -126,14 +124,7 @@ final class SageRunStreams: Sendable {
 
     /// The queued events, waiting up to `seconds` for one.
     func takeEvents(waitingUpTo seconds: Double) -> [FeedEvent] {
-        queue.lock()
-        defer { queue.unlock() }
-        if events.isEmpty { _ = queue.wait(until: Date().addingTimeInterval(seconds)) }
-        defer {
-            events = []
-            queuedPartials = [:]
-        }
-        return events
+        queue.take(waitingUpTo: seconds)
     }
 
     /// Ends every reader (their requests are cancelled) and waits for them.
@@ -174,11 +165,11 @@ final class SageRunStreams: Sendable {
             var heard = false
             var failure: RemoteError?
             do {
-                try reading(run.taskId, prompt, run.sum.withLock { $0.chunksRead }) { lines in
+                try reading(run.taskId, prompt, run.progress.withLock { $0.chunksRead }) { lines in
                     run.accepted(enqueue: enqueue)
                     for line in lines {
                         heard = true
-                        let (events, ended) = run.sum.withLock { sum in (sum.take(line, taskId: run.taskId), sum.ended) }
+                        let (events, ended) = run.progress.withLock { sum in (sum.take(line, taskId: run.taskId), sum.ended) }
                         // Over before its last events are handed on: whoever they make look
                         // at the conversation finds it no longer running.
                         if ended { run.finish() }
@@ -190,7 +181,7 @@ final class SageRunStreams: Sendable {
             } catch {
                 failure = error
             }
-            let (ended, chunksRead) = run.sum.withLock { ($0.ended, $0.chunksRead) }
+            let (ended, chunksRead) = run.progress.withLock { ($0.ended, $0.chunksRead) }
             if ended || run.cancellation.isCancelled { return }
             if prompt != nil, !heard, let failure {
                 // The prompt's own request failed before the run said anything: the send fails,
@@ -234,110 +225,11 @@ final class SageRunStreams: Sendable {
     }
 
     private func enqueue(_ new: [FeedEvent]) {
-        guard !new.isEmpty else { return }
-        queue.lock()
-        defer { queue.unlock() }
-        for event in new {
-            if case .partial(let taskId, let entry) = event {
-                // A newer snapshot of a message still queued replaces it: one per message.
-                let key = taskId + "\u{0}" + entry.id
-                if let queued = queuedPartials[key] {
-                    events[queued] = event
-                    continue
-                }
-                guard events.count < Self.maxQueued else { continue }
-                queuedPartials[key] = events.count
-            } else if events.count >= Self.maxQueued, case .changed = event {
-                // Past the bound only what decides a task's state is kept.
-                continue
-            }
-            events.append(event)
-        }
-        queue.signal()
+        queue.add(new)
     }
 }
 
 extension SageRunStreams {
-    /// One run's reader: its cancellation, whether the prompt's sender was answered, its end.
-    final class Run: Sendable {
-        enum Acceptance { case waiting, accepted, refused(RemoteError) }
-
-        let taskId: String
-        /// The prompt that started it (nil: a run followed from elsewhere).
-        let prompt: TranscriptEntry?
-        let cancellation = Cancellation()
-        /// What the run has said so far, summed (its reader adds, the transcript reads).
-        let sum = Mutex(SageRunSum())
-        private let acceptance = NSCondition()
-        nonisolated(unsafe) private var accepting = Acceptance.waiting  // guarded by `acceptance`
-        private let ended = Atomic<Bool>(false)
-        private let done = DispatchSemaphore(value: 0)
-
-        init(taskId: String, prompt: TranscriptEntry?) {
-            self.taskId = taskId
-            self.prompt = prompt
-        }
-
-        var isFinished: Bool { ended.load(ordering: .acquiring) }
-
-        /// The server took the prompt: it is queued (once) before anything the run says.
-        func accepted(enqueue: ([FeedEvent]) -> Void) {
-            acceptance.lock()
-            defer { acceptance.unlock() }
-            guard case .waiting = accepting else { return }
-            accepting = .accepted
-            if let prompt { enqueue([.entry(taskId: taskId, prompt)]) }
-            acceptance.broadcast()
-        }
-
-        /// The prompt's request failed; true when its sender takes the failure (it still waits).
-        func refused(_ error: RemoteError) -> Bool {
-            acceptance.lock()
-            defer { acceptance.unlock() }
-            guard case .waiting = accepting else { return false }
-            accepting = .refused(error)
-            // No longer running by the time its sender hears why.
-            finish()
-            acceptance.broadcast()
-            return true
-        }
-
-        /// The sender's wait: until the server answers, `seconds` pass (then the prompt counts
-        /// as taken), or the sender's own operation is cancelled.
-        func waitUntilAccepted(within seconds: Double, enqueue: ([FeedEvent]) -> Void) throws(RemoteError) {
-            let deadline = Date().addingTimeInterval(seconds)
-            acceptance.lock()
-            while case .waiting = accepting, Date() < deadline, Cancellation.current?.isCancelled != true {
-                _ = acceptance.wait(until: min(deadline, Date().addingTimeInterval(0.1)))
-            }
-            let outcome = accepting
-            acceptance.unlock()
-            switch outcome {
-            case .refused(let error): throw error
-            case .accepted: return
-            case .waiting:
-                if Cancellation.current?.isCancelled == true {
-                    // The caller gave up; the run, if the server took it, is still followed.
-                    throw .interrupted("prompt for \(taskId): the caller gave up waiting for the server")
-                }
-                accepted(enqueue: enqueue)
-            }
-        }
-
-        /// The run is over (its `stream_end` read) or no longer followed.
-        func finish() {
-            ended.store(true, ordering: .releasing)
-        }
-
-        /// Its reader's thread is done.
-        func readerDone() {
-            finish()
-            done.signal()
-        }
-
-        func waitUntilFinished() {
-            done.wait()
-            done.signal()
-        }
-    }
+    /// One run's reader, with what it has summed so far.
+    typealias Run = HeldRun<SageRunSum>
 }

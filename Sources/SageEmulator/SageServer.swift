@@ -76,11 +76,6 @@ public final class SageEmulatorServer: Sendable {
     }
 
     public func stopBlocking() {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            await stop()
-            done.signal()
-        }
-        done.wait()
+        RunningServer.waitFor { await self.stop() }
     }
 }

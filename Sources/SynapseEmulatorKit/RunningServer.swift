@@ -60,9 +60,14 @@ public final class RunningServer: Sendable {
     }
 
     public func stopBlocking() {
+        Self.waitFor { await self.stop() }
+    }
+
+    /// Runs `work` on Swift's executors and waits for it, for callers outside Swift concurrency.
+    public static func waitFor(_ work: @escaping @Sendable () async -> Void) {
         let done = DispatchSemaphore(value: 0)
         Task {
-            await stop()
+            await work()
             done.signal()
         }
         done.wait()

@@ -21,6 +21,12 @@ import Testing
         return last
     }
 
+    /// Sends a draft's first prompt; the task's id from then on (the server's, where it names tasks).
+    func start(_ backend: any AgentBackend, _ draftId: String, _ text: String) async throws -> String {
+        let sent = try await offPool { try backend.send(Prompt(taskId: draftId, text: text, startsTask: true)) }
+        return sent.serverTaskId ?? draftId
+    }
+
     func isFinished(_ transcript: Transcript) -> Bool {
         TaskStatus.derive(transcript, listed: nil) == .completed
     }
@@ -56,8 +62,7 @@ import Testing
         let server = try await subject.start()
         defer { Task { await server.stop() } }
         let backend = server.backend
-        let taskId = server.newTaskId()
-        try await offPool { try backend.send(Prompt(taskId: taskId, text: "First turn [emu:words 12] [emu:delay 2]", startsTask: true)) }
+        let taskId = try await start(backend, server.newTaskId(), "First turn [emu:words 12] [emu:delay 2]")
         let first = try await poll({ try backend.transcript(taskId: taskId) }, until: isFinished)
         #expect(isFinished(first))
         #expect(first.entries.contains { $0.speaker == .user && $0.text.contains("First turn") })
@@ -84,7 +89,7 @@ import Testing
         defer { Task { await server.stop() } }
         let backend = server.backend
         try #require(backend.capabilities.feed, "a backend without a feed needs its run-following contract")
-        let taskId = server.newTaskId()
+        let draftId = server.newTaskId()
         let events = Mutex<[FeedEvent]>([])
         let stop = Atomic<Bool>(false)
         let feed = Thread {
@@ -99,7 +104,9 @@ import Testing
         // taken as connected too, and the test then says what it missed.
         let connect = Date().addingTimeInterval(5)
         while events.withLock({ $0.isEmpty }), Date() < connect { try await Task.sleep(for: .milliseconds(20)) }
-        try await offPool { try backend.send(Prompt(taskId: taskId, text: "Stream it [emu:words 40] [emu:delay 5]", startsTask: true)) }
+        let taskId = try await start(backend, draftId, "Stream it [emu:words 40] [emu:delay 5]")
+        // A first run's events name the task as the prompt did (the draft), later ones by the server's id.
+        let eventIds: Set<String> = [draftId, taskId]
         let transcript = try await poll({ try backend.transcript(taskId: taskId) }, until: isFinished)
         let result = try #require(transcript.entries.last)
         #expect(result.speaker == .result)
@@ -108,7 +115,7 @@ import Testing
         func wholeResult() -> TranscriptEntry? {
             events.withLock { all in
                 all.compactMap { event -> TranscriptEntry? in
-                    if case .entry(taskId, let entry) = event, entry.id == result.id { return entry }
+                    if case .entry(let id, let entry) = event, eventIds.contains(id), entry.id == result.id { return entry }
                     return nil
                 }.last
             }
@@ -116,7 +123,7 @@ import Testing
         while wholeResult() == nil, Date() < end { try await Task.sleep(for: .milliseconds(20)) }
         #expect(wholeResult()?.text == result.text)
         #expect(wholeResult()?.isFinal == true)
-        let partials = events.withLock { $0.filter { if case .partial(taskId, _) = $0 { true } else { false } } }
+        let partials = events.withLock { $0.filter { if case .partial(let id, _) = $0 { eventIds.contains(id) } else { false } } }
         #expect(!partials.isEmpty, "a reply of 40 words streams in pieces")
     }
 
@@ -125,8 +132,7 @@ import Testing
         let server = try await subject.start()
         defer { Task { await server.stop() } }
         let backend = server.backend
-        let taskId = server.newTaskId()
-        try await offPool { try backend.send(Prompt(taskId: taskId, text: "Never ends [emu:forever] [emu:delay 10]", startsTask: true)) }
+        let taskId = try await start(backend, server.newTaskId(), "Never ends [emu:forever] [emu:delay 10]")
         // Cancelled while something streams, so "nothing streams after" can fail.
         let streaming = try await poll({ try backend.transcript(taskId: taskId) }) { $0.entries.contains { !$0.isFinal } }
         #expect(streaming.entries.contains { !$0.isFinal }, "the endless reply streams")

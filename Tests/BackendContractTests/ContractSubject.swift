@@ -5,6 +5,8 @@ import Testing
 import SynapseHTTP
 import InfiniSynapse
 import InfiniSynapseEmulator
+import Asyncat
+import AsyncatEmulator
 import Sage
 import SageEmulator
 import SynapseEmulatorKit
@@ -17,7 +19,7 @@ struct ContractSubject: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static let all: [ContractSubject] = [.infiniSynapse, .sage]
+    static let all: [ContractSubject] = [.infiniSynapse, .sage, .asyncat]
 }
 
 /// A running emulator and a backend client of it.
@@ -74,7 +76,31 @@ extension ContractSubject {
         return ContractServer(backend: client, seededTasks: 5, sample: ("sess_demo_1", samplePath, try Data(contentsOf: sampleFile)),
                               newTaskId: { "sess_" + UUID().uuidString.prefix(12).lowercased() },
                               stop: {
-                                  client.stop()
+                                  // A stop waits for the client's threads: never on Swift's pool.
+                                  _ = try? await offPool { client.stop() }
+                                  await server.stop()
+                                  try? FileManager.default.removeItem(at: dir)
+                              })
+    }
+
+    /// Asyncat: no auth (as today's server), the server names conversations; the sample is an
+    /// artifact of the working directory every conversation shows.
+    static let asyncat = ContractSubject(name: "Asyncat") {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-contract-\(UUID().uuidString)")
+        var configuration = AsyncatEmulatorConfiguration(dataDirectory: dir, tokens: [])
+        configuration.seedConversations = 5
+        configuration.seedFiles = ["sample.bin": sampleSize]
+        var logger = Logger(label: "emulator")
+        logger.logLevel = .warning
+        let server = try await AsyncatEmulatorServer.start(configuration: configuration, logger: logger)
+        let client = AsyncatClient(baseURL: server.baseURL, token: nil, timeouts: Timeouts(connect: 2, idle: 5, request: 30),
+                                   stateDirectory: dir.appendingPathComponent("client"), logger: Logger(label: "client"))
+        let sample = try Data(contentsOf: dir.appendingPathComponent("root/.asyncat/artifacts/sample.bin"))
+        return ContractServer(backend: client, seededTasks: 5, sample: ("c0ffee00-0000-4000-8000-000000000001", "sample.bin", sample),
+                              newTaskId: { "draft-" + UUID().uuidString.prefix(8).lowercased() },
+                              stop: {
+                                  // A stop waits for the client's threads: never on Swift's pool.
+                                  _ = try? await offPool { client.stop() }
                                   await server.stop()
                                   try? FileManager.default.removeItem(at: dir)
                               })

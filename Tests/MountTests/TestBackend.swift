@@ -15,6 +15,10 @@ struct TestBackend: Sendable, CustomStringConvertible {
     /// Where a file dropped into uploads/ landed, below the emulator's data directory (nil:
     /// nowhere yet).
     let storedUpload: @Sendable (_ dataDirectory: URL, _ task: String, _ name: String) -> String?
+    /// Where a seeded file (`--seed-file PATH:SIZE`) shows in a task's workspace/.
+    var workspacePath: @Sendable (_ seeded: String) -> String = { $0 }
+    /// Whether an upload is stored by the server when it is closed (else it goes with the next prompt).
+    var storesUploads = true
 
     var description: String { name }
 
@@ -35,5 +39,13 @@ struct TestBackend: Sendable, CustomStringConvertible {
                                           .first { FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent($0).path) }
                                   })
 
-    static let all: [TestBackend] = [.infiniSynapse, .sage]
+    /// Asyncat: a bearer token (the emulator checks it when it has one); artifacts are a flat
+    /// folder of the working directory; uploads wait for the next run, as its attachments.
+    static let asyncat = TestBackend(name: "asyncat", acceptsSecret: { ["--api-key", $0] }, secretVariable: "ASYNCAT_TOKEN", environment: [:],
+                                     storedFile: { _, path in "root/.asyncat/artifacts/" + ((path as NSString).lastPathComponent) },
+                                     storedUpload: { _, _, _ in nil },
+                                     workspacePath: { ($0 as NSString).lastPathComponent }, storesUploads: false)
+
+    static let all: [TestBackend] = [.infiniSynapse, .sage, .asyncat]
+    static let storingUploads = all.filter(\.storesUploads)
 }

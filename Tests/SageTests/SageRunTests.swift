@@ -43,7 +43,6 @@ import Testing
         let live = try await LiveSage.start()
         defer { Task { await live.stop() }; }
         let client = try live.client()
-        defer { client.stop() }
         _ = try await offPool { try client.send(Prompt(taskId: "sess_new", text: "Hello [emu:words 12]", startsTask: true)) }
         let events = try await Self.feed(of: client) { Self.finalResult("sess_new", in: $0) != nil }
         let entries = events.compactMap { event -> TranscriptEntry? in
@@ -70,7 +69,6 @@ import Testing
         faults.dropStreamsAfter = 4
         live.server.faults.replace(with: faults)
         let client = try live.client()
-        defer { client.stop() }
         _ = try await offPool { try client.send(Prompt(taskId: "sess_drop", text: "Go [emu:words 30] [emu:delay 5]", startsTask: true)) }
         let events = try await Self.feed(of: client) { Self.finalResult("sess_drop", in: $0) != nil }
         #expect(Self.finalResult("sess_drop", in: events)?.text == Self.reply(words: 30))
@@ -80,7 +78,6 @@ import Testing
         let live = try await LiveSage.start()
         defer { Task { await live.stop() } }
         let client = try live.client()
-        defer { client.stop() }
         _ = try await offPool { try client.send(Prompt(taskId: "sess_busy", text: "Go [emu:forever] [emu:delay 20]", startsTask: true)) }
         let error = await #expect(throws: RemoteError.self) {
             try await offPool { try client.send(Prompt(taskId: "sess_busy", text: "more", startsTask: false)) }
@@ -100,7 +97,6 @@ import Testing
         faults.failPrompts = 1
         live.server.faults.replace(with: faults)
         let client = try live.client()
-        defer { client.stop() }
         let error = await #expect(throws: RemoteError.self) {
             try await offPool { try client.send(Prompt(taskId: "sess_demo_1", text: "Hi", startsTask: false)) }
         }
@@ -114,9 +110,7 @@ import Testing
         let live = try await LiveSage.start()
         defer { Task { await live.stop() } }
         let mount = try live.client()
-        defer { mount.stop() }
         let web = try live.client()
-        defer { web.stop() }
         let followed = Task {
             try await Self.feed(of: mount) { Self.finalResult("sess_demo_2", in: $0)?.text == Self.reply(words: 25) }
         }

@@ -223,6 +223,7 @@ extension FakeRemote {
         switch command {
         case .cancel: try record(.cancel(taskId: taskId))
         case .delete: try deleteTask(id: taskId)
+        case .allow, .deny: throw .refused("the fake asks no permission")
         }
     }
 

@@ -84,6 +84,8 @@ public struct BackendCapabilities: Sendable, Equatable {
     public var promptWhileRunning = true
     /// Agents of its own (`agents/`); without it the folder is absent.
     public var agents = false
+    /// Runs that ask permission to run a tool, answered with `echo allow|deny > ctl`.
+    public var permissions = false
 
     public init() {}
 
@@ -142,6 +144,8 @@ public enum UploadOutcome: Sendable, Equatable {
 /// A command for a task (`ctl`).
 public enum TaskControl: String, Sendable, Equatable {
     case cancel, delete
+    /// The answer to the agent's request to run a tool (`capabilities.permissions`).
+    case allow, deny
 }
 
 /// A piece of a download: where it belongs in the file and, when the server said so

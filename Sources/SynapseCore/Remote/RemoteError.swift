@@ -28,6 +28,9 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     /// The task is busy with something the request would disturb (a prompt while it runs, on
     /// a server where that would interrupt the run).
     case busy(String)
+    /// The server's limit on a file's size (EFBIG), or on how many it takes (ENOSPC).
+    case tooLarge(String)
+    case tooMany(String)
 
     public var description: String {
         switch self {
@@ -42,6 +45,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .malformed(let m): "malformed answer from the server: \(m)"
         case .interrupted(let m): "interrupted: \(m)"
         case .busy(let m): "busy: \(m)"
+        case .tooLarge(let m): "too large for the server: \(m)"
+        case .tooMany(let m): "more than the server takes: \(m)"
         case .untrustedServer(let m): "the server's TLS certificate is not trusted: \(m) (trust its CA with --ca-file or SSL_CERT_FILE)"
         }
     }
@@ -64,13 +69,15 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .server, .unreachable, .timedOut, .malformed, .untrustedServer: EIO
         case .interrupted: EINTR
         case .busy: EBUSY
+        case .tooLarge: EFBIG
+        case .tooMany: ENOSPC
         }
     }
 
     public var fsError: FSError {
         switch self {
         // Not the server's fault: what was asked for is not there, or the caller gave up.
-        case .notFound, .interrupted, .busy: FSError(errno: errno, description)
+        case .notFound, .interrupted, .busy, .tooLarge, .tooMany: FSError(errno: errno, description)
         // The server's state (unreachable, a rejected key, an untrusted certificate) is logged
         // by ServerHealth once per change; each operation it fails is only noted.
         case .rejectedKey, .untrustedServer: FSError(errno: errno, description, source: .server, level: .info)

@@ -90,6 +90,16 @@ public final class TaskActions: Sendable {
             }
             details.invalidate(taskId)
             notices.add("cancel requested", taskId: taskId)
+        case "allow", "deny":
+            guard remote.capabilities.permissions else {
+                throw FSError(errno: ENOTSUP, "this server does not ask permission to run tools: nothing to \(command)")
+            }
+            do { try remote.control(command == "allow" ? .allow : .deny, taskId: taskId) } catch {
+                health.record(error)
+                throw error.fsError.withMessage("\(command) for \(taskId) failed: \(error)", errno: Self.controlErrno(error))
+            }
+            details.invalidate(taskId)
+            notices.add("\(command) sent", taskId: taskId)
         case "refresh":
             details.invalidate(taskId)
             catalog.invalidate()
@@ -109,7 +119,7 @@ public final class TaskActions: Sendable {
             catalog.localTasksChanged()
             logger.notice("deleted task \(taskId)")
         default:
-            throw FSError(errno: EINVAL, "unknown ctl command \(command.debugDescription): use cancel, refresh or delete")
+            throw FSError(errno: EINVAL, "unknown ctl command \(command.debugDescription): use cancel, refresh, delete, allow or deny")
         }
     }
 

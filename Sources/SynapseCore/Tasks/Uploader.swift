@@ -139,7 +139,7 @@ public final class Uploader: Sendable {
             let delay = min(Self.maxRetry, Self.firstRetry * pow(2, Double(attempts - 1)))
             // A refusal (too large, a bad name) would be refused again: kept, not retried.
             let refused: Bool = switch error {
-            case .refused, .invalidRequest: true
+            case .refused, .invalidRequest, .tooLarge, .tooMany: true
             default: false
             }
             spool.failUpload(entry.id, reason: error.description, attempts: attempts,
@@ -148,7 +148,7 @@ public final class Uploader: Sendable {
                                 : "upload of \(entry.name) failed (\(error)); retrying in \(Int(delay)) s", taskId: entry.taskId)
             throw error.fsError.withMessage("upload of \(entry.name) to \(entry.taskId) failed: \(error); "
                                                 + (refused ? "not retried" : "retrying in \(Int(delay)) s"),
-                                            errno: error.errno == EACCES ? EACCES : EIO)
+                                            errno: [EACCES, EFBIG, ENOSPC].contains(error.errno) ? error.errno : EIO)
         }
         health.recordSuccess()
         let (attachment, role): (String?, String) = switch outcome {

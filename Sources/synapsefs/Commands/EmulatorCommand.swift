@@ -3,11 +3,12 @@ import Foundation
 import Logging
 import InfiniSynapseEmulator
 import SageEmulator
+import AsyncatEmulator
 
 struct EmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
-        abstract: "Run a built-in server emulator (InfiniSynapse, or Sage with --backend sage).",
+        abstract: "Run a built-in server emulator (InfiniSynapse; Sage or Asyncat with --backend).",
         discussion: "Prints 'listening on URL' once it accepts connections; stops on SIGINT or SIGTERM."
     )
 
@@ -31,6 +32,9 @@ struct EmulatorCommand: ParsableCommand {
 
     @Option(help: "Seconds a login's token lasts (Sage).")
     var tokenSeconds: Double = 3600
+
+    @Option(help: "Seconds an ask_user or permission_request waits for its answer (Asyncat).")
+    var questionTimeoutSeconds: Double = 300
 
     @Option(help: "Seed this many finished tasks (Sage: demo conversations).")
     var seedTasks = 0
@@ -81,6 +85,13 @@ struct EmulatorCommand: ParsableCommand {
         guard MountSettings.backends.contains(backend) else {
             throw ValidationError("--backend \(backend): this version emulates \(MountSettings.backends.joined(separator: ", "))")
         }
+        if backend == MountSettings.Backend.asyncat.rawValue {
+            // No --api-key: no auth, as today's Asyncat runs.
+            for file in seedFile where EmulatorConfiguration.SeedFile(argument: file) == nil {
+                throw ValidationError("--seed-file \(file): expected PATH:SIZE, SIZE like 64M or 1G")
+            }
+            return
+        }
         if backend == MountSettings.Backend.sage.rawValue {
             guard !account.isEmpty, account.allSatisfy({ $0.split(separator: ":", maxSplits: 1).count == 2 }) else {
                 throw ValidationError("give at least one --account USER:PASSWORD")
@@ -103,6 +114,7 @@ struct EmulatorCommand: ParsableCommand {
     func run() throws {
         LogSetup.bootstrap(.standardError, levels: LogLevelSwitch(logLevel))
         if backend == MountSettings.Backend.sage.rawValue { return try runSage() }
+        if backend == MountSettings.Backend.asyncat.rawValue { return try runAsyncat() }
         var configuration = EmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), apiKeys: apiKey)
         configuration.host = host
         configuration.port = port
@@ -151,6 +163,28 @@ struct EmulatorCommand: ParsableCommand {
         settings.truncateDownloadsAt = max(settings.truncateDownloadsAt, truncateDownloadsAt)
         configuration.faults = settings
         let emulator = try SageEmulator(configuration: configuration)
+        let app = emulator.application(logger: Logger(label: "emulator"), onRunning: announce)
+        try serve { try await app.runService() }
+    }
+
+    /// The Asyncat emulator: its tokens (none: no auth), demo conversations and artifacts, faults as JSON.
+    private func runAsyncat() throws {
+        var configuration = AsyncatEmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), tokens: apiKey)
+        configuration.host = host
+        configuration.port = port
+        configuration.seedConversations = seedTasks
+        configuration.questionTimeoutSeconds = questionTimeoutSeconds
+        configuration.pingSeconds = heartbeatSeconds
+        for file in seedFile.compactMap(EmulatorConfiguration.SeedFile.init(argument:)) { configuration.seedFiles[file.path] = file.size }
+        if let faults {
+            guard let given = try? JSONDecoder().decode(AsyncatFaults.Settings.self, from: Data(faults.utf8)) else {
+                throw ValidationError("--faults: not a JSON object of Asyncat faults")
+            }
+            configuration.faults = given
+        }
+        configuration.faults.stallSeconds = max(configuration.faults.stallSeconds, stallSeconds)
+        configuration.faults.truncateDownloadsAt = max(configuration.faults.truncateDownloadsAt, truncateDownloadsAt)
+        let emulator = try AsyncatEmulator(configuration: configuration)
         let app = emulator.application(logger: Logger(label: "emulator"), onRunning: announce)
         try serve { try await app.runService() }
     }

@@ -23,7 +23,7 @@ struct MountCommand: ParsableCommand {
     @Option(help: "The server's base URL, without /api (default: the config file's server, else the built-in emulator).")
     var server: String?
 
-    @Option(help: "The kind of server: infinisynapse (the default) or sage.")
+    @Option(help: "The kind of server: infinisynapse (the default), sage or asyncat.")
     var backend: String?
 
     @Option(help: "Where cached files, listings and state live (default: $XDG_CACHE_HOME/synapsefs/…).")
@@ -53,6 +53,9 @@ struct MountCommand: ParsableCommand {
 
     @Flag(help: "Let `echo delete > tasks/ID/ctl` delete tasks on the server.")
     var allowDelete = false
+
+    @Flag(help: "Let the agent run its tools without asking (Asyncat's autoApprove), for unattended use.")
+    var autoApprove = false
 
     @Flag(help: "Let other users in (FUSE's allow_other; needs user_allow_other in /etc/fuse.conf unless root). They read what the modes allow.")
     var allowOther = false

@@ -2,6 +2,8 @@ import Foundation
 import InfiniSynapse
 import InfiniSynapseEmulator
 import Logging
+import Asyncat
+import AsyncatEmulator
 import Sage
 import SageEmulator
 import SynapseCore
@@ -54,6 +56,24 @@ extension MountSession {
             return Server(client: client, description: "built-in Sage emulator (\(emulator.baseURL))",
                           what: "the built-in Sage emulator with \(configuration.seedConversations) demo conversations (no server configured)",
                           connection: "online (built-in Sage emulator at \(emulator.baseURL))", stopEmulator: emulator.stopBlocking)
+        case (.asyncat, .builtInEmulator):
+            var configuration = AsyncatEmulatorConfiguration(dataDirectory: plan.cache.root.appendingPathComponent("emulator-data"), tokens: [])
+            configuration.seedConversations = 5
+            let emulator = try startEmulator { try AsyncatEmulatorServer.startBlocking(configuration: configuration, logger: Logger(label: "emulator")) }
+            logger.notice("no server configured: serving the built-in Asyncat emulator at \(emulator.baseURL) with demo conversations")
+            let client = AsyncatClient(baseURL: emulator.baseURL, token: nil, timeouts: timeouts, stateDirectory: plan.cache.state,
+                                       autoApprove: plan.autoApprove, logger: logger)
+            return Server(client: client, description: "built-in Asyncat emulator (\(emulator.baseURL))",
+                          what: "the built-in Asyncat emulator with \(configuration.seedConversations) demo conversations (no server configured)",
+                          connection: "online (built-in Asyncat emulator at \(emulator.baseURL))", stopEmulator: emulator.stopBlocking)
+        case (.asyncat, .remote(let url, let credentials)):
+            let token: String? = if case .apiKey(let token) = credentials { token } else { nil }
+            let client = AsyncatClient(baseURL: url, token: token, timeouts: timeouts, caFile: settings.caFile, stateDirectory: plan.cache.state,
+                                       autoApprove: plan.autoApprove, logger: logger)
+            return try checked(Server(client: client, description: "Asyncat at \(url)", what: "Asyncat at \(url)", connection: "online"),
+                               url: url, logger: logger) { () throws(RemoteError) in
+                _ = try client.listTasks(from: nil, pageSize: 1)
+            }
         case (.sage, .remote(let url, let credentials)):
             guard case .login(let user, let password) = credentials else { throw SettingsError("a Sage server takes a login (USER:PASSWORD)") }
             let client = try sageClient(url, user: user, password: password, timeouts: timeouts, logger: logger)

@@ -31,7 +31,7 @@ struct MountOptions: Equatable {
         "log_file": "a log file", "on_event": "a command run when a task finishes or waits",
     ]
     /// synapsefs settings that are flags.
-    static let flags: Set<String> = ["allow_delete", "allow_other_writes"]
+    static let flags: Set<String> = ["allow_delete", "allow_other_writes", "auto_approve"]
 
     static func parse(_ given: [String]) throws -> MountOptions {
         var options = MountOptions()

@@ -15,6 +15,8 @@ struct MountPlan {
     let umask: UInt16
     let readOnly: Bool
     let allowDelete: Bool
+    /// Asyncat: the agent runs its tools without asking.
+    let autoApprove: Bool
     let allowOtherWrites: Bool
     /// Run when a task completes, fails or starts waiting.
     let onEvent: String?
@@ -62,6 +64,7 @@ struct MountPlan {
         umask = command.umask.flatMap { UInt16($0, radix: 8) } ?? options.umask ?? 0
         readOnly = command.readOnly || options.readOnly
         allowDelete = command.allowDelete || fromOptions["allow_delete"] != nil
+        autoApprove = command.autoApprove || fromOptions["auto_approve"] != nil
         allowOtherWrites = command.allowOtherWrites || fromOptions["allow_other_writes"] != nil
         onEvent = command.onEvent ?? fromOptions["on_event"]
         var fuse = options.fuse

@@ -15,12 +15,15 @@ struct MountSettings {
     enum Backend: String, CaseIterable {
         case infiniSynapse = "infinisynapse"
         case sage
+        case asyncat
     }
 
-    /// How the mount proves who it is: an API key, or (Sage) a user's login.
+    /// How the mount proves who it is: an API key, a user's login (Sage), or nothing (an
+    /// Asyncat server without auth).
     enum Credentials {
         case apiKey(String)
         case login(user: String, password: String)
+        case none
     }
 
     /// What was given on the command line (flags, and `-o` settings where no flag was given).
@@ -70,6 +73,7 @@ struct MountSettings {
             let credentials: Credentials = switch backend {
             case .infiniSynapse: .apiKey(try apiKey(given: given.apiKeyFile, config: config, configURL: configURL))
             case .sage: try sageLogin(given: given.apiKeyFile, config: config, configURL: configURL)
+            case .asyncat: asyncatToken(given: given.apiKeyFile, config: config)
             }
             server = .remote(url: try checkedURL(url), credentials: credentials)
         } else if backend == .infiniSynapse, let cli = AgentInfiniConfig.find() {
@@ -163,6 +167,16 @@ struct MountSettings {
             throw SettingsError("a Sage login is USER:PASSWORD (the key given holds no colon between a user and a password)")
         }
         return .login(user: String(parts[0]), password: String(parts[1]))
+    }
+
+    /// An Asyncat token from the key file given, `ASYNCAT_TOKEN`, the config's key file or
+    /// key; none at all is fine (today's Asyncat runs without auth).
+    private static func asyncatToken(given file: String?, config: ConfigFile) -> Credentials {
+        if let file, let token = try? key(inFile: file) { return .apiKey(token) }
+        if let token = ProcessInfo.processInfo.environment["ASYNCAT_TOKEN"], !token.isEmpty { return .apiKey(token) }
+        if let file = config.apiKeyFile, let token = try? key(inFile: file) { return .apiKey(token) }
+        if let token = config.apiKey, !token.isEmpty { return .apiKey(token) }
+        return .none
     }
 
     private static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
