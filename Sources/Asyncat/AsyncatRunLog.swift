@@ -17,6 +17,12 @@ struct AsyncatRunLog: Sendable {
     private(set) var pending: (id: String, kind: String)?
     private var streamed: [String: String] = [:]
     private var count = 0
+    /// What the run said, whole, in order (the server keeps none of it but the answer):
+    /// the transcript shows it while the run goes on, so its state (a question) is known.
+    private var said: [TranscriptEntry] = []
+
+    /// Entries kept of a run, at most (the oldest go first).
+    static let keptEntries = 1000
 
     /// Results longer than this are cut in stream.log (a tool may return a whole file).
     static let resultLimit = 4000
@@ -29,14 +35,17 @@ struct AsyncatRunLog: Sendable {
     /// What the run has said so far that is still growing.
     var liveEntries: [TranscriptEntry] {
         guard !done else { return [] }
-        return [reasoningId, answerId].compactMap { id in streamed[id].map { entry(id, id == answerId ? .agent : .agentSays("reasoning"), $0, final: false) } }
+        let growing = [reasoningId, answerId].filter { id in !said.contains { $0.id == id } }.compactMap { id in
+            streamed[id].map { entry(id, id == answerId ? .agent : .agentSays("reasoning"), $0, final: false) }
+        }
+        return said + growing
     }
 
     /// The events one SSE event makes.
     mutating func take(_ type: String, _ data: [String: Any], taskId: String) -> [FeedEvent] {
         func said(_ speaker: Speaker, _ text: String) -> [FeedEvent] {
             count += 1
-            return [.entry(taskId: taskId, entry("\(runId)-\(count)", speaker, text, final: true))]
+            return [.entry(taskId: taskId, keep(entry("\(runId)-\(count)", speaker, text, final: true)))]
         }
         switch type {
         case "session_start":
@@ -71,7 +80,7 @@ struct AsyncatRunLog: Sendable {
             return said(.agentAsks(Question(kind: "permission")), "\(tool) wants to run: \(what)\n(`echo allow > ctl` or `echo deny > ctl`)")
         case "answer":
             answer = data["answer"] as? String ?? ""
-            return [.entry(taskId: taskId, entry(answerId, .result, answer ?? "", final: true))]
+            return [.entry(taskId: taskId, keep(entry(answerId, .result, answer ?? "", final: true)))]
         case "error":
             failure = data["message"] as? String ?? "the run failed"
             return said(.error, failure ?? "")
@@ -92,8 +101,17 @@ struct AsyncatRunLog: Sendable {
         }
     }
 
-    /// The question was answered (or the permission decided): the run goes on.
-    mutating func answered() { pending = nil }
+    /// The question was answered (or the permission decided) with `entry`: the run goes on.
+    mutating func answered(_ entry: TranscriptEntry) {
+        pending = nil
+        _ = keep(entry)
+    }
+
+    private mutating func keep(_ entry: TranscriptEntry) -> TranscriptEntry {
+        said.append(entry)
+        if said.count > Self.keptEntries { said.removeFirst(said.count - Self.keptEntries) }
+        return entry
+    }
 
     private func entry(_ id: String, _ speaker: Speaker, _ text: String, final: Bool) -> TranscriptEntry {
         TranscriptEntry(id: id, time: Int64((Date().timeIntervalSince1970 * 1000).rounded()), speaker: speaker, text: text, isFinal: final)

@@ -83,7 +83,7 @@ final class AsyncatRuns: Sendable {
 
     /// The question was answered: `entry` (what the user said) is shown, and the run goes on.
     func answered(_ taskId: String, entry: TranscriptEntry) {
-        run(of: taskId)?.progress.withLock { $0.answered() }
+        run(of: taskId)?.progress.withLock { $0.answered(entry) }
         queue.add([.entry(taskId: taskId, entry)])
     }
 

@@ -41,15 +41,17 @@ enum AsyncatWire {
         return TaskSummary(id: id, name: row["title"] as? String ?? id, createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))
     }
 
-    /// A conversation's messages: the user's, and the agent's answers (each turn's last).
+    /// A conversation's messages: the user's, and the agent's answers (a failed run's reply
+    /// is `Error: …`, as the server's own `done` says it).
     static func transcript(_ messages: [[String: Any]]) -> [TranscriptEntry] {
         messages.enumerated().map { index, message in
             let isUser = (message["type"] as? String ?? message["role"] as? String) == "user"
             let time = date(message["timestamp"]).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? Int64(index)
             var attributes: [String: String] = ["type": isUser ? "user" : "assistant"]
             attributes["agentSessionId"] = message["agentSessionId"] as? String
-            return TranscriptEntry(id: message["id"] as? String ?? "msg_\(index)", time: time, speaker: isUser ? .user : .result,
-                                   text: message["content"] as? String ?? "", attributes: attributes)
+            let text = message["content"] as? String ?? ""
+            let speaker: Speaker = isUser ? .user : text.hasPrefix("Error: ") ? .error : .result
+            return TranscriptEntry(id: message["id"] as? String ?? "msg_\(index)", time: time, speaker: speaker, text: text, attributes: attributes)
         }
     }
 

@@ -96,7 +96,9 @@ public final class TaskActions: Sendable {
             }
             do { try remote.control(command == "allow" ? .allow : .deny, taskId: taskId) } catch {
                 health.record(error)
-                throw error.fsError.withMessage("\(command) for \(taskId) failed: \(error)", errno: Self.controlErrno(error))
+                // Refused: nothing waits for a decision now.
+                let errno = if case .refused = error { EINVAL } else { Self.controlErrno(error) }
+                throw error.fsError.withMessage("\(command) for \(taskId) failed: \(error)", errno: errno)
             }
             details.invalidate(taskId)
             notices.add("\(command) sent", taskId: taskId)
