@@ -86,6 +86,9 @@ let package = Package(
         .testTarget(name: "SageTests", dependencies: [
             "Sage", "SageEmulator", "SynapseEmulatorKit", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "AsyncatTests", dependencies: [
+            "Asyncat", "AsyncatEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
+        ]),
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [
             "SynapseCore", "SynapseHTTP", "InfiniSynapse", "InfiniSynapseEmulator", "Sage", "SageEmulator", "SynapseEmulatorKit",

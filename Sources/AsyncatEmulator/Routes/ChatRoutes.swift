@@ -22,6 +22,13 @@ struct ChatRoutes {
             return AsyncatResponse.ok(["conversation": row])
         }
         router.post("/api/ai/chats/save") { request, _ in try await save(request) }
+        router.get("/api/ai/sessions") { request, _ in
+            AsyncatResponse.ok(["sessions": store.recentSessions(limit: Int(request.asyncatQuery("limit") ?? "") ?? 20).map(\.json)])
+        }
+        router.get("/api/ai/sessions/:id") { _, context in
+            guard let session = store.session(context.parameters.get("id") ?? "") else { throw AsyncatError.notFound("Session not found") }
+            return AsyncatResponse.ok(["session": session.json])
+        }
         router.delete("/api/ai/chats/:id") { _, context in
             guard store.trash(context.parameters.get("id") ?? "") else { throw AsyncatError.notFound("Conversation not found") }
             return AsyncatResponse.ok(["message": "Conversation moved to trash"])

@@ -80,9 +80,14 @@ struct Script {
               questions: AsyncatQuestions, timeout: Double, store: AsyncatStore) async throws {
         let directives = Directives(prompt: goal)
         let delay = Duration.milliseconds(directives.delayMilliseconds)
+        store.sessionRan(sessionId, goal: goal, status: "active")
         try await send("session_start", ["sessionId": sessionId, "goal": goal, "status": "active", "workingDir": store.root.path,
                                          "continued": continued, "agentMode": "action"])
         try await send("thinking", ["thought": "Reading the goal" + (attachments.isEmpty ? "." : " and \(attachments.count) attached file(s)."), "round": 1])
+        try await send("reasoning_delta", ["content": "The goal is clear enough to start."])
+        try await send("plan_update", ["plan": [["id": "1", "content": "Understand the goal", "activeForm": "Understanding the goal", "status": "completed"],
+                                                ["id": "2", "content": "Write the answer", "activeForm": "Writing the answer", "status": "in_progress"]],
+                                       "round": 1])
         if let command = directives.approve {
             var allowed = autoApprove
             if !autoApprove {
@@ -125,9 +130,11 @@ struct Script {
         if directives.fail {
             try await send("error", ["message": "The agent failed.", "round": 1])
             try await send("done", ["answer": "Error: The agent failed.", "stopReason": "answer", "sessionId": sessionId, "rounds": 1, "maxRounds": 25])
+            store.sessionRan(sessionId, goal: goal, status: "failed")
             return
         }
         try await send("answer", ["answer": text, "round": 1])
         try await send("done", ["answer": text, "stopReason": "answer", "sessionId": sessionId, "rounds": 1, "maxRounds": 25])
+        store.sessionRan(sessionId, goal: goal, status: "completed")
     }
 }

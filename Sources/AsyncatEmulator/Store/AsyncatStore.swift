@@ -30,7 +30,38 @@ final class AsyncatStore: Sendable {
         }
     }
 
+    /// An agent session: one per run (a `continueSessionId` goes on with its session).
+    struct Session: Sendable {
+        var id: String
+        var goal: String
+        /// active, completed or failed (a run whose client went away mid-call stays active, as the server's do).
+        var status: String
+        var createdAt: Date
+        var updatedAt: Date
+
+        var json: [String: Any] {
+            ["id": id, "goal": goal, "status": status, "working_dir": "", "total_rounds": 1,
+             "created_at": AsyncatResponse.iso(createdAt), "updated_at": AsyncatResponse.iso(updatedAt)]
+        }
+    }
+
     let root: URL
+    private let sessions = Mutex<[String: Session]>([:])
+
+    func session(_ id: String) -> Session? { sessions.withLock { $0[id] } }
+
+    func recentSessions(limit: Int) -> [Session] {
+        sessions.withLock { Array($0.values) }.sorted { $0.updatedAt > $1.updatedAt }.prefix(limit).map { $0 }
+    }
+
+    /// Records the session of a run (new, or going on) as `status`.
+    func sessionRan(_ id: String, goal: String, status: String) {
+        sessions.withLock { all in
+            let now = Date()
+            all[id] = Session(id: id, goal: all[id]?.goal ?? goal, status: status, createdAt: all[id]?.createdAt ?? now, updatedAt: now)
+        }
+    }
+
     var artifacts: URL { root.appendingPathComponent(".asyncat/artifacts", isDirectory: true) }
     private let conversations = Mutex<[String: Conversation]>([:])
     /// Saves answered so far (tests count them).

@@ -104,7 +104,8 @@ extension MountSession {
         do {
             try probe()
         } catch .rejectedKey(let message) {
-            throw SettingsError("the server at \(url) rejected the credentials (\(message)); set valid ones and mount again")
+            let what = plan.settings.backend == .sage ? "login" : "API key"
+            throw SettingsError("the server at \(url) rejected the \(what) (\(message)); set a valid one and mount again")
         } catch .untrustedServer(let message) {
             throw SettingsError("the TLS certificate of \(url) is not trusted (\(message)); trust its CA with --ca-file FILE or SSL_CERT_FILE")
         } catch .notFound(let message), .routeMissing(let message) {
