@@ -45,6 +45,17 @@ import Testing
         #expect(try f.text(".synapsefs/status.json").contains("uploads/ is read-only (EROFS)"))
     }
 
+    @Test func withoutFilesATaskHasNoWorkspaceOrUploads() throws {
+        let f = try fixture { $0.files = false }
+        #expect(try f.list("tasks/done").sorted() == ["ctl", "info.json", "messages.json", "prompt.txt", "status", "stream.log"])
+        for name in ["workspace", "uploads"] {
+            let error = #expect(throws: FSError.self) { _ = try f.resolve("tasks/done/\(name)") }
+            #expect(error?.errno == ENOENT)
+        }
+        #expect(try f.text(".synapsefs/status.json").contains("tasks have no workspace/ or uploads/ (ENOENT)"))
+        #expect(!(try f.text(".synapsefs/status.json")).contains("uploads/ is read-only"))
+    }
+
     @Test func aPromptWhileRunningIsBusyWhereItWouldInterruptTheRun() throws {
         let f = try fixture { $0.promptWhileRunning = false }
         let error = #expect(throws: FSError.self) { try f.write(Data("and another thing".utf8), to: "tasks/busy/prompt.txt") }

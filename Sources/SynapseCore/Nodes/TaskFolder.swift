@@ -13,9 +13,14 @@ struct TaskFolder: Node {
         return fs.folderAttributes(inode, modified: task?.updatedAt ?? task?.createdAt, permissions: 0o755)
     }
 
+    /// Whether the task has `workspace/` and `uploads/` (a server without files: neither).
+    private var hasFiles: Bool { fs.remote.capabilities.files }
+
     func child(named name: String) throws(FSError) -> NodeKey {
-        if name == "workspace" { return .workspace(id, "") }
-        if name == "uploads" { return .uploads(id) }
+        if name == "workspace" || name == "uploads" {
+            guard hasFiles else { throw .notFound(name) }
+            return name == "workspace" ? .workspace(id, "") : .uploads(id)
+        }
         if let kind = TaskFileKind(rawValue: name) { return .taskFile(id, kind) }
         guard fs.scratch.exists(name, taskId: id) else { throw .notFound(name) }
         return .scratch(id, name)
@@ -23,7 +28,7 @@ struct TaskFolder: Node {
 
     func children() throws(FSError) -> [(name: String, key: NodeKey)] {
         TaskFileKind.allCases.map { ($0.rawValue, .taskFile(id, $0)) }
-            + [("workspace", .workspace(id, "")), ("uploads", .uploads(id))]
+            + (hasFiles ? [("workspace", .workspace(id, "")), ("uploads", .uploads(id))] : [])
             + fs.scratch.names(of: id).map { ($0, .scratch(id, $0)) }
     }
 

@@ -86,6 +86,8 @@ public struct BackendCapabilities: Sendable, Equatable {
     public var agents = false
     /// Runs that ask permission to run a tool, answered with `echo allow|deny > ctl`.
     public var permissions = false
+    /// Files of a task's own (`workspace/`, `uploads/`); without them both are absent (ENOENT).
+    public var files = true
 
     public init() {}
 
@@ -95,7 +97,8 @@ public struct BackendCapabilities: Sendable, Equatable {
         if !cancel { missing.append("cancel: `echo cancel > ctl` fails with ENOTSUP") }
         if !delete { missing.append("delete: `echo delete > ctl` fails with ENOTSUP") }
         if !feed { missing.append("feed: no mount-wide event stream; open stream.log files are polled") }
-        if !uploads { missing.append("uploads: uploads/ is read-only (EROFS)") }
+        if !files { missing.append("files: tasks have no workspace/ or uploads/ (ENOENT)") }
+        if files, !uploads { missing.append("uploads: uploads/ is read-only (EROFS)") }
         if !promptWhileRunning { missing.append("prompt while running: prompt.txt fails with EBUSY until the run ends") }
         return missing
     }
