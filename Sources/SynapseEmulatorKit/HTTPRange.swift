@@ -17,6 +17,21 @@ public enum HTTPRange {
         return end >= start ? start...end : nil
     }
 
+    /// What a GET of a file of `size` bytes (> 0) in version `etag` answers: the whole file
+    /// (200), the range asked (206, with its `Content-Range`), or none (416, `bytes */SIZE`).
+    /// A `Range` with an `If-Range` naming another version gets the whole file.
+    public struct Answer: Sendable, Equatable {
+        public var status: Int
+        public var range: ClosedRange<Int>?
+        public var contentRange: String?
+    }
+
+    public static func answer(range header: String?, ifRange: String?, size: Int, etag: String) -> Answer {
+        guard let header, ifRange.map({ $0 == etag }) ?? true else { return Answer(status: 200, range: 0...(size - 1)) }
+        guard let requested = parse(header, size: size) else { return Answer(status: 416, range: nil, contentRange: "bytes */\(size)") }
+        return Answer(status: 206, range: requested, contentRange: "bytes \(requested.lowerBound)-\(requested.upperBound)/\(size)")
+    }
+
     /// Size and modification time, to the nanosecond: another version has another tag.
     public static func etag(of url: URL) -> String {
         var st = stat()

@@ -36,21 +36,14 @@ struct ArtifactRoutes {
         }
         let etag = HTTPRange.etag(of: url)
         var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes", .eTag: etag]
-        var range = 0...max(0, data.count - 1)
-        var status = HTTPResponse.Status.ok
         if data.isEmpty {
             headers[.contentLength] = "0"
             return Response(status: .ok, headers: headers)
         }
-        if let header = request.headers[.range], request.headers[.ifRange].map({ $0 == etag }) ?? true {
-            guard let requested = HTTPRange.parse(header, size: data.count) else {
-                headers[.contentRange] = "bytes */\(data.count)"
-                return Response(status: .rangeNotSatisfiable, headers: headers)
-            }
-            range = requested
-            status = .partialContent
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(data.count)"
-        }
+        let answer = HTTPRange.answer(range: request.headers[.range], ifRange: request.headers[.ifRange], size: data.count, etag: etag)
+        headers[.contentRange] = answer.contentRange
+        let status = HTTPResponse.Status(code: answer.status)
+        guard let range = answer.range else { return Response(status: status, headers: headers) }
         headers[.contentLength] = "\(range.count)"
         let slice = data[range]
         let cut = faults.current.truncateDownloadsAt

@@ -57,17 +57,10 @@ struct WorkspaceRoutes {
             headers[.contentLength] = "0"
             return Response(status: .ok, headers: headers)
         }
-        var range = 0...(size - 1)
-        var status = HTTPResponse.Status.ok
-        if let header = request.headers[.range], request.headers[.ifRange].map({ $0 == etag }) ?? true {
-            guard let requested = HTTPRange.parse(header, size: size) else {
-                headers[.contentRange] = "bytes */\(size)"
-                return Response(status: .rangeNotSatisfiable, headers: headers)
-            }
-            range = requested
-            status = .partialContent
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
-        }
+        let answer = HTTPRange.answer(range: request.headers[.range], ifRange: request.headers[.ifRange], size: size, etag: etag)
+        headers[.contentRange] = answer.contentRange
+        let status = HTTPResponse.Status(code: answer.status)
+        guard let range = answer.range else { return Response(status: status, headers: headers) }
         headers[.contentLength] = "\(range.count)"
         let cut = faults.current.truncateDownloadsAt
         if cut > 0, range.count > cut {
