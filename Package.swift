@@ -71,6 +71,12 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The Synapse server emulator (agents, chat, orchestrations that pause), following its API document (003).
+        .target(name: "SynapseAIEmulator", dependencies: [
+            "SynapseEmulatorKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "synapsefs", dependencies: [
             "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator", "Sage", "SageEmulator", "Asyncat", "AsyncatEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -88,6 +94,9 @@ let package = Package(
         ]),
         .testTarget(name: "AsyncatTests", dependencies: [
             "Asyncat", "AsyncatEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SynapseAIEmulatorTests", dependencies: [
+            "SynapseAIEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
         ]),
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [
