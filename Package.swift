@@ -71,6 +71,11 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The Synapse backend (agents, and chat sessions this mount makes, recorded in its state).
+        .target(name: "SynapseAI", dependencies: [
+            "SynapseCore", "SynapseHTTP",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The Synapse server emulator (agents, chat, orchestrations that pause), following its API document (003).
         .target(name: "SynapseAIEmulator", dependencies: [
             "SynapseEmulatorKit",
@@ -96,7 +101,7 @@ let package = Package(
             "Asyncat", "AsyncatEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SynapseAIEmulatorTests", dependencies: [
-            "SynapseAIEmulator", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
+            "SynapseAIEmulator", "SynapseAI", "SynapseHTTP", "SynapseCore", .product(name: "Logging", package: "swift-log"),
         ]),
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [

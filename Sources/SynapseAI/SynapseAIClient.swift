@@ -1,0 +1,235 @@
+import Foundation
+import Logging
+import Synchronization
+import SynapseCore
+import SynapseHTTP
+
+/// A Synapse server (API v1) on libcurl: agents, and chat sessions this mount makes (the
+/// server lists none and gives no history back: their transcripts are the mount's own record
+/// of the streams it held). Tasks have no files. Blocking: call it from threads of your own.
+public final class SynapseAIClient: AgentBackend {
+    public let baseURL: String
+    public var cacheNamespace: String { "synapse " + baseURL }
+    public var feedIdentity: String? { nil }
+    public var capabilities: BackendCapabilities {
+        var capabilities = BackendCapabilities()
+        capabilities.files = false
+        capabilities.uploads = false
+        capabilities.agents = true
+        // A second turn while one streams would interleave two answers in one session.
+        capabilities.promptWhileRunning = false
+        return capabilities
+    }
+    typealias Run = HeldRun<SynapseChatLog>
+
+    let transport: CurlTransport
+    let apiKey: String
+    let logger: Logger
+    let sessions: SynapseSessions
+    private let queue = FeedEventQueue(limit: 100_000)
+    private let runs = Mutex<(byTask: [String: Run], readers: [ObjectIdentifier: Run], stopped: Bool)>(([:], [:], false))
+    private let idleTimeout: Double
+
+    public init(baseURL: String, apiKey: String, timeouts: Timeouts = Timeouts(), caFile: String? = nil, stateDirectory: URL, logger: Logger) {
+        var base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        if !base.hasSuffix("/api/v1") { base += "/api/v1" }
+        self.baseURL = base
+        self.apiKey = apiKey
+        self.logger = logger
+        transport = CurlTransport(timeouts: timeouts, caFile: caFile, errorInSuccess: { _ in nil })
+        sessions = SynapseSessions(directory: stateDirectory)
+        // Chat turns think quietly (the server sends no heartbeats): a long idle allowance.
+        idleTimeout = max(120, timeouts.idle)
+    }
+
+    // MARK: Reading
+
+    public func listTasks(from position: PagePosition?, pageSize: Int) throws(RemoteError) -> TaskPage {
+        let page = try PagePosition.pageNumber(position, server: "Synapse")
+        let all = sessions.all
+        let slice = all.dropFirst((page - 1) * pageSize).prefix(pageSize)
+        return TaskPage(items: slice.map(summary), next: (page - 1) * pageSize + slice.count < all.count ? .number(page + 1) : nil,
+                        totalItems: all.count)
+    }
+
+    public func taskInfo(id: String) throws(RemoteError) -> TaskSummary {
+        guard let session = sessions.session(id) else { throw .notFound("session \(id): not one this mount made") }
+        return summary(session)
+    }
+
+    private func summary(_ session: SynapseSessions.Session) -> TaskSummary {
+        let name = session.entries.first { $0.kind == "user" }.map { String($0.text.prefix(60)) } ?? session.id
+        var task = TaskSummary(id: session.id, name: name, createdAt: session.createdAt, updatedAt: session.updatedAt)
+        if run(of: session.id) != nil {
+            task.status = .running
+            task.serverStatus = "streaming"
+        }
+        return task
+    }
+
+    public func transcript(taskId: String) throws(RemoteError) -> Transcript {
+        guard let session = sessions.session(taskId) else { throw .notFound("session \(taskId): not one this mount made") }
+        return Transcript(entries: session.entries.map(\.entry))
+    }
+
+    public func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] { [] }
+
+    public func workspaceScope(taskId: String) -> String { "none" }
+
+    public func download(taskId: String, path: String, offset: Int64, length: Int64?, ifRange: String?,
+                         into sink: (DownloadChunk) -> Bool) throws(RemoteError) -> DownloadResult {
+        throw .notFound("\(path): Synapse tasks have no files")
+    }
+
+    public func listAgents() throws(RemoteError) -> [AgentSummary] {
+        guard let rows = try get("/agents") as? [[String: Any]] else { throw .malformed("agents: not a list") }
+        return rows.compactMap { row in
+            guard let id = row["id"] as? String else { return nil }
+            var details: [String: String] = [:]
+            for key in ["type", "model", "description"] { if let value = row[key] as? String { details[key] = value } }
+            return AgentSummary(id: id, name: row["name"] as? String ?? id, details: details)
+        }
+    }
+
+    // MARK: Changing
+
+    public func upload(_ body: UploadBody, as name: String, taskId: String, answering question: PendingQuestion?) throws(RemoteError) -> UploadOutcome {
+        throw .refused("Synapse tasks take no files")
+    }
+
+    public func control(_ command: TaskControl, taskId: String) throws(RemoteError) {
+        switch command {
+        case .cancel:
+            guard let run = run(of: taskId) else { throw .refused("session \(taskId) has no turn in flight") }
+            run.cancellation.cancel()
+        case .delete:
+            // Only this mount's record: the server keeps its history files.
+            guard sessions.remove(taskId) else { throw .notFound("session \(taskId)") }
+        case .allow, .deny:
+            throw .refused("Synapse's chat asks no permission")
+        }
+    }
+
+    /// A turn: `POST /chat/stream` with the session's id (the mount's), held on a thread.
+    @discardableResult
+    public func send(_ prompt: Prompt) throws(RemoteError) -> SentPrompt {
+        if !prompt.startsTask, sessions.session(prompt.taskId) == nil { throw .notFound("session \(prompt.taskId): not one this mount made") }
+        let entry = TranscriptEntry(id: "msg_" + UUID().uuidString.prefix(12).lowercased(), time: Int64((Date().timeIntervalSince1970 * 1000).rounded()),
+                                    speaker: .user, text: prompt.text)
+        let run = Run(taskId: prompt.taskId, prompt: entry, progress: SynapseChatLog(runId: "turn-" + UUID().uuidString.prefix(8).lowercased()))
+        try runs.withLock { (r) throws(RemoteError) in
+            guard !r.stopped else { throw .interrupted("the mount is stopping") }
+            if let running = r.byTask[prompt.taskId], !running.isFinished { throw .busy("session \(prompt.taskId) is answering; wait, or `echo cancel > ctl`") }
+            r.byTask[prompt.taskId] = run
+            r.readers[ObjectIdentifier(run)] = run
+        }
+        let body = (try? JSONSerialization.data(withJSONObject: ["message": prompt.text, "session_id": prompt.taskId])) ?? Data()
+        let thread = Thread { [self] in
+            Cancellation.run(run.cancellation) { read(run, body: body) }
+            _ = run.refused(.interrupted("the mount is stopping: prompt for \(run.taskId) not confirmed"))
+            runs.withLock { _ = $0.readers.removeValue(forKey: ObjectIdentifier(run)) }
+            run.readerDone()
+        }
+        thread.name = "synapse-turn"
+        thread.start()
+        try run.waitUntilAccepted(within: 5, enqueue: deliver(run))
+        return SentPrompt()
+    }
+
+    public func followFeed(onEvent: (FeedEvent) -> Bool) throws(RemoteError) {
+        guard onEvent(.heartbeat) else { return }
+        while Cancellation.current?.isCancelled != true {
+            for event in queue.take(waitingUpTo: 0.25) {
+                guard onEvent(event) else { return }
+            }
+        }
+    }
+
+    /// Unmount: turns in flight are closed (Synapse loses a turn whose stream goes away; the
+    /// mount's record says so).
+    public func stop() {
+        let readers = runs.withLock { r in
+            r.stopped = true
+            return Array(r.readers.values)
+        }
+        for run in readers { run.cancellation.cancel() }
+        for run in readers { run.waitUntilFinished() }
+    }
+
+    // MARK: Plumbing
+
+    private func run(of taskId: String) -> Run? {
+        runs.withLock { $0.byTask[taskId] }.flatMap { $0.isFinished ? nil : $0 }
+    }
+
+    /// Hands a run's events on, recording its final entries first (the durable transcript).
+    private func deliver(_ run: Run) -> ([FeedEvent]) -> Void {
+        { [sessions, queue] events in
+            let entries = events.compactMap { if case .entry(_, let entry) = $0 { entry } else { nil } }
+            if !entries.isEmpty { sessions.record(entries, session: run.taskId, agent: nil) }
+            queue.add(events)
+        }
+    }
+
+    private func read(_ run: Run, body: Data) {
+        let deliver = deliver(run)
+        var failure: RemoteError?
+        var heard = false
+        let request = HTTPRequest(method: "POST", url: baseURL + "/chat/stream",
+                                  headers: ["Authorization: Bearer \(apiKey)", "Accept: text/event-stream"], body: body)
+        var parser = SSEParser()
+        let outcome = transport.stream(request, idleTimeout: idleTimeout) { _, chunk in
+            for event in parser.feed(chunk) {
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) as? [String: Any] else { continue }
+                heard = true
+                run.accepted(enqueue: deliver)
+                let (events, done) = run.progress.withLock { log in (log.take(object, taskId: run.taskId), log.done) }
+                if done { run.finish() }
+                deliver(events)
+                if done { return false }
+            }
+            return true
+        }
+        switch outcome {
+        case .failure(.aborted): break
+        case .failure(let transportFailure): failure = transportFailure.remoteError(what: "turn of \(run.taskId)")
+        case .success(let (response, _, _)):
+            if !(200..<300).contains(response.status) { failure = Self.error(response, what: "turn of \(run.taskId)") }
+        }
+        if !heard, let failure, run.refused(failure) { return }
+        let (answered, done) = run.progress.withLock { ($0.answered, $0.done) }
+        if !answered, !done {
+            let why = run.cancellation.isCancelled ? "cancelled" : failure?.description ?? "the server closed the stream"
+            let text = "the turn's stream ended before the agent answered (\(why)); Synapse keeps no turn whose stream is lost"
+            deliver([.entry(taskId: run.taskId, TranscriptEntry(id: "\(run.taskId)-\(UUID().uuidString.prefix(6))-lost",
+                                                                time: Int64(Date().timeIntervalSince1970 * 1000), speaker: .error, text: text))])
+        }
+        run.finish()
+        queue.add([.changed(taskId: run.taskId)])
+    }
+
+    func get(_ path: String) throws(RemoteError) -> Any {
+        let what = "GET \(path)"
+        switch transport.perform(HTTPRequest(url: baseURL + path, headers: ["Authorization: Bearer \(apiKey)", "Accept: application/json"])) {
+        case .failure(let failure): throw failure.remoteError(what: what)
+        case .success(let response):
+            if let error = Self.error(response, what: what) { throw error }
+            guard let value = try? JSONSerialization.jsonObject(with: response.body, options: .fragmentsAllowed) else { throw .malformed("\(what): not JSON") }
+            return value
+        }
+    }
+
+    /// FastAPI's `{detail}` with the HTTP status; nil for a success.
+    static func error(_ response: HTTPResponse, what: String) -> RemoteError? {
+        guard !(200..<300).contains(response.status) else { return nil }
+        let detail = ((try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any])?["detail"].map { "\($0)" }
+            ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        switch response.status {
+        case 401, 403: return .rejectedKey("\(what): \(detail)")
+        case 404: return .notFound("\(what): \(detail)")
+        case 400: return .refused("\(what): \(detail)")
+        case 422: return .invalidRequest("\(what): \(detail)")
+        default: return .server(status: response.status, message: "\(what): \(detail)")
+        }
+    }
+}
