@@ -22,7 +22,11 @@ final class AsyncatAttachments: Sendable {
 
     /// Keeps the upload for the task's next run; its reference is the file kept.
     func keep(_ body: UploadBody, as name: String, taskId: String) throws(RemoteError) -> String {
-        let count = kept.withLock { $0[taskId]?.count ?? 0 }
+        // Files gone from disk (sent, or abandoned) wait no more.
+        let count = kept.withLock { kept in
+            kept[taskId]?.removeAll { !FileManager.default.fileExists(atPath: $0.path) }
+            return kept[taskId]?.count ?? 0
+        }
         guard count < Self.maxFiles else {
             throw .tooMany("\(name): a run takes at most \(Self.maxFiles) attached files, and \(count) wait for the next prompt")
         }

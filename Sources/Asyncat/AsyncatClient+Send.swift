@@ -15,9 +15,14 @@ extension AsyncatClient {
                 throw .busy("the agent waits for permission to run a tool: `echo allow > ctl` or `echo deny > ctl`")
             }
             let body = try Self.json(["answer": prompt.text.trimmingCharacters(in: .whitespacesAndNewlines)])
-            _ = try request("POST", "/api/ai/ask/\(URLEncoding.segment(pending.id))", body: body, what: "answer for \(prompt.taskId)")
-            runs.answered(prompt.taskId, entry: entry)
-            return SentPrompt()
+            do throws(RemoteError) {
+                _ = try request("POST", "/api/ai/ask/\(URLEncoding.segment(pending.id))", body: body, what: "answer for \(prompt.taskId)")
+            } catch .notFound {
+                throw .refused("the agent's question is no longer open (it timed out, or was answered)")
+            }
+            runs.answered(prompt.taskId, requestId: pending.id, entry: entry)
+            // The files waiting in uploads/ go with the next run, not with an answer.
+            return SentPrompt(attachmentsKept: !prompt.attachments.isEmpty)
         }
         var history: [[String: Any]] = []
         var sessionId: String?
@@ -41,7 +46,14 @@ extension AsyncatClient {
         run["continueSessionId"] = sessionId
         if autoApprove { run["autoApprove"] = true }
         // The draft's first run is known by the draft's id until this send returns.
-        try runs.start(taskId: prompt.taskId, conversationId: conversationId, request: try Self.json(run), prompt: entry)
+        do throws(RemoteError) {
+            try runs.start(taskId: prompt.taskId, conversationId: conversationId, request: try Self.json(run), prompt: entry)
+        } catch {
+            // Not sent after all: no run goes on, and a conversation made for it goes again.
+            runs.abandon(prompt.taskId)
+            if prompt.startsTask { _ = try? request("DELETE", "/api/ai/chats/\(URLEncoding.segment(conversationId))", body: nil, what: "undo") }
+            throw error
+        }
         attachments.sent(prompt.attachments, taskId: prompt.taskId)
         return SentPrompt(serverTaskId: prompt.startsTask ? conversationId : nil)
     }

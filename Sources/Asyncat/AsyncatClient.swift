@@ -120,6 +120,8 @@ public final class AsyncatClient: AgentBackend {
         case .cancel:
             guard runs.cancel(taskId) else { throw .refused("conversation \(taskId) has no run in flight to cancel") }
         case .delete:
+            // A run in flight goes first: its events would name a task the mount forgot.
+            _ = runs.cancel(taskId)
             _ = try request("DELETE", "/api/ai/chats/\(URLEncoding.segment(taskId))", body: nil, what: "delete of \(taskId)")
         case .allow, .deny:
             guard let pending = runs.pending(taskId), pending.kind == "permission" else {
@@ -127,7 +129,7 @@ public final class AsyncatClient: AgentBackend {
             }
             let body = try Self.json(["decision": command.rawValue])
             _ = try request("POST", "/api/ai/permissions/\(URLEncoding.segment(pending.id))", body: body, what: "\(command.rawValue) for \(taskId)")
-            runs.answered(taskId, entry: TranscriptEntry(id: "decision-" + pending.id, time: Self.now, speaker: .user, text: command.rawValue))
+            runs.answered(taskId, requestId: pending.id, entry: TranscriptEntry(id: "decision-" + pending.id, time: Self.now, speaker: .user, text: command.rawValue))
         }
     }
 

@@ -15,6 +15,8 @@ struct AsyncatRunLog: Sendable {
     private(set) var done = false
     /// What the run waits on: the request to answer, and its kind (`ask_user`, `permission`).
     private(set) var pending: (id: String, kind: String)?
+    /// The user cancelled it (the stream's end then is a cancel, not a loss).
+    var cancelRequested = false
     private var streamed: [String: String] = [:]
     private var count = 0
     /// What the run said, whole, in order (the server keeps none of it but the answer):
@@ -26,6 +28,11 @@ struct AsyncatRunLog: Sendable {
 
     /// Results longer than this are cut in stream.log (a tool may return a whole file).
     static let resultLimit = 4000
+    /// A streamed text is kept up to this many bytes (a server streaming forever stays bounded).
+    static let streamedLimit = 1 << 20
+
+    /// The reply a finished run saves: its answer, or its failure as the server words one.
+    var reply: String { failure.map { "Error: " + $0 } ?? answer ?? "" }
 
     init(runId: String) { self.runId = runId }
 
@@ -43,6 +50,8 @@ struct AsyncatRunLog: Sendable {
 
     /// The events one SSE event makes.
     mutating func take(_ type: String, _ data: [String: Any], taskId: String) -> [FeedEvent] {
+        // Anything the run does after a question says it no longer waits (answered, or timed out).
+        if pending != nil, !["ask_user", "permission_request", "usage_update", "skills_loaded"].contains(type) { pending = nil }
         func said(_ speaker: Speaker, _ text: String) -> [FeedEvent] {
             count += 1
             return [.entry(taskId: taskId, keep(entry("\(runId)-\(count)", speaker, text, final: true)))]
@@ -55,6 +64,7 @@ struct AsyncatRunLog: Sendable {
             return (data["thought"] as? String).map { said(.agentSays("thinking"), $0) } ?? []
         case "delta", "reasoning_delta":
             let id = type == "delta" ? answerId : reasoningId
+            guard streamed[id, default: ""].utf8.count < Self.streamedLimit else { return [] }
             streamed[id, default: ""] += data["content"] as? String ?? ""
             return [.partial(taskId: taskId, entry(id, type == "delta" ? .agent : .agentSays("reasoning"), streamed[id] ?? "", final: false))]
         case "tool_start":
@@ -83,7 +93,8 @@ struct AsyncatRunLog: Sendable {
             return [.entry(taskId: taskId, keep(entry(answerId, .result, answer ?? "", final: true)))]
         case "error":
             failure = data["message"] as? String ?? "the run failed"
-            return said(.error, failure ?? "")
+            // Shown under the reply's id, as it is saved: read back, it is the same entry.
+            return [.entry(taskId: taskId, keep(entry(answerId, .error, reply, final: true)))]
         case "done":
             done = true
             var events: [FeedEvent] = []
@@ -102,8 +113,8 @@ struct AsyncatRunLog: Sendable {
     }
 
     /// The question was answered (or the permission decided) with `entry`: the run goes on.
-    mutating func answered(_ entry: TranscriptEntry) {
-        pending = nil
+    mutating func answered(_ requestId: String, with entry: TranscriptEntry) {
+        if pending?.id == requestId { pending = nil }
         _ = keep(entry)
     }
 

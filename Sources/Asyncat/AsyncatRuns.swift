@@ -51,7 +51,8 @@ final class AsyncatRuns: Sendable {
         let run = Run(taskId: taskId, prompt: prompt, progress: AsyncatRunLog(runId: "run-" + UUID().uuidString.prefix(8).lowercased()))
         try state.withLock { (s) throws(RemoteError) in
             guard !s.stopped else { throw .interrupted("the mount is stopping: prompt for \(taskId) not sent") }
-            if s.runs[conversationId].map({ !$0.isFinished }) ?? false {
+            // Busy until the reader is done: its save of the reply comes after the run's end.
+            if [taskId, conversationId].contains(where: { s.runs[$0].map { !$0.readerIsDone } ?? false }) {
                 throw .busy("conversation \(conversationId) is running; wait, answer what it asks, or `echo cancel > ctl`")
             }
             s.runs[taskId] = run
@@ -60,9 +61,14 @@ final class AsyncatRuns: Sendable {
             s.readers[ObjectIdentifier(run)] = run
         }
         let thread = Thread { [self] in
-            Cancellation.run(run.cancellation) { read(run, conversationId: conversationId, body: body) }
+            let reply = Cancellation.run(run.cancellation) { read(run, conversationId: conversationId, body: body) }
+            // Saved outside the run's cancellation: a cancel or an unmount ends the stream, not the save.
+            if let reply { save(run, conversationId: conversationId, reply: reply) }
             _ = run.refused(.interrupted("the mount is stopping: prompt for \(taskId) not confirmed"))
-            state.withLock { _ = $0.readers.removeValue(forKey: ObjectIdentifier(run)) }
+            state.withLock { s in
+                s.readers.removeValue(forKey: ObjectIdentifier(run))
+                for key in [taskId, conversationId] where s.runs[key] === run { s.runs.removeValue(forKey: key) }
+            }
             run.readerDone()
         }
         thread.name = "asyncat-run"
@@ -79,18 +85,24 @@ final class AsyncatRuns: Sendable {
     /// What the run waits on, if it waits.
     func pending(_ taskId: String) -> (id: String, kind: String)? { run(of: taskId)?.progress.withLock { $0.pending } }
 
-    func liveEntries(_ taskId: String) -> [TranscriptEntry] { run(of: taskId)?.progress.withLock { $0.liveEntries } ?? [] }
-
-    /// The question was answered: `entry` (what the user said) is shown, and the run goes on.
-    func answered(_ taskId: String, entry: TranscriptEntry) {
-        run(of: taskId)?.progress.withLock { $0.answered(entry) }
-        queue.add([.entry(taskId: taskId, entry)])
+    /// What the run held for the task has said so far, its prompt first.
+    func liveEntries(_ taskId: String) -> [TranscriptEntry] {
+        guard let run = run(of: taskId) else { return [] }
+        return [run.prompt].compactMap { $0 } + run.progress.withLock { $0.liveEntries }
     }
 
-    /// Cancel: the run's stream is closed (the server stops the run).
+    /// The question `requestId` was answered: `entry` (what the user said) is shown, and the run goes on.
+    func answered(_ taskId: String, requestId: String, entry: TranscriptEntry) {
+        guard let run = run(of: taskId) else { return }
+        run.progress.withLock { $0.answered(requestId, with: entry) }
+        queue.add([.entry(taskId: run.taskId, entry)])
+    }
+
+    /// Cancel: the run's stream is closed (the server stops the run); it is cancelled once its
+    /// reader sees the stream end so (a run that ended first stays as it ended).
     func cancel(_ taskId: String) -> Bool {
         guard let run = run(of: taskId) else { return false }
-        state.withLock { $0.interrupted.insert(taskId) }
+        run.progress.withLock { $0.cancelRequested = true }
         run.cancellation.cancel()
         return true
     }
@@ -105,7 +117,7 @@ final class AsyncatRuns: Sendable {
             s.stopped = true
             return Array(s.readers.values)
         }
-        let inFlight = runs.filter { !$0.isFinished }
+        let inFlight = runs.filter { !$0.readerIsDone }
         if !inFlight.isEmpty {
             logger.warning("unmounting while \(inFlight.count) run(s) are in flight; waiting up to \(Int(Self.unmountWait)) s for them (Asyncat stops a run whose stream closes)")
         }
@@ -118,9 +130,9 @@ final class AsyncatRuns: Sendable {
         for run in runs { run.waitUntilFinished() }
     }
 
-    /// Reads the run to its `done`, then saves the conversation; a stream that ends before
-    /// it fails the task (there is no resume).
-    private func read(_ run: Run, conversationId: String, body: Data) {
+    /// Reads the run to its `done`; the reply to save (nil: the prompt was refused, nothing to
+    /// save). A stream that ends before `done` fails the task (there is no resume).
+    private func read(_ run: Run, conversationId: String, body: Data) -> String? {
         var failure: RemoteError?
         var heard = false
         do {
@@ -135,32 +147,41 @@ final class AsyncatRuns: Sendable {
         } catch {
             failure = error
         }
-        if !heard, let failure, run.refused(failure) { return }
+        // An answer without a single event is no run: the sender hears so.
+        if !heard, run.refused(failure ?? .malformed("run: the server answered without events")) { return nil }
         let log = run.progress.withLock { $0 }
-        let reply: String
-        if log.done {
-            reply = log.failure.map { "Error: " + $0 } ?? log.answer ?? ""
-        } else if run.cancellation.isCancelled, wasInterrupted(run.taskId) {
-            reply = "(cancelled)"
-            queue.add([.changed(taskId: run.taskId)])
-        } else {
-            let why = failure?.description ?? "the server closed it before the run was done"
-            logger.warning("run stream lost", metadata: ["task": "\(run.taskId)", "error": "\(why)"])
-            let text = "the run's stream was lost before the run was done (\(why)); Asyncat cannot resume a run: send the prompt again"
-            queue.add([.entry(taskId: run.taskId, TranscriptEntry(id: log.runId + "-lost", time: Int64(Date().timeIntervalSince1970 * 1000),
-                                                                  speaker: .error, text: text)),
-                       .changed(taskId: run.taskId)])
-            reply = "Error: " + text
+        if log.done { return log.reply }
+        if log.cancelRequested, run.cancellation.isCancelled {
+            state.withLock { s in
+                s.interrupted.insert(run.taskId)
+                s.interrupted.insert(conversationId)
+            }
+            return "(cancelled)"
         }
+        let why = failure?.description ?? "the server closed it before the run was done"
+        logger.warning("run stream lost", metadata: ["task": "\(run.taskId)", "error": "\(why)"])
+        // Shown under the reply's id, with the text saved: the saved reply reads back as the same entry.
+        let text = "Error: the run's stream was lost before the run was done (\(why)); Asyncat cannot resume a run: send the prompt again"
+        queue.add([.entry(taskId: run.taskId, TranscriptEntry(id: log.answerId, time: Int64(Date().timeIntervalSince1970 * 1000), speaker: .error, text: text))])
+        return text
+    }
+
+    /// Saves the conversation as the web client does, so it is listed with its reply.
+    private func save(_ run: Run, conversationId: String, reply: String) {
+        let log = run.progress.withLock { $0 }
         run.finish()
-        // Saved as the web client saves it, so the conversation is listed with its reply.
         do throws(RemoteError) {
-            try saving(conversationId, run.prompt, TranscriptEntry(id: log.answerId, time: Int64(Date().timeIntervalSince1970 * 1000), speaker: .result,
-                                                       text: reply), log.sessionId)
+            try saving(conversationId, run.prompt, TranscriptEntry(id: log.answerId, time: Int64(Date().timeIntervalSince1970 * 1000),
+                                                                   speaker: .result, text: reply), log.sessionId)
         } catch {
             logger.warning("conversation not saved after its run", metadata: ["task": "\(run.taskId)", "error": "\(error)"])
             queue.add([.notice(title: "conversation \(conversationId) not saved", text: error.description, isError: false)])
         }
         queue.add([.changed(taskId: run.taskId)])
+    }
+
+    /// A prompt whose send failed after its run began: the run is closed.
+    func abandon(_ taskId: String) {
+        run(of: taskId)?.cancellation.cancel()
     }
 }

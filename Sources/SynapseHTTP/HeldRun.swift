@@ -21,6 +21,7 @@ public final class HeldRun<Progress: Sendable>: Sendable {
     private let acceptance = NSCondition()
     nonisolated(unsafe) private var accepting = Acceptance.waiting  // guarded by `acceptance`
     private let ended = Atomic<Bool>(false)
+    private let readerEnded = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
 
     public init(taskId: String, prompt: TranscriptEntry?, progress: Progress) {
@@ -30,6 +31,9 @@ public final class HeldRun<Progress: Sendable>: Sendable {
     }
 
     public var isFinished: Bool { ended.load(ordering: .acquiring) }
+
+    /// Its reader's thread is done (what it does after the run's end, too).
+    public var readerIsDone: Bool { readerEnded.load(ordering: .acquiring) }
 
     /// The server took the prompt: it is queued (once) before anything the run says.
     public func accepted(enqueue: ([FeedEvent]) -> Void) {
@@ -83,6 +87,7 @@ public final class HeldRun<Progress: Sendable>: Sendable {
     /// Its reader's thread is done.
     public func readerDone() {
         finish()
+        readerEnded.store(true, ordering: .releasing)
         done.signal()
     }
 

@@ -86,11 +86,11 @@ import Testing
     }
 
     @Test func anExpiredSessionIsRenewedWithoutFailingTheRequest() async throws {
-        let live = try await LiveSage.start(tokenSeconds: 0.5)
+        let live = try await LiveSage.start(tokenSeconds: 1.5)
         defer { Task { await live.stop() } }
         let client = try live.client()
         _ = try await offPool { try client.listTasks(from: nil, pageSize: 10) }
-        try await Task.sleep(for: .milliseconds(700))
+        try await Task.sleep(for: .milliseconds(1800))
         let again = try await offPool { try client.listTasks(from: nil, pageSize: 10) }
         #expect(again.items.count == 3)
         // Renewed with the refresh token, not the password.
@@ -98,14 +98,14 @@ import Testing
     }
 
     @Test func withoutARefreshRouteAnExpiredSessionLogsInAgain() async throws {
-        let live = try await LiveSage.start(tokenSeconds: 0.5)
+        let live = try await LiveSage.start(tokenSeconds: 1.5)
         defer { Task { await live.stop() } }
         var faults = SageFaults.Settings()
         faults.missingRoutes = ["oauth2"]
         live.server.faults.replace(with: faults)
         let client = try live.client()
         _ = try await offPool { try client.listTasks(from: nil, pageSize: 10) }
-        try await Task.sleep(for: .milliseconds(700))
+        try await Task.sleep(for: .milliseconds(1800))
         let again = try await offPool { try client.listTasks(from: nil, pageSize: 10) }
         #expect(again.items.count == 3)
         #expect(live.server.logins == 2 && live.server.refreshes == 0)

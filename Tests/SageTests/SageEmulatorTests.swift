@@ -56,12 +56,13 @@ import Testing
     }
 
     @Test func anExpiredSessionIsNotLoggedIn() async throws {
-        let live = try await LiveSage.start(tokenSeconds: 0.5)
+        // Long enough that a loaded machine still asks within it (0.5 s was not, under CI's load).
+        let live = try await LiveSage.start(tokenSeconds: 2)
         defer { Task { await live.stop() } }
         let t = try transport()
         _ = try await post(t, live.server.baseURL + "/api/auth/login", #"{"username_or_email":"alice","password":"s3cret"}"#)
         #expect(json(try await get(t, live.server.baseURL + "/api/agent/list"))["code"] as? Int == 200)
-        try await Task.sleep(for: .milliseconds(700))
+        try await Task.sleep(for: .milliseconds(2300))
         #expect(json(try await get(t, live.server.baseURL + "/api/agent/list"))["code"] as? Int == 401)
     }
 

@@ -127,9 +127,13 @@ public struct SentPrompt: Sendable, Equatable {
     /// (nil: the draft's id is the task's). The mount keeps using the draft's id, and its
     /// folder; the backend is asked with this one.
     public var serverTaskId: String?
+    /// The uploads waiting for this prompt did not go with it (it answered a question): they
+    /// wait for the next one.
+    public var attachmentsKept: Bool
 
-    public init(serverTaskId: String? = nil) {
+    public init(serverTaskId: String? = nil, attachmentsKept: Bool = false) {
         self.serverTaskId = serverTaskId
+        self.attachmentsKept = attachmentsKept
     }
 }
 

@@ -42,8 +42,8 @@ public final class TaskActions: Sendable {
         // Uploads that wait to be named in the next prompt go with it, and wait no more once it is sent.
         let attached = spool.attachments(of: taskId)
         do {
-            try remote.send(Prompt(taskId: taskId, text: text, startsTask: isDraft, attachments: attached.compactMap(\.attachment)))
-            spool.attachmentsSent(attached.map(\.id))
+            let sent = try remote.send(Prompt(taskId: taskId, text: text, startsTask: isDraft, attachments: attached.compactMap(\.attachment)))
+            if !sent.attachmentsKept { spool.attachmentsSent(attached.map(\.id)) }
         } catch {
             health.record(error)
             notices.add("prompt not sent: \(error)", taskId: taskId)
