@@ -84,6 +84,7 @@ let package = Package(
         ]),
         .executableTarget(name: "synapsefs", dependencies: [
             "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator", "Sage", "SageEmulator", "Asyncat", "AsyncatEmulator",
+            "SynapseAI", "SynapseAIEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

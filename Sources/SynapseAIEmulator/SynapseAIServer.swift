@@ -39,5 +39,14 @@ public final class SynapseAIEmulatorServer: Sendable {
         })
     }
 
+    public static func startBlocking(configuration: SynapseAIEmulatorConfiguration, logger: Logger) throws -> SynapseAIEmulatorServer {
+        let emulator = SynapseAIEmulator(configuration: configuration)
+        return SynapseAIEmulatorServer(server: try RunningServer.startBlocking {
+            try await RunningServer.start(logger: logger) { onRunning in emulator.application(logger: logger, onRunning: onRunning) }
+        })
+    }
+
     public func stop() async { await server.stop() }
+
+    public func stopBlocking() { server.stopBlocking() }
 }

@@ -46,6 +46,11 @@ struct TestBackend: Sendable, CustomStringConvertible {
                                      storedUpload: { _, _, _ in nil },
                                      workspacePath: { ($0 as NSString).lastPathComponent }, storesUploads: false)
 
+    /// Synapse: an API key; no files, no server-side tasks (not in `all`: the every-backend
+    /// tests read seeded tasks' files).
+    static let synapse = TestBackend(name: "synapse", acceptsSecret: { ["--api-key", $0] }, secretVariable: "SYNAPSE_API_KEY", environment: [:],
+                                     storedFile: { _, _ in "" }, storedUpload: { _, _, _ in nil }, storesUploads: false)
+
     static let all: [TestBackend] = [.infiniSynapse, .sage, .asyncat]
     static let storingUploads = all.filter(\.storesUploads)
 }

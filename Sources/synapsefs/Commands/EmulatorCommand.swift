@@ -4,6 +4,7 @@ import Logging
 import InfiniSynapseEmulator
 import SageEmulator
 import AsyncatEmulator
+import SynapseAIEmulator
 
 struct EmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -115,6 +116,7 @@ struct EmulatorCommand: ParsableCommand {
         LogSetup.bootstrap(.standardError, levels: LogLevelSwitch(logLevel))
         if backend == MountSettings.Backend.sage.rawValue { return try runSage() }
         if backend == MountSettings.Backend.asyncat.rawValue { return try runAsyncat() }
+        if backend == MountSettings.Backend.synapse.rawValue { return try runSynapse() }
         var configuration = EmulatorConfiguration(dataDirectory: URL(fileURLWithPath: dataDir), apiKeys: apiKey)
         configuration.host = host
         configuration.port = port
@@ -186,6 +188,19 @@ struct EmulatorCommand: ParsableCommand {
         configuration.faults.truncateDownloadsAt = max(configuration.faults.truncateDownloadsAt, truncateDownloadsAt)
         let emulator = try AsyncatEmulator(configuration: configuration)
         let app = emulator.application(logger: Logger(label: "emulator"), onRunning: announce)
+        try serve { try await app.runService() }
+    }
+
+    /// The Synapse emulator: its API keys; `--faults '{"dropStreamsAfter": N}'` cuts streams.
+    private func runSynapse() throws {
+        var configuration = SynapseAIEmulatorConfiguration(apiKeys: apiKey)
+        configuration.host = host
+        configuration.port = port
+        if let faults, let object = try? JSONSerialization.jsonObject(with: Data(faults.utf8)) as? [String: Any] {
+            configuration.dropStreamsAfter = object["dropStreamsAfter"] as? Int ?? 0
+            configuration.startingSeconds = object["startingSeconds"] as? Double ?? 0
+        }
+        let app = SynapseAIEmulator(configuration: configuration).application(logger: Logger(label: "emulator"), onRunning: announce)
         try serve { try await app.runService() }
     }
 

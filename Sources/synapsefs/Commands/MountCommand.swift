@@ -23,7 +23,7 @@ struct MountCommand: ParsableCommand {
     @Option(help: "The server's base URL, without /api (default: the config file's server, else the built-in emulator).")
     var server: String?
 
-    @Option(help: "The kind of server: infinisynapse (the default), sage or asyncat.")
+    @Option(help: "The kind of server: infinisynapse (the default), sage, asyncat or synapse.")
     var backend: String?
 
     @Option(help: "Where cached files, listings and state live (default: $XDG_CACHE_HOME/synapsefs/…).")

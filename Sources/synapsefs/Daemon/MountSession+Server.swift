@@ -6,6 +6,8 @@ import Asyncat
 import AsyncatEmulator
 import Sage
 import SageEmulator
+import SynapseAI
+import SynapseAIEmulator
 import SynapseCore
 import SynapseHTTP
 
@@ -73,6 +75,30 @@ extension MountSession {
             return try checked(Server(client: client, description: "Asyncat at \(url)", what: "Asyncat at \(url)", connection: "online"),
                                url: url, logger: logger) { () throws(RemoteError) in
                 _ = try client.listTasks(from: nil, pageSize: 1)
+            }
+        case (.synapse, .builtInEmulator):
+            let key = "sk-syn-" + Self.randomKey()
+            let emulator = try startEmulator { try SynapseAIEmulatorServer.startBlocking(configuration: SynapseAIEmulatorConfiguration(apiKeys: [key]),
+                                                                                         logger: Logger(label: "emulator")) }
+            logger.notice("no server configured: serving the built-in Synapse emulator at \(emulator.baseURL) with demo agents")
+            let client = SynapseAIClient(baseURL: emulator.baseURL, apiKey: key, timeouts: timeouts, stateDirectory: plan.cache.state, logger: logger)
+            return Server(client: client, description: "built-in Synapse emulator (\(emulator.baseURL))",
+                          what: "the built-in Synapse emulator with demo agents (no server configured)",
+                          connection: "online (built-in Synapse emulator at \(emulator.baseURL))", stopEmulator: emulator.stopBlocking)
+        case (.synapse, .remote(let url, let credentials)):
+            guard case .apiKey(let key) = credentials else { throw SettingsError("a Synapse server takes an API key") }
+            let client = SynapseAIClient(baseURL: url, apiKey: key, timeouts: timeouts, caFile: settings.caFile, stateDirectory: plan.cache.state, logger: logger)
+            return try checked(Server(client: client, description: "Synapse at \(url)", what: "Synapse at \(url)", connection: "online"),
+                               url: url, logger: logger) { () throws(RemoteError) in
+                // 503 while the server starts: asked again, with backoff, for a while.
+                var delay = 0.5
+                while true {
+                    do throws(RemoteError) { _ = try client.listAgents(); return } catch .server(let status, let message) where status == 503 && delay < 8 {
+                        logger.info("Synapse is starting (\(message)); asking again in \(delay) s")
+                        Thread.sleep(forTimeInterval: delay)
+                        delay *= 2
+                    }
+                }
             }
         case (.sage, .remote(let url, let credentials)):
             guard case .login(let user, let password) = credentials else { throw SettingsError("a Sage server takes a login (USER:PASSWORD)") }

@@ -16,6 +16,7 @@ struct MountSettings {
         case infiniSynapse = "infinisynapse"
         case sage
         case asyncat
+        case synapse
     }
 
     /// How the mount proves who it is: an API key, a user's login (Sage), or nothing (an
@@ -74,6 +75,7 @@ struct MountSettings {
             case .infiniSynapse: .apiKey(try apiKey(given: given.apiKeyFile, config: config, configURL: configURL))
             case .sage: try sageLogin(given: given.apiKeyFile, config: config, configURL: configURL)
             case .asyncat: asyncatToken(given: given.apiKeyFile, config: config)
+            case .synapse: .apiKey(try synapseKey(given: given.apiKeyFile, config: config, configURL: configURL))
             }
             server = .remote(url: try checkedURL(url), credentials: credentials)
         } else if backend == .infiniSynapse, let cli = AgentInfiniConfig.find() {
@@ -177,6 +179,16 @@ struct MountSettings {
         if let file = config.apiKeyFile, let token = try? key(inFile: file) { return .apiKey(token) }
         if let token = config.apiKey, !token.isEmpty { return .apiKey(token) }
         return .none
+    }
+
+    /// A Synapse API key (`sk-syn-…`) from the key file given, `SYNAPSE_API_KEY`, the config's
+    /// key file or key.
+    private static func synapseKey(given file: String?, config: ConfigFile, configURL: URL) throws -> String {
+        if let file { return try key(inFile: file) }
+        if let env = ProcessInfo.processInfo.environment["SYNAPSE_API_KEY"], !env.isEmpty { return env }
+        if let file = config.apiKeyFile { return try key(inFile: file) }
+        if let key = config.apiKey, !key.isEmpty { return key }
+        throw SettingsError("no Synapse API key: set SYNAPSE_API_KEY, or pass --api-key-file FILE (mode 600)")
     }
 
     private static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
