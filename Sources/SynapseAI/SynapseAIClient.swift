@@ -145,12 +145,24 @@ public final class SynapseAIClient: AgentBackend {
         }
     }
 
-    /// Unmount: turns in flight are closed (Synapse loses a turn whose stream goes away; the
-    /// mount's record says so).
+    /// How long an unmount waits for turns in flight before it closes them.
+    static let unmountWait = 30.0
+
+    /// Unmount: turns in flight are waited for (up to `unmountWait`; Synapse loses a turn whose
+    /// stream goes away), then closed, the mount's record saying so.
     public func stop() {
         let readers = runs.withLock { r in
             r.stopped = true
             return Array(r.readers.values)
+        }
+        let inFlight = readers.filter { !$0.readerIsDone }
+        if !inFlight.isEmpty {
+            logger.warning("unmounting while \(inFlight.count) turn(s) are in flight; waiting up to \(Int(Self.unmountWait)) s for them (Synapse loses a turn whose stream closes)")
+        }
+        let deadline = Date().addingTimeInterval(Self.unmountWait)
+        for run in inFlight where !run.waitUntilFinished(within: max(0, deadline.timeIntervalSinceNow)) {
+            logger.warning("closing the turn of \(run.taskId): it did not end in time")
+            run.cancellation.cancel()
         }
         for run in readers { run.cancellation.cancel() }
         for run in readers { run.waitUntilFinished() }

@@ -55,4 +55,24 @@ extension MountTests { @Suite struct Synapse {
             #expect(messages.contains("Remember this") && messages.contains("the quarterly numbers show steady"))
         }
     }
+
+    @Test func unmountDuringATurnWaitsForItsAnswer() throws {
+        try withScene([], backend: .synapse) { scene in
+            do {
+                let mount = try scene.mount()
+                defer { mount.unmount() }
+                #expect(try run(["mkdir", mount.path("tasks/slow")]).status == 0)
+                #expect(try closeErrno(writing: Data("Take your time [emu:words 3] [emu:delay 1500]".utf8), to: mount.path("tasks/slow/prompt.txt")) == 0)
+                #expect(helper.waitForStatus(mount, "slow", "running") == "running\n")
+                #expect(try run(["fusermount3", "-u", mount.mountpoint.path]).status == 0)
+                #expect(mount.process.wait(timeout: 40))
+                #expect(mount.logText.contains("turn(s) are in flight"))
+            }
+            // The turn was let finish: its answer is in the mount's record.
+            let mount = try scene.mount()
+            defer { mount.unmount() }
+            #expect(helper.waitForStatus(mount, "slow", "completed") == "completed\n")
+            #expect(log(mount, "slow").contains("the quarterly numbers"))
+        }
+    }
 } }
