@@ -117,17 +117,9 @@ final class AsyncatRuns: Sendable {
             s.stopped = true
             return Array(s.readers.values)
         }
-        let inFlight = runs.filter { !$0.readerIsDone }
-        if !inFlight.isEmpty {
-            logger.warning("unmounting while \(inFlight.count) run(s) are in flight; waiting up to \(Int(Self.unmountWait)) s for them (Asyncat stops a run whose stream closes)")
+        Run.stop(runs, waitingUpTo: Self.unmountWait, what: "run", why: "Asyncat stops a run whose stream closes") {
+            logger.warning("\($0)")
         }
-        let deadline = Date().addingTimeInterval(Self.unmountWait)
-        for run in inFlight where !run.waitUntilFinished(within: max(0, deadline.timeIntervalSinceNow)) {
-            logger.warning("closing the run of \(run.taskId): it did not end in time")
-            run.cancellation.cancel()
-        }
-        for run in runs { run.cancellation.cancel() }
-        for run in runs { run.waitUntilFinished() }
     }
 
     /// Reads the run to its `done`; the reply to save (nil: the prompt was refused, nothing to

@@ -155,17 +155,9 @@ public final class SynapseAIClient: AgentBackend {
             r.stopped = true
             return Array(r.readers.values)
         }
-        let inFlight = readers.filter { !$0.readerIsDone }
-        if !inFlight.isEmpty {
-            logger.warning("unmounting while \(inFlight.count) turn(s) are in flight; waiting up to \(Int(Self.unmountWait)) s for them (Synapse loses a turn whose stream closes)")
+        Run.stop(readers, waitingUpTo: Self.unmountWait, what: "turn", why: "Synapse loses a turn whose stream closes") {
+            logger.warning("\($0)")
         }
-        let deadline = Date().addingTimeInterval(Self.unmountWait)
-        for run in inFlight where !run.waitUntilFinished(within: max(0, deadline.timeIntervalSinceNow)) {
-            logger.warning("closing the turn of \(run.taskId): it did not end in time")
-            run.cancellation.cancel()
-        }
-        for run in readers { run.cancellation.cancel() }
-        for run in readers { run.waitUntilFinished() }
     }
 
     // MARK: Plumbing

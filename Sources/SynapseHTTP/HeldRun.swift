@@ -97,6 +97,24 @@ public final class HeldRun<Progress: Sendable>: Sendable {
         done.signal()
     }
 
+    /// Unmount, for a server that loses a run whose stream closes: the readers still in flight
+    /// are waited for, together, up to `seconds` (`warn` says so, naming each run by `what`),
+    /// then every reader is closed and joined.
+    public static func stop(_ readers: [HeldRun], waitingUpTo seconds: Double, what: String, why: String,
+                            warn: (String) -> Void) {
+        let inFlight = readers.filter { !$0.readerIsDone }
+        if !inFlight.isEmpty {
+            warn("unmounting while \(inFlight.count) \(what)(s) are in flight; waiting up to \(Int(seconds)) s for them (\(why))")
+        }
+        let deadline = Date().addingTimeInterval(seconds)
+        for run in inFlight where !run.waitUntilFinished(within: max(0, deadline.timeIntervalSinceNow)) {
+            warn("closing the \(what) of \(run.taskId): it did not end in time")
+            run.cancellation.cancel()
+        }
+        for run in readers { run.cancellation.cancel() }
+        for run in readers { run.waitUntilFinished() }
+    }
+
     /// Waits up to `seconds` for its reader's thread; false when it still runs.
     public func waitUntilFinished(within seconds: Double) -> Bool {
         guard done.wait(timeout: .now() + seconds) == .success else { return false }
