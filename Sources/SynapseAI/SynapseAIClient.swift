@@ -4,9 +4,10 @@ import Synchronization
 import SynapseCore
 import SynapseHTTP
 
-/// A Synapse server (API v1) on libcurl: agents, and chat sessions this mount makes (the
-/// server lists none and gives no history back: their transcripts are the mount's own record
-/// of the streams it held). Tasks have no files. Blocking: call it from threads of your own.
+/// A Synapse server (API v1) on libcurl: agents, orchestrations, and the chat sessions and
+/// orchestration runs this mount makes (the server lists neither and gives no history back:
+/// their transcripts are the mount's own record of the streams it held). Tasks have no files.
+/// Blocking: call it from threads of your own.
 public final class SynapseAIClient: AgentBackend {
     public let baseURL: String
     public var cacheNamespace: String { "synapse " + baseURL }
@@ -16,11 +17,13 @@ public final class SynapseAIClient: AgentBackend {
         capabilities.files = false
         capabilities.uploads = false
         capabilities.agents = true
+        capabilities.agentChoice = true
+        capabilities.orchestrations = true
         // A second turn while one streams would interleave two answers in one session.
         capabilities.promptWhileRunning = false
         return capabilities
     }
-    typealias Run = HeldRun<SynapseChatLog>
+    typealias Run = HeldRun<SynapseStreamLog>
 
     let transport: CurlTransport
     let apiKey: String
@@ -59,7 +62,11 @@ public final class SynapseAIClient: AgentBackend {
 
     private func summary(_ session: SynapseSessions.Session) -> TaskSummary {
         let name = session.entries.first { $0.kind == "user" }.map { String($0.text.prefix(60)) } ?? session.id
-        var task = TaskSummary(id: session.id, name: name, createdAt: session.createdAt, updatedAt: session.updatedAt)
+        var details: [String: String] = ["transcript": "this mount's record of the streams it held (Synapse keeps no history a client can read)"]
+        details["agent"] = session.agent
+        details["runId"] = session.runId
+        var task = TaskSummary(id: session.id, name: name, createdAt: session.createdAt, updatedAt: session.updatedAt,
+                               orchestration: session.orchestration, details: details)
         if run(of: session.id) != nil {
             task.status = .running
             task.serverStatus = "streaming"
@@ -91,6 +98,31 @@ public final class SynapseAIClient: AgentBackend {
         }
     }
 
+    /// The orchestrations, each with its steps (`GET /orchestrations` gives only their count).
+    public func listOrchestrations() throws(RemoteError) -> [OrchestrationSummary] {
+        guard let rows = try get("/orchestrations") as? [[String: Any]] else { throw .malformed("orchestrations: not a list") }
+        var orchestrations: [OrchestrationSummary] = []
+        for row in rows.prefix(Self.maxOrchestrations) {
+            guard let id = row["id"] as? String else { continue }
+            let detail: [String: Any]
+            do throws(RemoteError) {
+                detail = try get("/orchestrations/" + URLEncoding.segment(id)) as? [String: Any] ?? row
+            } catch .notFound { continue }  // deleted since it was listed
+            let steps = (detail["steps"] as? [[String: Any]] ?? []).compactMap { step -> OrchestrationSummary.Step? in
+                guard let stepId = step["id"] as? String else { return nil }
+                let label = (step["label"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? step["name"] as? String ?? stepId
+                return OrchestrationSummary.Step(id: stepId, name: label, kind: step["type"] as? String ?? "step", agent: step["agent_id"] as? String)
+            }
+            var details: [String: String] = [:]
+            if let description = detail["description"] as? String ?? row["description"] as? String { details["description"] = description }
+            orchestrations.append(OrchestrationSummary(id: id, name: detail["name"] as? String ?? row["name"] as? String ?? id, steps: steps, details: details))
+        }
+        return orchestrations
+    }
+
+    /// Orchestrations read, at most (each costs a request for its steps).
+    static let maxOrchestrations = 200
+
     // MARK: Changing
 
     public func upload(_ body: UploadBody, as name: String, taskId: String, answering question: PendingQuestion?) throws(RemoteError) -> UploadOutcome {
@@ -110,30 +142,63 @@ public final class SynapseAIClient: AgentBackend {
         }
     }
 
-    /// A turn: `POST /chat/stream` with the session's id (the mount's), held on a thread.
+    /// A chat turn (`POST /chat/stream` with the session's id, the mount's), or an
+    /// orchestration run's start (`POST /orchestrations/{id}/run/stream`) or, while it waits
+    /// for a human, its answer (`POST /orchestrations/runs/{run_id}/resume/stream`); the
+    /// stream is held on a thread.
     @discardableResult
     public func send(_ prompt: Prompt) throws(RemoteError) -> SentPrompt {
-        if !prompt.startsTask, sessions.session(prompt.taskId) == nil { throw .notFound("session \(prompt.taskId): not one this mount made") }
+        let session = sessions.session(prompt.taskId)
+        if !prompt.startsTask, session == nil { throw .notFound("session \(prompt.taskId): not one this mount made") }
+        let orchestration = prompt.startsTask ? prompt.orchestration : session?.orchestration
+        let (path, request) = try route(prompt, session: prompt.startsTask ? nil : session, orchestration: orchestration)
         let entry = TranscriptEntry(id: "msg_" + UUID().uuidString.prefix(12).lowercased(), time: Int64((Date().timeIntervalSince1970 * 1000).rounded()),
                                     speaker: .user, text: prompt.text)
-        let run = Run(taskId: prompt.taskId, prompt: entry, progress: SynapseChatLog(runId: "turn-" + UUID().uuidString.prefix(8).lowercased()))
+        let run = Run(taskId: prompt.taskId, prompt: entry, progress: SynapseStreamLog(runId: "turn-" + UUID().uuidString.prefix(8).lowercased()))
         try runs.withLock { (r) throws(RemoteError) in
             guard !r.stopped else { throw .interrupted("the mount is stopping") }
-            if let running = r.byTask[prompt.taskId], !running.isFinished { throw .busy("session \(prompt.taskId) is answering; wait, or `echo cancel > ctl`") }
+            if let running = r.byTask[prompt.taskId], !running.isFinished { throw .busy("\(prompt.taskId) is answering; wait, or `echo cancel > ctl`") }
             r.byTask[prompt.taskId] = run
             r.readers[ObjectIdentifier(run)] = run
         }
-        let body = (try? JSONSerialization.data(withJSONObject: ["message": prompt.text, "session_id": prompt.taskId])) ?? Data()
+        let body = (try? JSONSerialization.data(withJSONObject: request)) ?? Data()
+        let deliver = deliver(run, orchestration: orchestration)
         let thread = Thread { [self] in
-            Cancellation.run(run.cancellation) { read(run, body: body) }
+            Cancellation.run(run.cancellation) { read(run, path: path, body: body, deliver: deliver) }
             _ = run.refused(.interrupted("the mount is stopping: prompt for \(run.taskId) not confirmed"))
             runs.withLock { _ = $0.readers.removeValue(forKey: ObjectIdentifier(run)) }
             run.readerDone()
         }
-        thread.name = "synapse-turn"
+        thread.name = "synapse-stream"
         thread.start()
-        try run.waitUntilAccepted(within: 5, enqueue: deliver(run))
+        try run.waitUntilAccepted(within: 5, enqueue: deliver)
         return SentPrompt()
+    }
+
+    /// Where a prompt goes, and with what body.
+    private func route(_ prompt: Prompt, session: SynapseSessions.Session?, orchestration: String?) throws(RemoteError) -> (String, [String: Any]) {
+        guard let orchestration else {
+            var body: [String: Any] = ["message": prompt.text, "session_id": prompt.taskId]
+            body["agent"] = prompt.agent
+            return ("/chat/stream", body)
+        }
+        // A run never started (its stream failed before the server named it): this starts it.
+        guard let session, let runId = session.runId else {
+            return ("/orchestrations/\(URLEncoding.segment(orchestration))/run/stream", ["message": prompt.text])
+        }
+        // The server resumes any run it is asked to (even a finished one): the mount keeps track.
+        guard session.isPaused else {
+            throw .invalidRequest("run \(runId) is not waiting for an answer (it has ended): make a new run folder with mkdir to run again")
+        }
+        return ("/orchestrations/runs/\(URLEncoding.segment(runId))/resume/stream", ["response": Self.answer(prompt.text, fields: session.inputFields ?? [])])
+    }
+
+    /// The answer to a pause: a JSON object is sent as it is; text answers the one field asked
+    /// for, or goes as a string (the server stores it as `{"response": text}`).
+    static func answer(_ text: String, fields: [String]) -> Any {
+        if let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] { return object }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return fields.count == 1 ? [fields[0]: trimmed] : trimmed
     }
 
     public func followFeed(onEvent: (FeedEvent) -> Bool) throws(RemoteError) {
@@ -167,27 +232,38 @@ public final class SynapseAIClient: AgentBackend {
     }
 
     /// Hands a run's events on, recording its final entries first (the durable transcript).
-    private func deliver(_ run: Run) -> ([FeedEvent]) -> Void {
+    private func deliver(_ run: Run, orchestration: String?) -> @Sendable ([FeedEvent]) -> Void {
         { [sessions, queue] events in
             let entries = events.compactMap { if case .entry(_, let entry) = $0 { entry } else { nil } }
-            if !entries.isEmpty { sessions.record(entries, session: run.taskId, agent: nil) }
+            if !entries.isEmpty { sessions.record(entries, session: run.taskId, orchestration: orchestration) }
             queue.add(events)
         }
     }
 
-    private func read(_ run: Run, body: Data) {
-        let deliver = deliver(run)
+    private func read(_ run: Run, path: String, body: Data, deliver: @escaping @Sendable ([FeedEvent]) -> Void) {
         var failure: RemoteError?
         var heard = false
-        let request = HTTPRequest(method: "POST", url: baseURL + "/chat/stream",
+        let request = HTTPRequest(method: "POST", url: baseURL + path,
                                   headers: ["Authorization: Bearer \(apiKey)", "Accept: text/event-stream"], body: body)
         var parser = SSEParser()
+        // What the stream said of the session (the run's id, a pause's fields, the agent), recorded as it changes.
+        var said: (run: String?, fields: [String]?, agent: String?) = (nil, nil, nil)
         let outcome = transport.stream(request, idleTimeout: idleTimeout) { _, chunk in
             for event in parser.feed(chunk) {
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) as? [String: Any] else { continue }
                 heard = true
                 run.accepted(enqueue: deliver)
-                let (events, done) = run.progress.withLock { log in (log.take(object, taskId: run.taskId), log.done) }
+                let (events, done, now) = run.progress.withLock { log in
+                    (log.take(object, taskId: run.taskId), log.done, (run: log.orchestrationRun, fields: log.inputFields, agent: log.agent))
+                }
+                if now != said {
+                    said = now
+                    self.sessions.record([], session: run.taskId) { session in
+                        if let runId = now.run { session.runId = runId }
+                        if let fields = now.fields { session.inputFields = fields }
+                        if let agent = now.agent { session.agent = agent }
+                    }
+                }
                 if done { run.finish() }
                 deliver(events)
                 if done { return false }
@@ -204,7 +280,9 @@ public final class SynapseAIClient: AgentBackend {
         let (answered, done) = run.progress.withLock { ($0.answered, $0.done) }
         if !answered, !done {
             let why = run.cancellation.isCancelled ? "cancelled" : failure?.description ?? "the server closed the stream"
-            let text = "the turn's stream ended before the agent answered (\(why)); Synapse keeps no turn whose stream is lost"
+            let text = run.progress.withLock { $0.orchestrationRun } == nil && sessions.session(run.taskId)?.orchestration == nil
+                ? "the turn's stream ended before the agent answered (\(why)); Synapse keeps no turn whose stream is lost"
+                : "the run's stream ended before the run paused or finished (\(why)); Synapse cannot resume a run whose stream is lost"
             deliver([.entry(taskId: run.taskId, TranscriptEntry(id: "\(run.taskId)-\(UUID().uuidString.prefix(6))-lost",
                                                                 time: Int64(Date().timeIntervalSince1970 * 1000), speaker: .error, text: text))])
         }

@@ -2,15 +2,15 @@ import Foundation
 import Synchronization
 import SynapseCore
 
-/// The chat sessions this mount created, kept in its state folder: Synapse lists none and
-/// keeps no history a client can read, so a task's transcript is this durable record of the
-/// streams the mount held. Written whole to a temporary file and renamed over the old one
+/// The chat sessions and orchestration runs this mount created, kept in its state folder:
+/// Synapse lists neither and keeps no history a client can read, so a task's transcript is
+/// this durable record of the streams the mount held. Written whole to a temporary file and renamed over the old one
 /// (a crash leaves the old or the new, never half).
 final class SynapseSessions: Sendable {
     struct Entry: Codable, Sendable {
         var id: String
         var time: Int64
-        /// user, agent, result, error, or the agent's kind of message (`thinking`, `tool`).
+        /// user, agent, result, error, asks (a run's pause), or the agent's kind of message (`thinking`, `tool`).
         var kind: String
         var text: String
 
@@ -22,6 +22,7 @@ final class SynapseSessions: Sendable {
             case .user: "user"
             case .result: "result"
             case .error: "error"
+            case .agentAsks: "asks"
             case .agentSays(let kind): kind
             default: "agent"
             }
@@ -32,6 +33,7 @@ final class SynapseSessions: Sendable {
             case "user": .user
             case "result": .result
             case "error": .error
+            case "asks": .agentAsks(SynapseStreamLog.pause)
             case "agent": .agent
             default: .agentSays(kind)
             }
@@ -41,10 +43,20 @@ final class SynapseSessions: Sendable {
 
     struct Session: Codable, Sendable {
         var id: String
+        /// The agent that answers (a chat's), once the server named it.
         var agent: String?
         var createdAt: Date
         var updatedAt: Date
         var entries: [Entry]
+        /// The orchestration this is a run of (nil: a chat session), and the run's id, once
+        /// the server named it.
+        var orchestration: String?
+        var runId: String?
+        /// What the run's pause asks for (its `fields`' names), while it waits.
+        var inputFields: [String]?
+
+        /// A paused run: its newest entry asks.
+        var isPaused: Bool { entries.last?.kind == "asks" }
     }
 
     /// Entries kept per session, at most (the oldest go first).
@@ -64,11 +76,13 @@ final class SynapseSessions: Sendable {
 
     func session(_ id: String) -> Session? { sessions.withLock { $0[id] } }
 
-    /// Adds entries to the session (made when new), or replaces the ones with their ids.
-    func record(_ entries: [TranscriptEntry], session id: String, agent: String?) {
+    /// Adds entries to the session (made when new, a run of `orchestration` where one is
+    /// named), or replaces the ones with their ids; `change` adds what the stream said of it.
+    func record(_ entries: [TranscriptEntry], session id: String, orchestration: String? = nil, change: (inout Session) -> Void = { _ in }) {
         // Written under the lock: a later state is never overwritten by an earlier one.
         sessions.withLock { all in
-            var session = all[id] ?? Session(id: id, agent: agent, createdAt: Date(), updatedAt: Date(), entries: [])
+            var session = all[id] ?? Session(id: id, createdAt: Date(), updatedAt: Date(), entries: [], orchestration: orchestration)
+            change(&session)
             for entry in entries {
                 if let index = session.entries.firstIndex(where: { $0.id == entry.id }) { session.entries[index] = Entry(entry) } else { session.entries.append(Entry(entry)) }
             }

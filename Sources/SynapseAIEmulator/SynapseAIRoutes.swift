@@ -90,45 +90,89 @@ struct SynapseAIRoutes {
             SynapseAIResponse.json(store.orchestrations.map { ["id": $0.id, "name": $0.name, "description": $0.description, "steps": $0.steps.count] })
         }
         v1.get("/orchestrations/:id") { _, context in
-            guard let o = store.orchestrations.first(where: { $0.id == context.parameters.get("id") }) else {
+            guard let o = store.orchestration(context.parameters.get("id") ?? "") else {
                 throw DetailError(status: .notFound, detail: "Orchestration not found")
             }
+            // Stored steps have a name, not a label: the server answers `label` empty.
             let steps: [[String: Any]] = o.steps.map { ["id": $0.id, "label": "", "type": $0.type, "agent_id": $0.agentId as Any? ?? NSNull(), "depends_on": [String]()] }
             return SynapseAIResponse.json(["id": o.id, "name": o.name, "description": o.description, "steps": steps, "edges": [String]()])
         }
         v1.post("/orchestrations/:id/run/stream") { request, context in
-            guard let o = store.orchestrations.first(where: { $0.id == context.parameters.get("id") }) else {
-                throw DetailError(status: .notFound, detail: "Orchestration not found")
-            }
-            let body = try await request.synapseBody()
-            let input = body["message"] as? String ?? body["input"] as? String ?? ""
-            let run = SynapseAIStore.Run(id: "run_\(o.id)_\(Int(Date().timeIntervalSince1970 * 1000))", orchestrationId: o.id, input: input,
-                                         status: "running", nextStep: 0)
-            store.save(run)
+            let run = try await startRun(request, context: context)
             return SynapseAIResponse.stream(dropAfter: configuration.dropStreamsAfter) { send in
-                try await send(["type": "orchestration_start", "run_id": run.id, "orchestration_id": o.id])
+                try await send(["type": "orchestration_start", "run_id": run.id, "orchestration_id": run.orchestrationId,
+                                "orchestration_name": store.orchestration(run.orchestrationId)?.name ?? ""])
                 try await proceed(run.id, send: send)
             }
         }
+        v1.post("/orchestrations/:id/run") { request, context in
+            let run = try await startRun(request, context: context)
+            return SynapseAIResponse.json(try await syncOutcome(run.id) { send in try await proceed(run.id, send: send) })
+        }
         v1.post("/orchestrations/runs/:run/resume/stream") { request, context in
-            let body = try await request.synapseBody()
-            let id = context.parameters.get("run") ?? ""
-            let answer = (body["response"] as? [String: Any]).map { $0["answer"].map { "\($0)" } ?? "\($0)" } ?? body["response"] as? String ?? ""
+            let (id, answer) = try await resumption(request, context: context)
             return SynapseAIResponse.stream(dropAfter: configuration.dropStreamsAfter) { send in
                 // Errors of a resume come inside HTTP 200, as the server's do.
-                guard var run = store.run(id) else {
-                    try await send(["type": "orchestration_error", "error": "Run \(id) not found"])
+                guard store.run(id) != nil else {
+                    try await send(["type": "orchestration_error", "error": "Run '\(id)' not found"])
                     try await send(["type": "done"])
                     return
                 }
-                run.answers.append(answer)
-                run.nextStep += 1
-                run.status = "running"
-                store.save(run)
-                try await send(["type": "step_complete", "orch_step_id": "review", "output": answer])
-                try await proceed(id, send: send)
+                try await resume(id, answer: answer, send: send)
             }
         }
+        v1.post("/orchestrations/runs/:run/resume") { request, context in
+            let (id, answer) = try await resumption(request, context: context)
+            guard store.run(id) != nil else { throw DetailError(status: .notFound, detail: "Run '\(id)' not found") }
+            return SynapseAIResponse.json(try await syncOutcome(id) { send in try await resume(id, answer: answer, send: send) })
+        }
+    }
+
+    private func startRun(_ request: Request, context: some RequestContext) async throws -> SynapseAIStore.Run {
+        guard let o = store.orchestration(context.parameters.get("id") ?? "") else {
+            throw DetailError(status: .notFound, detail: "Orchestration not found")
+        }
+        let body = try await request.synapseBody()
+        let run = SynapseAIStore.Run(id: "run_\(o.id)_\(Int(Date().timeIntervalSince1970 * 1000))_\(Int.random(in: 100...999))", orchestrationId: o.id,
+                                     input: body["message"] as? String ?? "", status: "running", nextStep: 0)
+        store.save(run)
+        return run
+    }
+
+    /// A resume's run id and answer: `response` is an object of the fields asked for, or a string.
+    private func resumption(_ request: Request, context: some RequestContext) async throws -> (String, String) {
+        let body = try await request.synapseBody()
+        guard let response = body["response"] else { throw DetailError(status: .unprocessableContent, detail: "response is required") }
+        let answer = (response as? [String: Any]).map { $0["answer"].map { "\($0)" } ?? "\($0)" } ?? "\(response)"
+        return (context.parameters.get("run") ?? "", answer)
+    }
+
+    /// The sync routes' answer: the run's outcome once its events are played (unsent).
+    private func syncOutcome(_ runId: String, play: ((_ event: [String: Any]) async throws -> Void) async throws -> Void) async throws -> [String: Any] {
+        let events = EventLog()
+        try await play { events.add($0) }
+        guard let run = store.run(runId) else { throw DetailError(status: .notFound, detail: "Run '\(runId)' not found") }
+        if let pause = events.all.last(where: { $0["type"] as? String == "human_input_required" }) {
+            return ["status": "paused", "run_id": run.id,
+                    "human_input_required": ["step_id": pause["orch_step_id"] ?? "", "prompt": pause["prompt"] ?? "", "fields": pause["fields"] ?? [], "agent_context": pause["agent_context"] ?? ""]]
+        }
+        let final = events.all.last { $0["type"] as? String == "final" && $0["intent"] as? String == "orchestration" }
+        return ["status": run.status, "run_id": run.id, "response": final?["response"] ?? "", "shared_state": ["answers": run.answers], "step_history": []]
+    }
+
+    /// A paused run goes on with the answer; a finished one says again how it ended (the server
+    /// does not check that a run is paused).
+    private func resume(_ id: String, answer: String, send: (_ event: [String: Any]) async throws -> Void) async throws {
+        guard var run = store.run(id), let o = store.orchestration(run.orchestrationId) else { return }
+        if run.status == "paused" {
+            run.answers.append(answer)
+            let step = o.steps[run.nextStep]
+            run.nextStep += 1
+            run.status = "running"
+            store.save(run)
+            try await send(["type": "step_complete", "orch_step_id": step.id, "step_name": step.name, "duration_seconds": 0.0])
+        }
+        try await proceed(id, send: send)
     }
 
     private func chat(_ request: Request) async throws -> (SynapseAIStore.Agent, String, String) {
@@ -147,11 +191,11 @@ struct SynapseAIRoutes {
     }
 
     /// A chat turn's events: no token deltas, the whole answer in `response`, then `done`.
-    static func chatEvents(_ message: String, agent: SynapseAIStore.Agent, session: String, step: String? = nil,
+    static func chatEvents(_ message: String, agent: SynapseAIStore.Agent, session: String, step: SynapseAIStore.Step? = nil,
                            send: (_ event: [String: Any]) async throws -> Void) async throws {
         let directives = Directives(prompt: message)
         let delay = Duration.milliseconds(directives.delayMilliseconds)
-        func tagged(_ event: [String: Any]) -> [String: Any] { step.map { event.merging(["orch_step_id": $0, "step_name": $0]) { $1 } } ?? event }
+        func tagged(_ event: [String: Any]) -> [String: Any] { step.map { event.merging(["orch_step_id": $0.id, "step_name": $0.name]) { $1 } } ?? event }
         if step == nil { try await send(["type": "session", "session_id": session, "agent_id": agent.id, "agent_name": agent.name]) }
         try await send(tagged(["type": "status", "message": "Thinking…"]))
         try await send(tagged(["type": "thinking", "message": "Reading the request"]))
@@ -165,41 +209,57 @@ struct SynapseAIRoutes {
             try await send(tagged(["type": "tool_execution", "tool_name": "write_file", "args": ["path": file.path]]))
             try await send(tagged(["type": "tool_result", "tool_name": "write_file", "preview": "wrote \(file.size) bytes"]))
         }
-        if directives.fail {
-            try await send(tagged(["type": "error", "message": "The agent failed."]))
-            try await send(tagged(["type": "response", "content": "Error: The agent failed.", "intent": "chat", "session_id": session]))
+        if directives.fail { try await send(tagged(["type": "error", "message": "The agent failed."])) }
+        let answer = directives.fail ? "Error: The agent failed." : reply(message)
+        if step == nil {
+            // The API turns the agent's `final` into `response`, then `done`.
+            try await send(["type": "response", "content": answer, "intent": "chat", "session_id": session])
+            try await send(["type": "done"])
         } else {
-            try await send(tagged(["type": "response", "content": reply(message), "intent": "chat", "session_id": session]))
+            // In an orchestration the agent's raw `final` passes through, tagged with its step.
+            try await send(tagged(["type": "final", "response": answer, "intent": "chat", "tool_name": NSNull()]))
         }
-        try await send(tagged(step == nil ? ["type": "done"] : ["type": "final", "content": reply(message)]))
     }
 
     /// Runs the orchestration's steps from where the run is, until a human step (it pauses)
     /// or the end.
     private func proceed(_ runId: String, send: (_ event: [String: Any]) async throws -> Void) async throws {
-        guard var run = store.run(runId), let o = store.orchestrations.first(where: { $0.id == run.orchestrationId }) else { return }
-        while run.nextStep < o.steps.count {
+        guard var run = store.run(runId), let o = store.orchestration(run.orchestrationId) else { return }
+        var last = run.lastOutput
+        while run.status != "completed", run.nextStep < o.steps.count {
             let step = o.steps[run.nextStep]
-            try await send(["type": "step_start", "orch_step_id": step.id, "step_type": step.type])
+            try await send(["type": "step_start", "orch_step_id": step.id, "step_name": step.name, "step_type": step.type])
             if step.type == "human" {
                 run.status = "paused"
                 store.save(run)
                 try await send(["type": "human_input_required", "orch_step_id": step.id, "prompt": "Is the draft good to publish? Say what to change.",
-                                "fields": [["name": "answer", "type": "text"]], "run_id": run.id, "agent_context": "A draft is ready.", "channel_id": NSNull()])
+                                "fields": [["name": "answer", "type": "text", "label": "Your review"]], "run_id": run.id,
+                                "agent_context": "A draft is ready: \(last)", "channel_id": NSNull()])
                 try await send(["type": "done"])
                 return
             }
             let agent = store.agent(named: step.agentId)
             let text = run.input + (run.answers.last.map { " (review: \($0))" } ?? "")
-            try await Self.chatEvents(text, agent: agent, session: run.id, step: step.id, send: send)
-            try await send(["type": "step_complete", "orch_step_id": step.id, "output": Self.reply(text)])
+            try await Self.chatEvents(text, agent: agent, session: run.id, step: step, send: send)
+            last = Self.reply(text)
+            try await send(["type": "step_complete", "orch_step_id": step.id, "step_name": step.name, "duration_seconds": 0.1])
             run.nextStep += 1
+            run.lastOutput = last
             store.save(run)
         }
         run.status = "completed"
         store.save(run)
         try await send(["type": "orchestration_complete", "run_id": run.id, "status": "completed", "final_state": ["answers": run.answers]])
-        try await send(["type": "final", "intent": "orchestration", "data": ["run_id": run.id, "status": "completed"]])
+        try await send(["type": "final", "response": last, "intent": "orchestration", "tool_name": NSNull(),
+                        "data": ["run_id": run.id, "status": "completed", "step_history": [Any](), "shared_state": ["answers": run.answers]]])
         try await send(["type": "done"])
     }
+}
+
+/// The events a sync route plays, kept to make its one answer.
+private final class EventLog: @unchecked Sendable {
+    private var events: [[String: Any]] = []
+    private let lock = NSLock()
+    func add(_ event: [String: Any]) { lock.withLock { events.append(event) } }
+    var all: [[String: Any]] { lock.withLock { events } }
 }

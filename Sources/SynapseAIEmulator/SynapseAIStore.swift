@@ -16,6 +16,7 @@ final class SynapseAIStore: Sendable {
 
     struct Step: Sendable {
         var id: String
+        var name: String
         /// `agent` or `human`.
         var type: String
         var agentId: String?
@@ -37,6 +38,8 @@ final class SynapseAIStore: Sendable {
         /// The next step to run.
         var nextStep: Int
         var answers: [String] = []
+        /// What the last agent step answered.
+        var lastOutput = ""
     }
 
     let agents = [
@@ -45,8 +48,12 @@ final class SynapseAIStore: Sendable {
     ]
     let orchestrations = [
         Orchestration(id: "orch_review", name: "Draft and review", description: "A draft, a human's review, the final text.",
-                      steps: [Step(id: "draft", type: "agent", agentId: "agent_research"), Step(id: "review", type: "human"),
-                              Step(id: "final", type: "agent", agentId: "agent_writer")]),
+                      steps: [Step(id: "draft", name: "Draft", type: "agent", agentId: "agent_research"),
+                              Step(id: "review", name: "Human review", type: "human"),
+                              Step(id: "final", name: "Final text", type: "agent", agentId: "agent_writer")]),
+        Orchestration(id: "orch_brief", name: "Research brief", description: "Two agents, no human step.",
+                      steps: [Step(id: "research", name: "Research", type: "agent", agentId: "agent_research"),
+                              Step(id: "write", name: "Write", type: "agent", agentId: "agent_writer")]),
     ]
     private let histories = Mutex<[String: Int]>([:])
     private let runs = Mutex<[String: Run]>([:])
@@ -62,6 +69,8 @@ final class SynapseAIStore: Sendable {
     func turnFinished(agent: String, session: String) -> Int {
         histories.withLock { $0["\(agent)_\(session)", default: 0] += 1; return $0["\(agent)_\(session)"]! }
     }
+
+    func orchestration(_ id: String) -> Orchestration? { orchestrations.first { $0.id == id } }
 
     func run(_ id: String) -> Run? { runs.withLock { $0[id] } }
 

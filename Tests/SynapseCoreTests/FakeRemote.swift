@@ -84,6 +84,11 @@ final class FakeRemote: AgentBackend {
         var pendingEvents: [ServerEvent] = []
         var streamGeneration = 0
         var streamsOpened = 0
+        /// Agents and orchestrations, where the capabilities say the server has them.
+        var agents: [AgentSummary] = []
+        var orchestrations: [OrchestrationSummary] = []
+        /// Every prompt as the backend received it.
+        var prompts: [Prompt] = []
     }
 
     let state = Mutex(State())
@@ -98,6 +103,16 @@ final class FakeRemote: AgentBackend {
     }
 
     func setFailure(_ failure: RemoteError?) { state.withLock { $0.failure = failure } }
+
+    func listAgents() throws(RemoteError) -> [AgentSummary] {
+        try check()
+        return state.withLock { $0.agents }
+    }
+
+    func listOrchestrations() throws(RemoteError) -> [OrchestrationSummary] {
+        try check()
+        return state.withLock { $0.orchestrations }
+    }
 
     private func check() throws(RemoteError) {
         if let failure = state.withLock({ $0.failure }) { throw failure }
@@ -213,6 +228,7 @@ extension FakeRemote {
             return "srv-\(s.assignedIds)"
         } : nil
         let taskId = assigned ?? prompt.taskId
+        state.withLock { $0.prompts.append(prompt) }
         try record(prompt.startsTask ? .newTask(taskId: taskId, text: prompt.text, connId: "test-conn")
                                      : .answer(taskId: taskId, text: prompt.text, connId: "test-conn"))
         if !prompt.attachments.isEmpty { state.withLock { $0.attachmentsSent.append(prompt.attachments) } }
@@ -243,7 +259,9 @@ extension FakeRemote {
             switch message {
             case .newTask(let id, let text, _):
                 if !s.tasks.contains(where: { $0.id == id }) {
-                    s.tasks.append(TaskSummary(id: id, name: String(text.prefix(60)), serverStatus: "running"))
+                    // A run of an orchestration stays one when the server lists it.
+                    let orchestration = s.prompts.last { $0.startsTask && $0.text == text }?.orchestration
+                    s.tasks.append(TaskSummary(id: id, name: String(text.prefix(60)), serverStatus: "running", orchestration: orchestration))
                     s.workspaces[id, default: [:]] = s.workspaces[id] ?? [:]
                 }
                 s.messages[id, default: []].append(TaskMessage(ts: Int64(s.sent.count), type: "say", say: "task", text: text))

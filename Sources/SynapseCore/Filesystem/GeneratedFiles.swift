@@ -3,14 +3,18 @@ import Foundation
 /// The text of the files the mount writes itself: info.json, status, messages.json,
 /// stream.log and .synapsefs/status.json.
 enum GeneratedFiles {
-    static func info(task: TaskSummary, folder: String, status: TaskStatus, question: String?, serverId: String? = nil) -> Data {
-        var object: [String: Any] = [
+    static func info(task: TaskSummary, folder: String, status: TaskStatus, question: String?, serverId: String? = nil, agent: String? = nil) -> Data {
+        // The server's words first; the mount's win a clash.
+        var object: [String: Any] = task.details ?? [:]
+        object.merge([
             "id": task.id,
             "name": task.name,
             "folder": folder,
             "status": status.rawValue,
-        ]
+        ]) { $1 }
         object["question"] = question
+        object["orchestration"] = task.orchestration
+        object["agent"] = agent ?? task.details?["agent"]
         // Where the server gave the task an id of its own: what its tools call it.
         object["serverId"] = serverId
         object["serverStatus"] = task.serverStatus
@@ -24,6 +28,19 @@ enum GeneratedFiles {
         var object: [String: Any] = agent.details
         object["id"] = agent.id
         object["name"] = agent.name
+        return json(object)
+    }
+
+    /// `orchestrations/ORCH/info.json`: its id, name and steps, and the server's own words for it.
+    static func orchestrationInfo(_ orchestration: OrchestrationSummary) -> Data {
+        var object: [String: Any] = orchestration.details
+        object["id"] = orchestration.id
+        object["name"] = orchestration.name
+        object["steps"] = orchestration.steps.map { step -> [String: Any] in
+            var row: [String: Any] = ["id": step.id, "name": step.name, "type": step.kind]
+            row["agent"] = step.agent
+            return row
+        }
         return json(object)
     }
 

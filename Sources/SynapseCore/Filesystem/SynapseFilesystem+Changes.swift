@@ -48,6 +48,7 @@ extension SynapseFilesystem {
         switch kind {
         case .prompt: try sendPrompt(content, taskId: taskId)
         case .ctl: try actions.run(command: content, taskId: taskId)
+        case .agent: try actions.chooseAgent(content, taskId: taskId, among: agents)
         default: break
         }
     }

@@ -8,7 +8,8 @@ public final class SynapseFilesystem: Sendable {
     let remote: any AgentBackend
     let handles = HandleTable()
     let catalog: TaskCatalog
-    let agents: AgentDirectory
+    let agents: ServerDirectory<AgentSummary>
+    let orchestrations: ServerDirectory<OrchestrationSummary>
     let details: TaskDetails
     let cache: WorkspaceCache
     let health: ServerHealth
@@ -45,7 +46,8 @@ public final class SynapseFilesystem: Sendable {
         catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL,
                               firstListingWait: configuration.operationTimeLimit, logger: logger,
                               tasksChanged: { [logs] in logs.requestReconcile($0) })
-        agents = AgentDirectory(remote: remote, health: health, ttl: configuration.taskListTTL)
+        agents = ServerDirectory(health: health, ttl: configuration.taskListTTL, id: \.id) { () throws(RemoteError) in try remote.listAgents() }
+        orchestrations = ServerDirectory(health: health, ttl: configuration.taskListTTL, id: \.id) { () throws(RemoteError) in try remote.listOrchestrations() }
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL,
                               fetchedTranscript: { [logs, activity, failures, catalog] taskId, transcript in
@@ -243,6 +245,10 @@ public final class SynapseFilesystem: Sendable {
         case .agents: AgentsFolder(fs: self)
         case .agent(let id): AgentFolder(fs: self, agentId: id)
         case .agentInfo(let id): AgentInfoFile(fs: self, agentId: id)
+        case .orchestrations: OrchestrationsFolder(fs: self)
+        case .orchestration(let id): OrchestrationFolder(fs: self, orchestrationId: id)
+        case .orchestrationInfo(let id): OrchestrationInfoFile(fs: self, orchestrationId: id)
+        case .runs(let id): RunsFolder(fs: self, orchestrationId: id)
         }
     }
 
@@ -283,7 +289,7 @@ public final class SynapseFilesystem: Sendable {
             let (status, question) = known.map { statusAndQuestion(of: taskId, transcript: $0) } ?? statusAndQuestion(of: taskId)
             let serverId = local.serverId(of: taskId)
             return GeneratedFiles.info(task: task, folder: folder, status: status, question: question,
-                                       serverId: serverId == taskId ? nil : serverId)
+                                       serverId: serverId == taskId ? nil : serverId, agent: local.record(for: taskId)?.agent)
         case .status:
             let (status, question) = known.map { statusAndQuestion(of: taskId, transcript: $0) } ?? statusAndQuestion(of: taskId)
             return GeneratedFiles.status(status, question: question)
@@ -296,6 +302,8 @@ public final class SynapseFilesystem: Sendable {
             return local.lastPrompt(of: taskId)
         case .ctl:
             return Data()
+        case .agent:
+            return Data(((local.record(for: taskId)?.agent ?? catalog.knownTask(id: taskId)?.details?["agent"]).map { $0 + "\n" } ?? "").utf8)
         }
     }
 

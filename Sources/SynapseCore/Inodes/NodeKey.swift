@@ -21,6 +21,12 @@ public enum NodeKey: Hashable, Sendable {
     case agents
     case agent(String)
     case agentInfo(String)
+    /// `orchestrations/`, an orchestration's folder and its `info.json` (by orchestration id),
+    /// and its `runs/`, whose folders are `.task`s.
+    case orchestrations
+    case orchestration(String)
+    case orchestrationInfo(String)
+    case runs(String)
     /// An editor's scratch file in a task folder (`.prompt.txt.swp`, `4913`, `prompt.txt~`), kept local.
     case scratch(String, String)
 }
@@ -33,7 +39,9 @@ public enum TaskFileKind: String, CaseIterable, Sendable {
     case streamLog = "stream.log"
     case prompt = "prompt.txt"
     case ctl = "ctl"
+    /// The agent a draft's first prompt goes to, where the server lets a task choose one.
+    case agent = "agent"
 
     /// Files a user writes to; the rest are read-only.
-    var isWritable: Bool { self == .prompt || self == .ctl }
+    var isWritable: Bool { self == .prompt || self == .ctl || self == .agent }
 }

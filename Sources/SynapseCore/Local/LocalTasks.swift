@@ -13,6 +13,10 @@ public final class LocalTasks: Sendable {
         public var isDraft: Bool
         /// The id the server gave the task, where it chose one other than the draft's.
         public var serverId: String?
+        /// The orchestration the draft is a run of (its folder is in `orchestrations/ORCH/runs/`).
+        public var orchestration: String?
+        /// The agent the draft's first prompt goes to (its `agent` file); nil: the server's default.
+        public var agent: String?
     }
 
     private let file: URL
@@ -31,9 +35,9 @@ public final class LocalTasks: Sendable {
 
     public func record(for taskId: String) -> Record? { records.withLock { $0[taskId] } }
 
-    /// A new draft named `folder`, with a fresh UUID task id.
-    public func createDraft(folder: String) -> Record {
-        let record = Record(taskId: UUID().uuidString.lowercased(), folder: folder, createdAt: Date(), isDraft: true)
+    /// A new draft named `folder` (a run of `orchestration`, where one is named), with a fresh UUID task id.
+    public func createDraft(folder: String, orchestration: String? = nil) -> Record {
+        let record = Record(taskId: UUID().uuidString.lowercased(), folder: folder, createdAt: Date(), isDraft: true, orchestration: orchestration)
         records.withLock { $0[record.taskId] = record }
         save()
         return record
@@ -48,6 +52,18 @@ public final class LocalTasks: Sendable {
         }
         if changed { save() }
         try? writeAtomically(Data(text.utf8), to: promptURL(taskId))
+    }
+
+    /// The draft `taskId`'s first prompt goes to `agent` (nil: the server's default); false
+    /// when it is no draft (its agent was chosen when it started).
+    public func choose(agent: String?, for taskId: String) -> Bool {
+        let chosen = records.withLock { r -> Bool in
+            guard r[taskId]?.isDraft == true else { return false }
+            r[taskId]?.agent = agent
+            return true
+        }
+        if chosen { save() }
+        return chosen
     }
 
     /// The server gave the task `taskId` its own id `serverId`: the mount keeps `taskId`.

@@ -13,7 +13,7 @@ struct AgentsFolder: FixedFolder {
 
     func children() throws(FSError) -> [(name: String, key: NodeKey)] {
         let listed = try fs.agents.current()
-        return listed.agents.compactMap { agent in listed.folders[agent.id].map { ($0, .agent(agent.id)) } }
+        return listed.items.compactMap { agent in listed.folders[agent.id].map { ($0, .agent(agent.id)) } }
     }
 }
 
@@ -25,24 +25,18 @@ struct AgentFolder: FixedFolder {
     var key: NodeKey { .agent(agentId) }
     var parent: NodeKey { .agents }
 
-    private func agent() throws(FSError) -> AgentSummary {
-        if let known = fs.agents.agent(id: agentId) { return known }
-        guard let agent = try fs.agents.current().agents.first(where: { $0.id == agentId }) else { throw .notFound(agentId) }
-        return agent
-    }
-
     func child(named name: String) throws(FSError) -> NodeKey {
         switch name {
         case "info.json": return .agentInfo(agentId)
         case "workspace":
-            guard let workspace = try agent().workspaceId else { throw .notFound(name) }
+            guard let workspace = try fs.agents.item(id: agentId).workspaceId else { throw .notFound(name) }
             return .workspace(workspace, "")
         default: throw .notFound(name)
         }
     }
 
     func children() throws(FSError) -> [(name: String, key: NodeKey)] {
-        let agent = try agent()
+        let agent = try fs.agents.item(id: agentId)
         return [("info.json", .agentInfo(agentId))] + (agent.workspaceId.map { [("workspace", NodeKey.workspace($0, ""))] } ?? [])
     }
 }
@@ -55,8 +49,7 @@ struct AgentInfoFile: Node {
     var parent: NodeKey { .agent(agentId) }
 
     private func content() throws(FSError) -> Data {
-        guard let agent = (try fs.agents.current()).agents.first(where: { $0.id == agentId }) else { throw .notFound(agentId) }
-        return GeneratedFiles.agentInfo(agent)
+        GeneratedFiles.agentInfo(try fs.agents.currentItem(id: agentId))
     }
 
     func attributes(inode: UInt64) throws(FSError) -> FileAttributes {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The mount's root: `tasks/`, `agents/` where the server has agents, and the hidden `.synapsefs/`.
+/// The mount's root: `tasks/`, `agents/` and `orchestrations/` where the server has them, and the hidden `.synapsefs/`.
 struct RootFolder: FixedFolder {
     let fs: SynapseFilesystem
     var key: NodeKey { .root }
@@ -10,13 +10,16 @@ struct RootFolder: FixedFolder {
         switch name {
         case "tasks": .tasks
         case "agents" where fs.remote.capabilities.agents: .agents
+        case "orchestrations" where fs.remote.capabilities.orchestrations: .orchestrations
         case ".synapsefs": .meta
         default: throw .notFound(name)
         }
     }
 
     func children() throws(FSError) -> [(name: String, key: NodeKey)] {
-        [("tasks", .tasks)] + (fs.remote.capabilities.agents ? [("agents", .agents)] : []) + [(".synapsefs", .meta)]
+        let capabilities = fs.remote.capabilities
+        return [("tasks", .tasks)] + (capabilities.agents ? [("agents", .agents)] : [])
+            + (capabilities.orchestrations ? [("orchestrations", .orchestrations)] : []) + [(".synapsefs", .meta)]
     }
 }
 

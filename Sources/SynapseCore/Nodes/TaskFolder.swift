@@ -1,12 +1,20 @@
 import Foundation
 
 /// A task's folder: its generated files, prompt.txt and ctl, `workspace/`, `uploads/`, and
-/// the scratch files editors leave beside what they save (kept local).
+/// the scratch files editors leave beside what they save (kept local). A run of an
+/// orchestration is a task whose folder is in the orchestration's `runs/`.
 struct TaskFolder: Node {
     let fs: SynapseFilesystem
     let id: String
     var key: NodeKey { .task(id) }
-    var parent: NodeKey { .tasks }
+    var parent: NodeKey { orchestration.map { .runs($0) } ?? .tasks }
+
+    private var orchestration: String? { fs.catalog.knownTask(id: id)?.orchestration }
+
+    /// The files the task has: `agent` only where a task chooses its agent (a run's steps name theirs).
+    private var files: [TaskFileKind] {
+        TaskFileKind.allCases.filter { $0 != .agent || (fs.remote.capabilities.agentChoice && orchestration == nil) }
+    }
 
     func attributes(inode: UInt64) throws(FSError) -> FileAttributes {
         let task = fs.catalog.knownTask(id: id)
@@ -21,20 +29,20 @@ struct TaskFolder: Node {
             guard hasFiles else { throw .notFound(name) }
             return name == "workspace" ? .workspace(id, "") : .uploads(id)
         }
-        if let kind = TaskFileKind(rawValue: name) { return .taskFile(id, kind) }
+        if let kind = TaskFileKind(rawValue: name), files.contains(kind) { return .taskFile(id, kind) }
         guard fs.scratch.exists(name, taskId: id) else { throw .notFound(name) }
         return .scratch(id, name)
     }
 
     func children() throws(FSError) -> [(name: String, key: NodeKey)] {
-        TaskFileKind.allCases.map { ($0.rawValue, .taskFile(id, $0)) }
+        files.map { ($0.rawValue, .taskFile(id, $0)) }
             + (hasFiles ? [("workspace", .workspace(id, "")), ("uploads", .uploads(id))] : [])
             + fs.scratch.names(of: id).map { ($0, .scratch(id, $0)) }
     }
 
     /// prompt.txt and ctl are written; any other new name is an editor's scratch file.
     func create(named name: String, exclusive: Bool, appending: Bool) throws(FSError) -> (NodeKey, OpenedFile) {
-        if let kind = TaskFileKind(rawValue: name) {
+        if let kind = TaskFileKind(rawValue: name), files.contains(kind) {
             guard kind.isWritable else { throw .readOnly("\(name) is written by the mount") }
             return (.taskFile(id, kind), fs.openWriter(kind, taskId: id, appending: appending))
         }

@@ -10,7 +10,7 @@ struct WorkspaceNode: Node {
     var key: NodeKey { .workspace(taskId, path) }
     var parent: NodeKey {
         guard path.isEmpty else { return .workspace(taskId, WorkspaceTree.split(path).dir) }
-        return fs.agents.agent(withWorkspace: taskId).map { .agent($0.id) } ?? .task(taskId)
+        return fs.agents.lastKnown(where: { $0.workspaceId == taskId }).map { .agent($0.id) } ?? .task(taskId)
     }
 
     var readOnly: FSError { .readOnly("workspace files are the agent's; change them through the task") }

@@ -40,6 +40,9 @@ public protocol AgentBackend: Sendable {
     func workspaceScope(taskId: String) -> String
     /// The server's agents (`agents/`), where it has them (`capabilities.agents`).
     func listAgents() throws(RemoteError) -> [AgentSummary]
+    /// The server's orchestrations (`orchestrations/`), where it has them
+    /// (`capabilities.orchestrations`); their runs are tasks whose `orchestration` names them.
+    func listOrchestrations() throws(RemoteError) -> [OrchestrationSummary]
     /// Ends what the backend holds open on threads of its own (a run's stream) and waits for
     /// it; called once, when the mount stops, after the feed has stopped.
     func stop()
@@ -50,6 +53,8 @@ extension AgentBackend {
     public func stop() {}
 
     public func listAgents() throws(RemoteError) -> [AgentSummary] { throw .routeMissing("this server has no agents") }
+
+    public func listOrchestrations() throws(RemoteError) -> [OrchestrationSummary] { throw .routeMissing("this server has no orchestrations") }
 }
 
 /// An agent of the server, as `agents/AGENT/info.json` shows it.
@@ -88,6 +93,12 @@ public struct BackendCapabilities: Sendable, Equatable {
     public var permissions = false
     /// Files of a task's own (`workspace/`, `uploads/`); without them both are absent (ENOENT).
     public var files = true
+    /// A draft's agent chosen by writing its `agent` file before the first prompt (else the
+    /// server's default agent answers, and the file is absent).
+    public var agentChoice = false
+    /// Orchestrations (`orchestrations/ORCH/`), multi-agent workflows whose runs are tasks
+    /// made with `mkdir orchestrations/ORCH/runs/NAME`; without them the folder is absent.
+    public var orchestrations = false
 
     public init() {}
 
@@ -112,12 +123,18 @@ public struct Prompt: Sendable, Equatable {
     public var startsTask: Bool
     /// Uploads waiting for this prompt (`UploadOutcome.attachedToNextPrompt`'s references).
     public var attachments: [String]
+    /// A first prompt's orchestration, where the draft is a run of one (its prompt starts the run).
+    public var orchestration: String?
+    /// A first prompt's agent, where the draft chose one (`agent`); nil: the server's default.
+    public var agent: String?
 
-    public init(taskId: String, text: String, startsTask: Bool, attachments: [String] = []) {
+    public init(taskId: String, text: String, startsTask: Bool, attachments: [String] = [], orchestration: String? = nil, agent: String? = nil) {
         self.taskId = taskId
         self.text = text
         self.startsTask = startsTask
         self.attachments = attachments
+        self.orchestration = orchestration
+        self.agent = agent
     }
 }
 
@@ -211,4 +228,36 @@ public enum FeedEvent: Sendable, Equatable {
     case notice(title: String, text: String, isError: Bool)
     /// Liveness only.
     case heartbeat
+}
+
+/// An orchestration of the server (a multi-agent workflow), as
+/// `orchestrations/ORCH/info.json` shows it.
+public struct OrchestrationSummary: Sendable, Equatable {
+    public struct Step: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        /// The server's word for the step (`agent`, `human`, `router`, …).
+        public var kind: String
+        public var agent: String?
+
+        public init(id: String, name: String, kind: String, agent: String? = nil) {
+            self.id = id
+            self.name = name
+            self.kind = kind
+            self.agent = agent
+        }
+    }
+
+    public var id: String
+    public var name: String
+    public var steps: [Step]
+    /// The server's own words for it (its description), shown as they are.
+    public var details: [String: String]
+
+    public init(id: String, name: String, steps: [Step] = [], details: [String: String] = [:]) {
+        self.id = id
+        self.name = name
+        self.steps = steps
+        self.details = details
+    }
 }

@@ -79,6 +79,8 @@ final class AliasedBackend: AgentBackend {
 
     func listAgents() throws(RemoteError) -> [AgentSummary] { try server.listAgents() }
 
+    func listOrchestrations() throws(RemoteError) -> [OrchestrationSummary] { try server.listOrchestrations() }
+
     private func toMount(_ event: FeedEvent) -> FeedEvent {
         switch event {
         case .entry(let taskId, let entry): .entry(taskId: local.localId(ofServerId: taskId), entry)

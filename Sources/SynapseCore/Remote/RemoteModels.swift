@@ -10,14 +10,21 @@ public struct TaskSummary: Sendable, Equatable, Codable {
     public var status: TaskStatus?
     public var createdAt: Date?
     public var updatedAt: Date?
+    /// The orchestration this task is a run of (`orchestrations/ORCH/runs/`); nil: a task of `tasks/`.
+    public var orchestration: String?
+    /// The server's own words for the task (a run's id, the agent it talks to), shown in info.json.
+    public var details: [String: String]?
 
-    public init(id: String, name: String, serverStatus: String? = nil, status: TaskStatus? = nil, createdAt: Date? = nil, updatedAt: Date? = nil) {
+    public init(id: String, name: String, serverStatus: String? = nil, status: TaskStatus? = nil, createdAt: Date? = nil, updatedAt: Date? = nil,
+                orchestration: String? = nil, details: [String: String]? = nil) {
         self.id = id
         self.name = name
         self.serverStatus = serverStatus
         self.status = status
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.orchestration = orchestration
+        self.details = details
     }
 }
 

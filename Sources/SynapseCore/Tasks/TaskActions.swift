@@ -38,11 +38,13 @@ public final class TaskActions: Sendable {
         guard !text.allSatisfy(\.isWhitespace) else {
             throw refused(EINVAL, "prompt not sent: it holds only whitespace", taskId)
         }
-        let isDraft = catalog.local.record(for: taskId)?.isDraft ?? false
+        let record = catalog.local.record(for: taskId)
+        let isDraft = record?.isDraft ?? false
         // Uploads that wait to be named in the next prompt go with it, and wait no more once it is sent.
         let attached = spool.attachments(of: taskId)
         do {
-            let sent = try remote.send(Prompt(taskId: taskId, text: text, startsTask: isDraft, attachments: attached.compactMap(\.attachment)))
+            let sent = try remote.send(Prompt(taskId: taskId, text: text, startsTask: isDraft, attachments: attached.compactMap(\.attachment),
+                                              orchestration: isDraft ? record?.orchestration : nil, agent: isDraft ? record?.agent : nil))
             if !sent.attachmentsKept { spool.attachmentsSent(attached.map(\.id)) }
         } catch {
             health.record(error)
@@ -57,13 +59,15 @@ public final class TaskActions: Sendable {
     }
 
     /// What close() of prompt.txt says when a send failed: EACCES for a rejected key,
-    /// ETIMEDOUT when the server could not be reached (nothing was taken), else EIO.
+    /// ETIMEDOUT when the server could not be reached (nothing was taken), EINVAL for a prompt
+    /// the task cannot take (a run that has ended), else EIO.
     static func sendErrno(_ error: RemoteError) -> Int32 {
         switch error {
         case .rejectedKey: EACCES
         case .unreachable, .timedOut: ETIMEDOUT
         case .interrupted: EINTR
         case .busy: EBUSY
+        case .invalidRequest: EINVAL
         default: EIO
         }
     }
@@ -123,6 +127,28 @@ public final class TaskActions: Sendable {
         default:
             throw FSError(errno: EINVAL, "unknown ctl command \(command.debugDescription): use cancel, refresh, delete, allow or deny")
         }
+    }
+
+    /// Chooses the agent a draft's first prompt goes to: an agent's id or name (any case), as
+    /// `agents/` lists them; an empty file goes back to the server's default. Refused once the
+    /// task has started (the server keeps a session's agent).
+    func chooseAgent(_ bytes: Data, taskId: String, among agents: ServerDirectory<AgentSummary>) throws(FSError) {
+        let wanted = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard catalog.local.record(for: taskId)?.isDraft == true else {
+            throw refused(EPERM, "agent not changed: it is chosen before the first prompt, and this task has started", taskId)
+        }
+        var chosen: String?
+        if !wanted.isEmpty {
+            let listed = try agents.current().items
+            guard let agent = listed.first(where: { $0.id == wanted }) ?? listed.first(where: { $0.name.lowercased() == wanted.lowercased() }) else {
+                throw refused(EINVAL, "agent not changed: no agent is called \(wanted.debugDescription) (see agents/)", taskId)
+            }
+            chosen = agent.id
+        }
+        guard catalog.local.choose(agent: chosen, for: taskId) else {
+            throw refused(EPERM, "agent not changed: it is chosen before the first prompt, and this task has started", taskId)
+        }
+        logger.info("agent chosen", metadata: ["task": "\(taskId)", "agent": "\(chosen ?? "the server's default")"])
     }
 
     private func refused(_ errno: Int32, _ message: String, _ taskId: String) -> FSError {

@@ -25,39 +25,55 @@ public final class TaskCatalog: Sendable {
     public static let byNameFolder = "by-name"
 
     public struct Listing: Sendable {
-        /// Folder name → task, in folder-name order.
+        /// Folder name → task, in folder-name order (the tasks of `tasks/`).
         public var folders: [(name: String, task: TaskSummary)]
         var taskByFolder: [String: TaskSummary]
+        /// Every task's folder name (in `tasks/`, or in its orchestration's `runs/`).
         var folderByID: [String: String]
         /// `by-name/` entries: a safe, unique name made from each task's name → its folder.
         var folderByName: [String: String]
         var names: [String]
+        /// An orchestration's runs (`orchestrations/ORCH/runs/`): folder name → run, by orchestration id.
+        var runs: [String: [String: TaskSummary]]
 
         /// Local folder names (drafts, tasks made here) are placed first; every other task is
-        /// named by its id. Drafts the server does not know yet are included.
+        /// named by its id. Drafts the server does not know yet are included. Runs of an
+        /// orchestration are named apart, in their own folder.
         init(tasks: [TaskSummary], local: [LocalTasks.Record] = []) {
-            var byFolder: [String: TaskSummary] = [:]
             var byID: [String: String] = [:]
-            var folderNames = UniqueNames(reserved: [TaskCatalog.byNameFolder])
+            let serverByID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             // A task made here is named as its folder was; others by the server's name.
             var humanName: [String: String] = [:]
-            let serverByID = Dictionary(tasks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            // tasks/, then each orchestration's runs/: names are unique within their folder.
+            var taskNames = UniqueNames(reserved: [TaskCatalog.byNameFolder])
+            var byFolder: [String: TaskSummary] = [:]
+            var runNames: [String: UniqueNames] = [:]
+            var runs: [String: [String: TaskSummary]] = [:]
+            func place(_ task: TaskSummary, as wanted: String) -> String {
+                let name: String
+                if let orchestration = task.orchestration {
+                    name = runNames[orchestration, default: UniqueNames()].claim(wanted)
+                    runs[orchestration, default: [:]][name] = task
+                } else {
+                    name = taskNames.claim(wanted)
+                    byFolder[name] = task
+                }
+                byID[task.id] = name
+                return name
+            }
             for record in local.sorted(by: { ($0.createdAt, $0.taskId) < ($1.createdAt, $1.taskId) }) {
                 let task = serverByID[record.taskId]
-                    ?? TaskSummary(id: record.taskId, name: record.folder, serverStatus: nil, createdAt: record.createdAt)
-                let name = folderNames.claim(record.folder)
-                byFolder[name] = task
-                byID[task.id] = name
-                humanName[name] = record.folder
+                    ?? TaskSummary(id: record.taskId, name: record.folder, serverStatus: nil, createdAt: record.createdAt, orchestration: record.orchestration)
+                let name = place(task, as: record.folder)
+                if task.orchestration == nil { humanName[name] = record.folder }
             }
             for task in tasks.sorted(by: { $0.id < $1.id }) where byID[task.id] == nil {
-                let name = folderNames.claim(SafeName.component(task.id))
-                byFolder[name] = task
-                byID[task.id] = name
+                _ = place(task, as: SafeName.component(task.id))
             }
             taskByFolder = byFolder
             folderByID = byID
             folders = byFolder.sorted { $0.key < $1.key }.map { (name: $0.key, task: $0.value) }
+            self.runs = runs
             // Older tasks keep their plain name; a newer one with the same name gets a suffix.
             var byName: [String: String] = [:]
             var linkNames = UniqueNames()
@@ -67,6 +83,11 @@ public final class TaskCatalog: Sendable {
             }
             folderByName = byName
             names = byName.keys.sorted()
+        }
+
+        /// The runs of `orchestration`, in folder-name order.
+        func runs(of orchestration: String) -> [(name: String, task: TaskSummary)] {
+            (runs[orchestration] ?? [:]).sorted { $0.key < $1.key }.map { (name: $0.key, task: $0.value) }
         }
     }
 
@@ -207,7 +228,8 @@ public final class TaskCatalog: Sendable {
         guard SafeName.component(name) == name else { throw .notFound(name) }
         do {
             let task = try remote.taskInfo(id: name)
-            guard task.id == name else { throw FSError.notFound(name) }
+            // A run's folder is in its orchestration's runs/, never in tasks/.
+            guard task.id == name, task.orchestration == nil else { throw FSError.notFound(name) }
             state.withLock { $0.extra[name] = task }
             return task
         } catch let error as RemoteError {
@@ -232,8 +254,16 @@ public final class TaskCatalog: Sendable {
     /// The task with this id if the mount knows it, without asking the server.
     public func knownTask(id: String) -> TaskSummary? {
         state.withLock { s in
-            s.listing?.folderByID[id].flatMap { s.listing?.taskByFolder[$0] } ?? s.extra[id]
+            guard let listing = s.listing, let folder = listing.folderByID[id] else { return s.extra[id] }
+            if let task = listing.taskByFolder[folder], task.id == id { return task }
+            return listing.runs.values.lazy.compactMap { $0[folder] }.first { $0.id == id } ?? s.extra[id]
         }
+    }
+
+    /// The run of `orchestration` whose folder is `name`.
+    public func run(inFolder name: String, of orchestration: String) throws(FSError) -> TaskSummary {
+        guard let run = try listing().runs[orchestration]?[name] else { throw .notFound(name) }
+        return run
     }
 
     /// The list is fetched again at its next use, unless a failure's backoff runs (an event
@@ -265,16 +295,18 @@ public final class TaskCatalog: Sendable {
         }
     }
 
-    /// Creates a draft folder `name` in tasks/.
-    public func createDraft(named name: String) throws(FSError) -> TaskSummary {
+    /// Creates a draft folder `name` in tasks/, or, for a run of `orchestration`, in its `runs/`.
+    public func createDraft(named name: String, orchestration: String? = nil) throws(FSError) -> TaskSummary {
         guard SafeName.component(name) == name, !name.hasPrefix(".") else {
             throw FSError(errno: EINVAL, "a task folder name must be a plain name (no control characters, not hidden): \(name)")
         }
-        guard name != Self.byNameFolder else { throw FSError(errno: EEXIST, "tasks/\(name) holds the links named for humans") }
-        guard try listing().taskByFolder[name] == nil else { throw FSError(errno: EEXIST, "task folder \(name) exists") }
-        let record = local.createDraft(folder: name)
+        guard orchestration != nil || name != Self.byNameFolder else { throw FSError(errno: EEXIST, "tasks/\(name) holds the links named for humans") }
+        let current = try listing()
+        let existing = if let orchestration { current.runs[orchestration]?[name] } else { current.taskByFolder[name] }
+        guard existing == nil else { throw FSError(errno: EEXIST, "folder \(name) exists") }
+        let record = local.createDraft(folder: name, orchestration: orchestration)
         localTasksChanged()
-        return TaskSummary(id: record.taskId, name: name, createdAt: record.createdAt)
+        return TaskSummary(id: record.taskId, name: name, createdAt: record.createdAt, orchestration: orchestration)
     }
 
     /// Installs `tasks` as a stale listing unless a listing arrived meanwhile.
