@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import SynapseAI
+@testable import SynapseAI
 import SynapseAIEmulator
 import SynapseCore
 import SynapseHTTP
@@ -52,6 +52,57 @@ import Testing
             #expect(listed.items.map(\.id) == ["draft-a"])
             #expect(try await offPool { try again.transcript(taskId: "draft-a") } == done)
         }
+    }
+
+    func settled(_ client: SynapseAIClient, _ id: String) async throws -> Transcript {
+        let end = Date().addingTimeInterval(10)
+        var last = try await offPool { try client.transcript(taskId: id) }
+        while TaskStatus.derive(last, listed: nil) == .running, Date() < end {
+            try await Task.sleep(for: .milliseconds(30))
+            last = try await offPool { try client.transcript(taskId: id) }
+        }
+        return last
+    }
+
+    @Test func anOrchestrationRunPausesIsAnsweredAndEnds() async throws {
+        try await withClient { _, _, client in
+            let orchestrations = try await offPool { try client.listOrchestrations() }
+            let review = try #require(orchestrations.first { $0.id == "orch_review" })
+            #expect(review.steps.map(\.id) == ["draft", "review", "final"] && review.steps[1].kind == "human")
+            #expect(review.steps[0].name == "draft" && review.steps[0].agent == "agent_research")
+            _ = try await offPool { try client.send(Prompt(taskId: "run-1", text: "Write the note [emu:words 3]", startsTask: true, orchestration: "orch_review")) }
+            let paused = try await settled(client, "run-1")
+            #expect(TaskStatus.derive(paused, listed: nil) == .waiting)
+            #expect(TaskStatus.question(in: paused)?.hasPrefix("input: Is the draft good to publish?") == true)
+            #expect(paused.entries.contains { $0.speaker == .agentSays("answer, step Draft") })
+            let task = try await offPool { try client.taskInfo(id: "run-1") }
+            #expect(task.orchestration == "orch_review")
+            #expect(task.details?["runId"]?.hasPrefix("run_orch_review_") == true)
+
+            _ = try await offPool { try client.send(Prompt(taskId: "run-1", text: "ship it", startsTask: false)) }
+            let done = try await settled(client, "run-1")
+            #expect(TaskStatus.derive(done, listed: nil) == .completed)
+            let finalStep = done.entries.last { $0.speaker == .agentSays("answer, step Final text") }
+            #expect(done.entries.last?.speaker == .result && finalStep != nil && done.entries.last?.text == finalStep?.text)
+            #expect(done.entries.filter { $0.speaker == .user }.map(\.text) == ["Write the note [emu:words 3]", "ship it"])
+            // The server would resume an ended run; the mount refuses.
+            let error = await #expect(throws: RemoteError.self) {
+                try await offPool { try client.send(Prompt(taskId: "run-1", text: "again", startsTask: false)) }
+            }
+            #expect(error.map { if case .invalidRequest = $0 { true } else { false } } == true)
+            // A chat names the agent it chose; the server's `session` event says who answered.
+            _ = try await offPool { try client.send(Prompt(taskId: "chat-w", text: "Hi [emu:words 2]", startsTask: true, agent: "agent_writer")) }
+            _ = try await finished(client, "chat-w")
+            #expect(try await offPool { try client.taskInfo(id: "chat-w") }.details?["agent"] == "agent_writer")
+            #expect(try await offPool { try client.taskInfo(id: "chat-w") }.orchestration == nil)
+        }
+    }
+
+    @Test func anAnswerGoesAsTheOneFieldAskedForOrAsTheObjectWritten() {
+        #expect(SynapseAIClient.answer("ship it\n", fields: ["answer"]) as? [String: String] == ["answer": "ship it"])
+        #expect(SynapseAIClient.answer("{\"approve\": true, \"note\": \"ok\"}", fields: ["approve", "note"]) as? NSDictionary == ["approve": true, "note": "ok"])
+        #expect(SynapseAIClient.answer("free text", fields: ["a", "b"]) as? String == "free text")
+        #expect(SynapseAIClient.answer("free text", fields: []) as? String == "free text")
     }
 
     @Test func aCutStreamFailsTheTurnAndAWrongKeyIsRejected() async throws {

@@ -92,6 +92,27 @@ import Testing
         }
     }
 
+    @Test func theSyncRoutesAnswerWithTheRunsOutcomeAndAFinishedRunResumesToItsEndAgain() async throws {
+        try await withServer { base in
+            let (status, paused) = try await json(base + "/orchestrations/orch_review/run", body: ["message": "Write [emu:words 2]"])
+            let pause = try #require(paused as? [String: Any])
+            #expect(status == 200 && pause["status"] as? String == "paused")
+            let human = try #require(pause["human_input_required"] as? [String: Any])
+            #expect(human["step_id"] as? String == "review" && (human["fields"] as? [[String: Any]])?.first?["name"] as? String == "answer")
+            let runId = try #require(pause["run_id"] as? String)
+            let (_, done) = try await json(base + "/orchestrations/runs/\(runId)/resume", body: ["response": ["answer": "fine"]])
+            #expect((done as? [String: Any])?["status"] as? String == "completed")
+            #expect(((done as? [String: Any])?["response"] as? String)?.isEmpty == false)
+            // The server does not check that a run is paused: a finished one says its end again.
+            let again = try await events(base + "/orchestrations/runs/\(runId)/resume/stream", body: ["response": "more"])
+            #expect(again.map { $0["type"] as? String } == ["orchestration_complete", "final", "done"])
+            let (missing, _) = try await json(base + "/orchestrations/runs/run_nope/resume", body: ["response": "x"])
+            #expect(missing == 404)
+            let (noBody, _) = try await json(base + "/orchestrations/runs/\(runId)/resume", body: [:])
+            #expect(noBody == 422)
+        }
+    }
+
     @Test func chatIsUnavailableWhileTheServerStarts() async throws {
         try await withServer({ $0.startingSeconds = 30 }) { base in
             let (status, body) = try await json(base + "/chat", body: ["message": "hi"])
