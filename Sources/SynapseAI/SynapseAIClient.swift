@@ -61,7 +61,8 @@ public final class SynapseAIClient: AgentBackend {
     }
 
     private func summary(_ session: SynapseSessions.Session) -> TaskSummary {
-        let name = session.entries.first { $0.kind == "user" }.map { String($0.text.prefix(60)) } ?? session.id
+        let firstLine = session.entries.first { $0.kind == "user" }?.text.split(whereSeparator: \.isNewline).first
+        let name = firstLine.map { String($0.prefix(60)).trimmingCharacters(in: .whitespaces) } ?? session.id
         var details: [String: String] = ["transcript": "this mount's record of the streams it held (Synapse keeps no history a client can read)"]
         details["agent"] = session.agent
         details["runId"] = session.runId
@@ -164,7 +165,7 @@ public final class SynapseAIClient: AgentBackend {
         let body = (try? JSONSerialization.data(withJSONObject: request)) ?? Data()
         let deliver = deliver(run, orchestration: orchestration)
         let thread = Thread { [self] in
-            Cancellation.run(run.cancellation) { read(run, path: path, body: body, deliver: deliver) }
+            Cancellation.run(run.cancellation) { read(run, path: path, body: body, orchestration: orchestration, deliver: deliver) }
             _ = run.refused(.interrupted("the mount is stopping: prompt for \(run.taskId) not confirmed"))
             runs.withLock { _ = $0.readers.removeValue(forKey: ObjectIdentifier(run)) }
             run.readerDone()
@@ -240,7 +241,7 @@ public final class SynapseAIClient: AgentBackend {
         }
     }
 
-    private func read(_ run: Run, path: String, body: Data, deliver: @escaping @Sendable ([FeedEvent]) -> Void) {
+    private func read(_ run: Run, path: String, body: Data, orchestration: String?, deliver: @escaping @Sendable ([FeedEvent]) -> Void) {
         var failure: RemoteError?
         var heard = false
         let request = HTTPRequest(method: "POST", url: baseURL + path,
@@ -252,18 +253,19 @@ public final class SynapseAIClient: AgentBackend {
             for event in parser.feed(chunk) {
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) as? [String: Any] else { continue }
                 heard = true
-                run.accepted(enqueue: deliver)
                 let (events, done, now) = run.progress.withLock { log in
                     (log.take(object, taskId: run.taskId), log.done, (run: log.orchestrationRun, fields: log.inputFields, agent: log.agent))
                 }
                 if now != said {
                     said = now
-                    self.sessions.record([], session: run.taskId) { session in
+                    self.sessions.record([], session: run.taskId, orchestration: orchestration) { session in
                         if let runId = now.run { session.runId = runId }
                         if let fields = now.fields { session.inputFields = fields }
                         if let agent = now.agent { session.agent = agent }
                     }
                 }
+                // Taken: the sender goes on once what the stream said of the session is recorded.
+                run.accepted(enqueue: deliver)
                 if done { run.finish() }
                 deliver(events)
                 if done { return false }

@@ -82,6 +82,7 @@ final class SynapseSessions: Sendable {
         // Written under the lock: a later state is never overwritten by an earlier one.
         sessions.withLock { all in
             var session = all[id] ?? Session(id: id, createdAt: Date(), updatedAt: Date(), entries: [], orchestration: orchestration)
+            if session.orchestration == nil { session.orchestration = orchestration }
             change(&session)
             for entry in entries {
                 if let index = session.entries.firstIndex(where: { $0.id == entry.id }) { session.entries[index] = Entry(entry) } else { session.entries.append(Entry(entry)) }

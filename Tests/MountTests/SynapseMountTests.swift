@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// A Synapse mount, with real tools, against the Synapse emulator: agents listed, a chat
-/// task streamed to its answer, a cut stream failing the turn, the mount's own record of its
-/// chats surviving a restart.
+/// task streamed to its answer (with the agent it chose), an orchestration run that pauses, is
+/// answered through prompt.txt and ends, a cut stream failing the turn or run, the mount's own
+/// record of its chats surviving a restart.
 extension MountTests { @Suite struct Synapse {
     let helper = TaskWrites()
 
@@ -32,6 +33,75 @@ extension MountTests { @Suite struct Synapse {
             #expect(try closeErrno(writing: Data("Hello [emu:words 6]".utf8), to: mount.path("tasks/cut/prompt.txt")) == 0)
             #expect(helper.waitForStatus(mount, "cut", "failed") == "failed\n")
             #expect(log(mount, "cut").contains("Synapse keeps no turn whose stream is lost"))
+            // A run's stream cut before it pauses or ends: failed, saying it cannot be resumed.
+            let run1 = "orchestrations/orch_review/runs/cut"
+            #expect(try run(["mkdir", mount.path(run1)]).status == 0)
+            #expect(try closeErrno(writing: Data("Write [emu:words 6]".utf8), to: mount.path("\(run1)/prompt.txt")) == 0)
+            #expect(status(mount, run1, "failed") == "failed")
+            #expect(text(mount, "\(run1)/stream.log").contains("Synapse cannot resume a run whose stream is lost"))
+        }
+    }
+
+    func text(_ mount: MountProcess, _ path: String) -> String {
+        (try? String(contentsOfFile: mount.path(path), encoding: .utf8)) ?? ""
+    }
+
+    /// The first line of `folder/status` once it is `expected` (or the last seen, after 20 s).
+    func status(_ mount: MountProcess, _ folder: String, _ expected: String) -> String {
+        var last = ""
+        _ = waitUntil(20) {
+            last = text(mount, "\(folder)/status").split(separator: "\n").first.map(String.init) ?? ""
+            return last == expected
+        }
+        return last
+    }
+
+    @Test func anOrchestrationRunPausesIsAnsweredThroughPromptTxtAndCompletes() throws {
+        try withMountedEmulator([], backend: .synapse) { (_: EmulatorProcess, mount: MountProcess) throws in
+            #expect(try run(["ls", mount.path("orchestrations")]).stdout == "orch_brief\norch_review\n")
+            #expect(try run(["ls", mount.path("orchestrations/orch_review")]).stdout == "info.json\nruns\n")
+            let info = text(mount, "orchestrations/orch_review/info.json")
+            #expect(info.contains("\"name\" : \"Draft and review\"") && info.contains("\"type\" : \"human\""))
+
+            let folder = "orchestrations/orch_review/runs/launch"
+            #expect(try run(["mkdir", mount.path(folder)]).status == 0)
+            #expect(text(mount, "\(folder)/status") == "draft\n")
+            #expect(try closeErrno(writing: Data("Write the launch note [emu:words 4]".utf8), to: mount.path("\(folder)/prompt.txt")) == 0)
+            #expect(status(mount, folder, "waiting") == "waiting")
+            // What the run asks: on status's second line, and in stream.log.
+            #expect(text(mount, "\(folder)/status").contains("\ninput: Is the draft good to publish?"))
+            #expect(text(mount, "\(folder)/stream.log").contains("Is the draft good to publish? Say what to change."))
+            let runInfo = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: mount.path("\(folder)/info.json")))) as? [String: Any])
+            #expect((runInfo["runId"] as? String)?.hasPrefix("run_orch_review_") == true)
+            #expect(runInfo["orchestration"] as? String == "orch_review" && runInfo["folder"] as? String == "launch")
+            // A run is not a task of tasks/.
+            #expect(try !run(["ls", mount.path("tasks")]).stdout.contains("launch"))
+
+            #expect(try closeErrno(writing: Data("ship it\n".utf8), to: mount.path("\(folder)/prompt.txt")) == 0)
+            #expect(status(mount, folder, "completed") == "completed")
+            let log = text(mount, "\(folder)/stream.log")
+            #expect(log.contains("step Final text") && log.contains("] result\n"))
+            #expect(log.components(separatedBy: "ship it").count == 2)
+            #expect(try run(["ls", mount.path("orchestrations/orch_review/runs")]).stdout == "launch\n")
+            // An ended run takes no more answers (the server would take any): EINVAL, and why.
+            #expect(try closeErrno(writing: Data("once more".utf8), to: mount.path("\(folder)/prompt.txt")) == EINVAL)
+            #expect(text(mount, "\(folder)/stream.log").contains("make a new run folder"))
+        }
+    }
+
+    @Test func aChatGoesToTheAgentItsAgentFileNames() throws {
+        try withMountedEmulator([], backend: .synapse) { (_: EmulatorProcess, mount: MountProcess) throws in
+            #expect(try run(["mkdir", mount.path("tasks/w")]).status == 0)
+            #expect(try run(["sh", "-c", "echo Writer > \(mount.path("tasks/w/agent"))"]).status == 0)
+            #expect(text(mount, "tasks/w/agent") == "agent_writer\n")
+            // Refused at write(), so the shell says so (dash says "I/O error" for any write error).
+            #expect(try run(["sh", "-c", "echo Nobody > \(mount.path("tasks/w/agent"))"]).status != 0)
+            #expect(try closeErrno(writing: Data("Nobody\n".utf8), to: mount.path("tasks/w/agent")) == EINVAL)
+            #expect(text(mount, "tasks/w/stream.log").contains("no agent is called \"Nobody\""))
+            #expect(try closeErrno(writing: Data("Hello [emu:words 3]".utf8), to: mount.path("tasks/w/prompt.txt")) == 0)
+            #expect(helper.waitForStatus(mount, "w", "completed") == "completed\n")
+            #expect(text(mount, "tasks/w/info.json").contains("\"agent\" : \"agent_writer\""))
+            #expect(try closeErrno(writing: Data("agent_research".utf8), to: mount.path("tasks/w/agent")) == EPERM)
         }
     }
 

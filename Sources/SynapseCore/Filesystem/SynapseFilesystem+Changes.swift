@@ -16,6 +16,10 @@ extension SynapseFilesystem {
             // refusal, which it would not from close().
             try actions.run(command: Data(bytes), taskId: taskId)
             return bytes.count
+        case .writer(.agent, let taskId, _):
+            // The same: a whole agent name per write, its refusal seen by the shell.
+            try actions.chooseAgent(Data(bytes), taskId: taskId, among: agents)
+            return bytes.count
         case .writer(_, _, let buffer):
             return try buffer.write(bytes, at: offset)
         case .scratch(let file):
@@ -48,7 +52,6 @@ extension SynapseFilesystem {
         switch kind {
         case .prompt: try sendPrompt(content, taskId: taskId)
         case .ctl: try actions.run(command: content, taskId: taskId)
-        case .agent: try actions.chooseAgent(content, taskId: taskId, among: agents)
         default: break
         }
     }

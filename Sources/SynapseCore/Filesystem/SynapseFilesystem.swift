@@ -284,6 +284,9 @@ public final class SynapseFilesystem: Sendable {
         let known = fresh || isDraft(taskId) ? nil : details.lastKnownTranscript(of: taskId)
         switch kind {
         case .info:
+            // An open shows the task as listed now: a stale list (an event said the task
+            // changed) is refreshed first, waited for as `ls` waits for it.
+            if fresh { _ = try? catalog.listing() }
             guard let task = catalog.knownTask(id: taskId) else { throw .notFound(taskId) }
             let folder = catalog.knownFolder(of: taskId) ?? SafeName.component(taskId)
             let (status, question) = known.map { statusAndQuestion(of: taskId, transcript: $0) } ?? statusAndQuestion(of: taskId)

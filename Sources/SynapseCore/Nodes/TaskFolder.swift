@@ -70,9 +70,13 @@ struct TaskFolder: Node {
         guard case .task(let targetId) = target.key else { throw readOnly }
         guard targetId == id else { throw FSError(errno: EXDEV, "files cannot move between task folders") }
         switch (TaskFileKind(rawValue: name), TaskFileKind(rawValue: newName)) {
-        case (nil, .some(let kind)) where kind.isWritable:
+        case (nil, .some(let kind)) where kind.isWritable && files.contains(kind):
             guard let content = fs.scratch.read(name, taskId: id) else { throw .notFound(name) }
-            if kind == .prompt { try fs.sendPrompt(content, taskId: id) } else { try fs.actions.run(command: content, taskId: id) }
+            switch kind {
+            case .prompt: try fs.sendPrompt(content, taskId: id)
+            case .agent: try fs.actions.chooseAgent(content, taskId: id, among: fs.agents)
+            default: try fs.actions.run(command: content, taskId: id)
+            }
             try fs.scratch.remove(name, taskId: id)
             fs.inodes.rename(.scratch(id, name), to: .taskFile(id, kind))
         case (.some(.prompt), nil) where newName != "workspace":

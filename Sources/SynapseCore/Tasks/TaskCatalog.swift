@@ -62,8 +62,10 @@ public final class TaskCatalog: Sendable {
                 return name
             }
             for record in local.sorted(by: { ($0.createdAt, $0.taskId) < ($1.createdAt, $1.taskId) }) {
-                let task = serverByID[record.taskId]
-                    ?? TaskSummary(id: record.taskId, name: record.folder, serverStatus: nil, createdAt: record.createdAt, orchestration: record.orchestration)
+                var task = serverByID[record.taskId]
+                    ?? TaskSummary(id: record.taskId, name: record.folder, serverStatus: nil, createdAt: record.createdAt)
+                // A run made here stays in its orchestration's runs/, whatever the server's list says.
+                task.orchestration = record.orchestration ?? task.orchestration
                 let name = place(task, as: record.folder)
                 if task.orchestration == nil { humanName[name] = record.folder }
             }
