@@ -107,7 +107,7 @@ let package = Package(
         // What every backend must do, run against each backend's emulator.
         .testTarget(name: "BackendContractTests", dependencies: [
             "SynapseCore", "SynapseHTTP", "InfiniSynapse", "InfiniSynapseEmulator", "Sage", "SageEmulator", "SynapseEmulatorKit",
-            "Asyncat", "AsyncatEmulator", .product(name: "Logging", package: "swift-log"),
+            "Asyncat", "AsyncatEmulator", "SynapseAI", "SynapseAIEmulator", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "MountTests", dependencies: ["synapsefs"]),
     ]

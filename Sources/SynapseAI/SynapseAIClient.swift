@@ -30,7 +30,8 @@ public final class SynapseAIClient: AgentBackend {
     let logger: Logger
     let sessions: SynapseSessions
     private let queue = FeedEventQueue(limit: 100_000)
-    private let runs = Mutex<(byTask: [String: Run], readers: [ObjectIdentifier: Run], stopped: Bool)>(([:], [:], false))
+    /// Runs by task, readers still in flight, whether the mount stops, and the runs `ctl cancel` closed.
+    private let runs = Mutex<(byTask: [String: Run], readers: [ObjectIdentifier: Run], stopped: Bool, cancelled: Set<ObjectIdentifier>)>(([:], [:], false, []))
     private let idleTimeout: Double
 
     public init(baseURL: String, apiKey: String, timeouts: Timeouts = Timeouts(), caFile: String? = nil, stateDirectory: URL, logger: Logger) {
@@ -71,13 +72,15 @@ public final class SynapseAIClient: AgentBackend {
         if run(of: session.id) != nil {
             task.status = .running
             task.serverStatus = "streaming"
+        } else if session.isCancelled {
+            task.status = .cancelled
         }
         return task
     }
 
     public func transcript(taskId: String) throws(RemoteError) -> Transcript {
         guard let session = sessions.session(taskId) else { throw .notFound("session \(taskId): not one this mount made") }
-        return Transcript(entries: session.entries.map(\.entry))
+        return Transcript(entries: session.entries.map(\.entry), cancelled: session.isCancelled)
     }
 
     public func workspace(taskId: String) throws(RemoteError) -> [WorkspaceEntry] { [] }
@@ -134,6 +137,8 @@ public final class SynapseAIClient: AgentBackend {
         switch command {
         case .cancel:
             guard let run = run(of: taskId) else { throw .refused("session \(taskId) has no turn in flight") }
+            // Synapse cannot stop a turn or run: closing its stream ends it on the server.
+            runs.withLock { _ = $0.cancelled.insert(ObjectIdentifier(run)) }
             run.cancellation.cancel()
         case .delete:
             // Only this mount's record: the server keeps its history files.
@@ -280,13 +285,23 @@ public final class SynapseAIClient: AgentBackend {
         }
         if !heard, let failure, run.refused(failure) { return }
         let (answered, done) = run.progress.withLock { ($0.answered, $0.done) }
+        let byUser = runs.withLock { $0.cancelled.remove(ObjectIdentifier(run)) != nil }
         if !answered, !done {
-            let why = run.cancellation.isCancelled ? "cancelled" : failure?.description ?? "the server closed the stream"
-            let text = run.progress.withLock { $0.orchestrationRun } == nil && sessions.session(run.taskId)?.orchestration == nil
-                ? "the turn's stream ended before the agent answered (\(why)); Synapse keeps no turn whose stream is lost"
-                : "the run's stream ended before the run paused or finished (\(why)); Synapse cannot resume a run whose stream is lost"
-            deliver([.entry(taskId: run.taskId, TranscriptEntry(id: "\(run.taskId)-\(UUID().uuidString.prefix(6))-lost",
-                                                                time: Int64(Date().timeIntervalSince1970 * 1000), speaker: .error, text: text))])
+            let isRun = run.progress.withLock { $0.orchestrationRun } != nil || sessions.session(run.taskId)?.orchestration != nil
+            let id = "\(run.taskId)-\(UUID().uuidString.prefix(6))-" + (byUser ? "cancelled" : "lost")
+            let entry: TranscriptEntry
+            if byUser {
+                entry = TranscriptEntry(id: id, time: Int64(Date().timeIntervalSince1970 * 1000), speaker: .notice,
+                                        text: isRun ? "run cancelled: its stream was closed, which ends it on the server (Synapse cannot resume it)"
+                                                    : "turn cancelled: its stream was closed (Synapse keeps no turn whose stream is closed)")
+                sessions.record([], session: run.taskId) { $0.cancelNotice = id }
+            } else {
+                let why = failure?.description ?? "the server closed the stream"
+                entry = TranscriptEntry(id: id, time: Int64(Date().timeIntervalSince1970 * 1000), speaker: .error,
+                                        text: isRun ? "the run's stream ended before the run paused or finished (\(why)); Synapse cannot resume a run whose stream is lost"
+                                                    : "the turn's stream ended before the agent answered (\(why)); Synapse keeps no turn whose stream is lost")
+            }
+            deliver([.entry(taskId: run.taskId, entry)])
         }
         run.finish()
         queue.add([.changed(taskId: run.taskId)])

@@ -23,6 +23,7 @@ final class SynapseSessions: Sendable {
             case .result: "result"
             case .error: "error"
             case .agentAsks: "asks"
+            case .notice: "notice"
             case .agentSays(let kind): kind
             default: "agent"
             }
@@ -34,6 +35,7 @@ final class SynapseSessions: Sendable {
             case "result": .result
             case "error": .error
             case "asks": .agentAsks(SynapseStreamLog.pause)
+            case "notice": .notice
             case "agent": .agent
             default: .agentSays(kind)
             }
@@ -55,8 +57,13 @@ final class SynapseSessions: Sendable {
         /// What the run's pause asks for (its `fields`' names), while it waits.
         var inputFields: [String]?
 
+        /// The notice a cancel ended a turn or run with (`ctl cancel` closed its stream).
+        var cancelNotice: String?
+
         /// A paused run: its newest entry asks.
         var isPaused: Bool { entries.last?.kind == "asks" }
+        /// Ended by a cancel, and nothing since.
+        var isCancelled: Bool { cancelNotice != nil && entries.last?.id == cancelNotice }
     }
 
     /// Entries kept per session, at most (the oldest go first).

@@ -9,6 +9,8 @@ import Asyncat
 import AsyncatEmulator
 import Sage
 import SageEmulator
+import SynapseAI
+import SynapseAIEmulator
 import SynapseEmulatorKit
 
 /// A backend under contract: how to start its emulator with known content, and a client of it.
@@ -19,7 +21,7 @@ struct ContractSubject: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static let all: [ContractSubject] = [.infiniSynapse, .sage, .asyncat]
+    static let all: [ContractSubject] = [.infiniSynapse, .sage, .asyncat, .synapse]
 }
 
 /// A running emulator and a backend client of it.
@@ -32,6 +34,8 @@ struct ContractServer: Sendable {
     let sample: (taskId: String, path: String, bytes: Data)
     /// An id for a new task's first prompt (client-chosen or a draft's: the backend decides).
     let newTaskId: @Sendable () -> String
+    /// The server streams a reply in pieces (else only whole messages: Synapse's has no deltas).
+    var streamsInPieces = true
     let stop: @Sendable () async -> Void
 }
 
@@ -104,6 +108,37 @@ extension ContractSubject {
                                   await server.stop()
                                   try? FileManager.default.removeItem(at: dir)
                               })
+    }
+
+    /// Synapse: the server lists no sessions, so the tasks are chats this client made (five,
+    /// each answered); it has no files (the sample has no bytes) and streams no pieces.
+    static let synapse = ContractSubject(name: "Synapse") {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-contract-\(UUID().uuidString)")
+        var logger = Logger(label: "emulator")
+        logger.logLevel = .warning
+        let server = try await SynapseAIEmulatorServer.start(configuration: SynapseAIEmulatorConfiguration(apiKeys: ["sk-syn-contract"]), logger: logger)
+        let client = SynapseAIClient(baseURL: server.baseURL, apiKey: "sk-syn-contract", timeouts: Timeouts(connect: 2, idle: 5, request: 30),
+                                     stateDirectory: dir, logger: Logger(label: "client"))
+        let stop: @Sendable () async -> Void = {
+            _ = try? await offPool { client.stop() }
+            await server.stop()
+            try? FileManager.default.removeItem(at: dir)
+        }
+        do {
+            for n in 1...5 {
+                let id = "seed-\(n)"
+                try await offPool { try client.send(Prompt(taskId: id, text: "Seeded chat \(n) [emu:words 3]", startsTask: true)) }
+                let end = Date().addingTimeInterval(10)
+                while try await offPool({ try client.taskInfo(id: id) }).status == .running, Date() < end { try await Task.sleep(for: .milliseconds(20)) }
+            }
+        } catch {
+            await stop()
+            throw error
+        }
+        var subject = ContractServer(backend: client, seededTasks: 5, sample: ("seed-1", "none", Data()),
+                                     newTaskId: { "chat-" + UUID().uuidString.prefix(8).lowercased() }, stop: stop)
+        subject.streamsInPieces = false
+        return subject
     }
 
     /// The task whose workspace (a folder named for it under `workspaces`) holds `path`.
