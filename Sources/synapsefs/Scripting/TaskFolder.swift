@@ -1,7 +1,7 @@
 import Foundation
 
 /// A task folder of a running synapsefs mount, found from what a script names: a path to the
-/// folder (`~/synapse/tasks/q3`, a `by-name` link), or a task id or folder name in a mount
+/// folder (`~/synapse/tasks/q3`, a `by-name` link, a run's `orchestrations/O/runs/R`), or a task id or folder name in a mount
 /// (`--mount MNT`, or the only synapsefs mount of the machine).
 struct TaskFolder {
     let path: String
@@ -25,9 +25,9 @@ struct TaskFolder {
     static func find(_ reference: String, mount named: String?) throws -> TaskFolder {
         if reference.contains("/") || reference == "." || reference == ".." {
             let resolved = URL(fileURLWithPath: reference).resolvingSymlinksInPath().standardizedFileURL.path
-            guard let mount = Mountpoint.synapsefs().map(\.path).filter({ resolved.hasPrefix($0 + "/tasks/") }).max(by: { $0.count < $1.count }),
-                  !resolved.dropFirst(mount.count + "/tasks/".count).contains("/") else {
-                throw ScriptFailure(exit: .notFound, message: "\(reference) is not a task folder of a synapsefs mount (MOUNT/tasks/TASK)")
+            guard let mount = Mountpoint.synapsefs().map(\.path).filter({ resolved.hasPrefix($0 + "/") }).max(by: { $0.count < $1.count }),
+                  isTaskFolder(resolved.dropFirst(mount.count + 1).split(separator: "/", omittingEmptySubsequences: false)) else {
+                throw ScriptFailure(exit: .notFound, message: "\(reference) is not a task folder of a synapsefs mount (MOUNT/tasks/TASK or MOUNT/orchestrations/ORCH/runs/RUN)")
             }
             return try TaskFolder(path: resolved, mountpoint: mount).checked(reference)
         }
@@ -39,6 +39,15 @@ struct TaskFolder {
             }
         }
         throw ScriptFailure(exit: .notFound, message: "no task \"\(reference)\" in \(mount) (a folder name, a task id, or a name in tasks/by-name/)")
+    }
+
+    /// `tasks/TASK`, or a run's `orchestrations/ORCH/runs/RUN`, below a mount.
+    private static func isTaskFolder(_ parts: [Substring]) -> Bool {
+        switch parts.count {
+        case 2: parts[0] == "tasks" && !parts[1].isEmpty
+        case 4: parts[0] == "orchestrations" && parts[2] == "runs" && !parts[1].isEmpty && !parts[3].isEmpty
+        default: false
+        }
     }
 
     private func checked(_ reference: String) throws -> TaskFolder {
