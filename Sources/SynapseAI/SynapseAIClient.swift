@@ -69,11 +69,10 @@ public final class SynapseAIClient: AgentBackend {
         details["runId"] = session.runId
         var task = TaskSummary(id: session.id, name: name, createdAt: session.createdAt, updatedAt: session.updatedAt,
                                orchestration: session.orchestration, details: details)
+        // A cancel is the transcript's to say (a listed `cancelled` would outlast the next turn).
         if run(of: session.id) != nil {
             task.status = .running
             task.serverStatus = "streaming"
-        } else if session.isCancelled {
-            task.status = .cancelled
         }
         return task
     }
@@ -111,7 +110,13 @@ public final class SynapseAIClient: AgentBackend {
             let detail: [String: Any]
             do throws(RemoteError) {
                 detail = try get("/orchestrations/" + URLEncoding.segment(id)) as? [String: Any] ?? row
-            } catch .notFound { continue }  // deleted since it was listed
+            } catch .notFound {
+                continue  // deleted since it was listed
+            } catch {
+                // Its steps cannot be read now: it is listed all the same (its runs stay reachable).
+                logger.debug("orchestration \(id): steps not read: \(error)")
+                detail = row
+            }
             let steps = (detail["steps"] as? [[String: Any]] ?? []).compactMap { step -> OrchestrationSummary.Step? in
                 guard let stepId = step["id"] as? String else { return nil }
                 let label = (step["label"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? step["name"] as? String ?? stepId
@@ -136,9 +141,14 @@ public final class SynapseAIClient: AgentBackend {
     public func control(_ command: TaskControl, taskId: String) throws(RemoteError) {
         switch command {
         case .cancel:
-            guard let run = run(of: taskId) else { throw .refused("session \(taskId) has no turn in flight") }
-            // Synapse cannot stop a turn or run: closing its stream ends it on the server.
-            runs.withLock { _ = $0.cancelled.insert(ObjectIdentifier(run)) }
+            // Synapse cannot stop a turn or run: closing its stream ends it on the server. Marked
+            // only while its reader is registered (it unmarks it when it ends).
+            let run = runs.withLock { r -> Run? in
+                guard let run = r.byTask[taskId], !run.isFinished, r.readers[ObjectIdentifier(run)] != nil else { return nil }
+                r.cancelled.insert(ObjectIdentifier(run))
+                return run
+            }
+            guard let run else { throw .refused("session \(taskId) has no turn in flight") }
             run.cancellation.cancel()
         case .delete:
             // Only this mount's record: the server keeps its history files.
@@ -156,14 +166,19 @@ public final class SynapseAIClient: AgentBackend {
     public func send(_ prompt: Prompt) throws(RemoteError) -> SentPrompt {
         let session = sessions.session(prompt.taskId)
         if !prompt.startsTask, session == nil { throw .notFound("session \(prompt.taskId): not one this mount made") }
-        let orchestration = prompt.startsTask ? prompt.orchestration : session?.orchestration
-        let (path, request) = try route(prompt, session: prompt.startsTask ? nil : session, orchestration: orchestration)
+        let orchestration = session?.orchestration ?? (prompt.startsTask ? prompt.orchestration : nil)
+        // A first prompt whose sender gave up waiting may have started the run all the same: the record says.
+        let (path, request) = try route(prompt, session: session, orchestration: orchestration)
         let entry = TranscriptEntry(id: "msg_" + UUID().uuidString.prefix(12).lowercased(), time: Int64((Date().timeIntervalSince1970 * 1000).rounded()),
                                     speaker: .user, text: prompt.text)
         let run = Run(taskId: prompt.taskId, prompt: entry, progress: SynapseStreamLog(runId: "turn-" + UUID().uuidString.prefix(8).lowercased()))
         try runs.withLock { (r) throws(RemoteError) in
             guard !r.stopped else { throw .interrupted("the mount is stopping") }
             if let running = r.byTask[prompt.taskId], !running.isFinished { throw .busy("\(prompt.taskId) is answering; wait, or `echo cancel > ctl`") }
+            // Two answers to one pause: the second finds the pause answered.
+            if path.hasSuffix("/resume/stream"), sessions.session(prompt.taskId)?.isPaused != true {
+                throw .invalidRequest("run of \(prompt.taskId) is no longer waiting for an answer")
+            }
             r.byTask[prompt.taskId] = run
             r.readers[ObjectIdentifier(run)] = run
         }
@@ -185,7 +200,8 @@ public final class SynapseAIClient: AgentBackend {
     private func route(_ prompt: Prompt, session: SynapseSessions.Session?, orchestration: String?) throws(RemoteError) -> (String, [String: Any]) {
         guard let orchestration else {
             var body: [String: Any] = ["message": prompt.text, "session_id": prompt.taskId]
-            body["agent"] = prompt.agent
+            // Every turn names the session's agent: the server keeps a history per agent.
+            body["agent"] = prompt.agent ?? session?.agent
             return ("/chat/stream", body)
         }
         // A run never started (its stream failed before the server named it): this starts it.
@@ -283,10 +299,21 @@ public final class SynapseAIClient: AgentBackend {
         case .success(let (response, _, _)):
             if !(200..<300).contains(response.status) { failure = Self.error(response, what: "turn of \(run.taskId)") }
         }
+        // A success with nothing in it took nothing: the sender hears so, if it still waits.
+        if !heard, failure == nil, !run.cancellation.isCancelled { failure = .malformed("\(path): the server answered with no events") }
         if !heard, let failure, run.refused(failure) { return }
         let (answered, done) = run.progress.withLock { ($0.answered, $0.done) }
         let byUser = runs.withLock { $0.cancelled.remove(ObjectIdentifier(run)) != nil }
-        if !answered, !done {
+        if !heard, !byUser, path.hasSuffix("/resume/stream"), let question = sessions.session(run.taskId)?.entries.last(where: { $0.kind == "asks" }) {
+            // The answer never reached the server (nothing came back): the run still waits, so
+            // the question is asked again, to be answered by the next prompt.
+            let why = failure?.description ?? "the server said nothing"
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            deliver([.entry(taskId: run.taskId, TranscriptEntry(id: "\(run.taskId)-\(UUID().uuidString.prefix(6))-unsent", time: now, speaker: .notice,
+                                                                text: "the answer did not reach the server (\(why)); the run still waits: answer again")),
+                     .entry(taskId: run.taskId, TranscriptEntry(id: "\(run.taskId)-\(UUID().uuidString.prefix(6))-asks", time: now,
+                                                                speaker: .agentAsks(SynapseStreamLog.pause), text: question.text))])
+        } else if !answered, !done {
             let isRun = run.progress.withLock { $0.orchestrationRun } != nil || sessions.session(run.taskId)?.orchestration != nil
             let id = "\(run.taskId)-\(UUID().uuidString.prefix(6))-" + (byUser ? "cancelled" : "lost")
             let entry: TranscriptEntry

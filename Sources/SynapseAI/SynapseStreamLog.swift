@@ -25,6 +25,8 @@ struct SynapseStreamLog: Sendable {
     private var failed = false
     private var count = 0
 
+    static let maxText = 256 << 10
+
     /// The question a paused run asks.
     static let pause = Question(kind: "input", isPlain: true)
 
@@ -33,6 +35,8 @@ struct SynapseStreamLog: Sendable {
     mutating func take(_ event: [String: Any], taskId: String) -> [FeedEvent] {
         func entry(_ speaker: Speaker, _ text: String, id: String? = nil) -> [FeedEvent] {
             count += 1
+            // What one event may put in the record (and memory): a server's text is bounded.
+            let text = text.utf8.count > Self.maxText ? String(text.prefix(Self.maxText)) + "\n[cut at \(Self.maxText) characters]" : text
             let entry = TranscriptEntry(id: id ?? "\(runId)-\(count)", time: Int64((Date().timeIntervalSince1970 * 1000).rounded()),
                                         speaker: speaker, text: text)
             return [.entry(taskId: taskId, entry)]
@@ -41,7 +45,10 @@ struct SynapseStreamLog: Sendable {
         // A step's agent speaks in the same words as a chat's, tagged with the step.
         let step = (event["step_name"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? event["orch_step_id"] as? String
         func kind(_ word: String) -> Speaker { .agentSays(step.map { "\(word), step \($0)" } ?? word) }
-        if let run = event["run_id"] as? String, !run.isEmpty { orchestrationRun = run }
+        // The run's id, from the events that name the run (not from what a step's agent says).
+        if ["orchestration_start", "human_input_required", "orchestration_complete"].contains(type), let run = event["run_id"] as? String, !run.isEmpty {
+            orchestrationRun = String(run.prefix(200))
+        }
         switch type {
         case "session":
             agent = event["agent_id"] as? String

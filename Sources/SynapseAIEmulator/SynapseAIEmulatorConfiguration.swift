@@ -11,6 +11,8 @@ public struct SynapseAIEmulatorConfiguration: Sendable {
     public var startingSeconds: Double = 0
     /// Cut every stream after this many events (0: never): the work is lost, as the server's is.
     public var dropStreamsAfter = 0
+    /// Resumes answer HTTP 200 with no events at all (a proxy that ate the stream).
+    public var silentResumes = false
 
     public init(apiKeys: [String]) {
         self.apiKeys = apiKeys

@@ -112,6 +112,7 @@ struct SynapseAIRoutes {
         v1.post("/orchestrations/runs/:run/resume/stream") { request, context in
             let (id, answer) = try await resumption(request, context: context)
             return SynapseAIResponse.stream(dropAfter: configuration.dropStreamsAfter) { send in
+                if configuration.silentResumes { return }
                 // Errors of a resume come inside HTTP 200, as the server's do.
                 guard store.run(id) != nil else {
                     try await send(["type": "orchestration_error", "error": "Run '\(id)' not found"])

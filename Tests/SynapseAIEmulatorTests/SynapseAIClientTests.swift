@@ -98,6 +98,40 @@ import Testing
         }
     }
 
+    @Test func anAnswerThatReachesNoOneLeavesTheRunWaiting() async throws {
+        try await withClient({ $0.silentResumes = true }) { _, _, client in
+            _ = try await offPool { try client.send(Prompt(taskId: "run-s", text: "Write [emu:words 2]", startsTask: true, orchestration: "orch_review")) }
+            #expect(TaskStatus.derive(try await settled(client, "run-s"), listed: nil) == .waiting)
+            let error = await #expect(throws: RemoteError.self) {
+                try await offPool { try client.send(Prompt(taskId: "run-s", text: "ship it", startsTask: false)) }
+            }
+            #expect(error?.errno == EINVAL || error.map { if case .malformed = $0 { true } else { false } } == true)
+            let after = try await offPool { try client.transcript(taskId: "run-s") }
+            #expect(TaskStatus.derive(after, listed: nil) == .waiting)
+            #expect(!after.entries.contains { $0.text == "ship it" })
+        }
+    }
+
+    @Test func everyTurnOfAChatGoesToItsAgentAndACancelLastsUntilTheNextTurn() async throws {
+        try await withClient { _, _, client in
+            _ = try await offPool { try client.send(Prompt(taskId: "c", text: "One [emu:words 2]", startsTask: true, agent: "agent_writer")) }
+            _ = try await finished(client, "c")
+            _ = try await offPool { try client.send(Prompt(taskId: "c", text: "Two [emu:words 2]", startsTask: false)) }
+            let two = try await finished(client, "c")
+            #expect(two.entries.filter { $0.speaker == .result }.count == 2)
+            #expect(try await offPool { try client.taskInfo(id: "c") }.details?["agent"] == "agent_writer")
+            _ = try await offPool { try client.send(Prompt(taskId: "c", text: "Forever [emu:forever] [emu:delay 20]", startsTask: false)) }
+            try await Task.sleep(for: .milliseconds(200))
+            try await offPool { try client.control(.cancel, taskId: "c") }
+            let cancelled = try await finished(client, "c")
+            #expect(TaskStatus.derive(cancelled, listed: try await offPool { try client.taskInfo(id: "c") }.status) == .cancelled)
+            _ = try await offPool { try client.send(Prompt(taskId: "c", text: "Three [emu:words 2] [emu:delay 300]", startsTask: false)) }
+            let running = try await offPool { try client.transcript(taskId: "c") }
+            #expect(TaskStatus.derive(running, listed: try await offPool { try client.taskInfo(id: "c") }.status) == .running)
+            #expect(TaskStatus.derive(try await finished(client, "c"), listed: nil) == .completed)
+        }
+    }
+
     @Test func anAnswerGoesAsTheOneFieldAskedForOrAsTheObjectWritten() {
         #expect(SynapseAIClient.answer("ship it\n", fields: ["answer"]) as? [String: String] == ["answer": "ship it"])
         #expect(SynapseAIClient.answer("{\"approve\": true, \"note\": \"ok\"}", fields: ["approve", "note"]) as? NSDictionary == ["approve": true, "note": "ok"])

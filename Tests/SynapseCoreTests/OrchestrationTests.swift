@@ -122,6 +122,31 @@ import Testing
         #expect(info?["agent"] as? String == "agent_writer")
     }
 
+    @Test func anEditorSavesTheAgentFileAsItSavesPromptTxt() throws {
+        let f = try fixture()
+        let folder = try f.resolve("tasks")
+        _ = try f.fs.mkdir(parent: folder, name: "v")
+        let task = try f.resolve("tasks/v")
+        try f.write(Data("agent_research".utf8), to: "tasks/v/agent")
+        // vim: the file renamed to its backup, a new one written, the backup removed.
+        try f.fs.rename(parent: task, name: "agent", newParent: task, newName: "agent~")
+        #expect(try f.text("tasks/v/agent~") == "agent_research\n")
+        let (_, opened) = try f.fs.create(parent: task, name: "agent", exclusive: false, appending: false)
+        _ = try f.fs.write(opened.handle, at: 0, data: Data("Writer".utf8))
+        _ = try f.fs.write(opened.handle, at: 6, data: Data("\n".utf8))
+        try f.fs.flush(opened.handle)
+        f.fs.release(opened.handle)
+        try f.fs.unlink(parent: task, name: "agent~")
+        #expect(try f.text("tasks/v/agent") == "agent_writer\n")
+        // In a run folder `agent` is no task file: a scratch file, removable.
+        _ = try f.fs.mkdir(parent: try f.resolve("orchestrations/orch_review/runs"), name: "r")
+        let run = try f.resolve("orchestrations/orch_review/runs/r")
+        let (_, scratch) = try f.fs.create(parent: run, name: "agent", exclusive: true, appending: false)
+        f.fs.release(scratch.handle)
+        try f.fs.unlink(parent: run, name: "agent")
+        #expect(try !f.list("orchestrations/orch_review/runs/r").contains("agent"))
+    }
+
     @Test func aBlankAgentLineGoesBackToTheDefault() throws {
         let f = try fixture()
         _ = try f.fs.mkdir(parent: try f.resolve("tasks"), name: "d")

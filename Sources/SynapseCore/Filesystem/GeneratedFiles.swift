@@ -14,7 +14,8 @@ enum GeneratedFiles {
         ]) { $1 }
         object["question"] = question
         object["orchestration"] = task.orchestration
-        object["agent"] = agent ?? task.details?["agent"]
+        // The agent that answered, where the server named it; else the one chosen.
+        object["agent"] = task.details?["agent"] ?? agent
         // Where the server gave the task an id of its own: what its tools call it.
         object["serverId"] = serverId
         object["serverStatus"] = task.serverStatus

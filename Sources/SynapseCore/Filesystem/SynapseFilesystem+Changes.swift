@@ -17,8 +17,10 @@ extension SynapseFilesystem {
             try actions.run(command: Data(bytes), taskId: taskId)
             return bytes.count
         case .writer(.agent, let taskId, _):
-            // The same: a whole agent name per write, its refusal seen by the shell.
-            try actions.chooseAgent(Data(bytes), taskId: taskId, among: agents)
+            // The same: a whole agent name per write, its refusal seen by the shell (a line's
+            // end written after the name changes nothing).
+            let blank = bytes.allSatisfy { $0 == 0x0A || $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            if !(offset > 0 && blank) { try actions.chooseAgent(Data(bytes), taskId: taskId, among: agents) }
             return bytes.count
         case .writer(_, _, let buffer):
             return try buffer.write(bytes, at: offset)

@@ -56,7 +56,7 @@ struct TaskFolder: Node {
     }
 
     func remove(named name: String) throws(FSError) {
-        if TaskFileKind(rawValue: name) != nil || name == "workspace" || name == "uploads" {
+        if TaskFileKind(rawValue: name).map(files.contains) == true || name == "workspace" || name == "uploads" {
             throw FSError(errno: EPERM, "\(name) is part of the task and cannot be removed")
         }
         try fs.scratch.remove(name, taskId: id)
@@ -69,8 +69,10 @@ struct TaskFolder: Node {
     func rename(_ name: String, to newName: String, in target: any Node) throws(FSError) {
         guard case .task(let targetId) = target.key else { throw readOnly }
         guard targetId == id else { throw FSError(errno: EXDEV, "files cannot move between task folders") }
-        switch (TaskFileKind(rawValue: name), TaskFileKind(rawValue: newName)) {
-        case (nil, .some(let kind)) where kind.isWritable && files.contains(kind):
+        // Names of task files this folder does not have are scratch names here.
+        let kind = { (name: String) in TaskFileKind(rawValue: name).flatMap { files.contains($0) ? $0 : nil } }
+        switch (kind(name), kind(newName)) {
+        case (nil, .some(let kind)) where kind.isWritable:
             guard let content = fs.scratch.read(name, taskId: id) else { throw .notFound(name) }
             switch kind {
             case .prompt: try fs.sendPrompt(content, taskId: id)
@@ -79,9 +81,10 @@ struct TaskFolder: Node {
             }
             try fs.scratch.remove(name, taskId: id)
             fs.inodes.rename(.scratch(id, name), to: .taskFile(id, kind))
-        case (.some(.prompt), nil) where newName != "workspace":
-            try fs.scratch.write(fs.local.lastPrompt(of: id), as: newName, taskId: id)
-            fs.inodes.rename(.taskFile(id, .prompt), to: .scratch(id, newName))
+        case (.some(let kind), nil) where (kind == .prompt || kind == .agent) && newName != "workspace" && newName != "uploads":
+            // An editor's backup (`prompt.txt~`): a scratch copy of what the file reads.
+            try fs.scratch.write(try fs.generatedContent(kind, taskId: id), as: newName, taskId: id)
+            fs.inodes.rename(.taskFile(id, kind), to: .scratch(id, newName))
         case (nil, nil) where ![name, newName].contains("workspace") && ![name, newName].contains("uploads"):
             try fs.scratch.rename(name, to: newName, taskId: id)
             fs.inodes.rename(.scratch(id, name), to: .scratch(id, newName))

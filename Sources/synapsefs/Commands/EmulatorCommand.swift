@@ -191,13 +191,15 @@ struct EmulatorCommand: ParsableCommand {
         try serve { try await app.runService() }
     }
 
-    /// The Synapse emulator: its API keys; `--faults '{"dropStreamsAfter": N}'` cuts streams.
+    /// The Synapse emulator: its API keys; `--faults '{"dropStreamsAfter": N, "silentResumes": true}'`
+    /// cuts streams, or answers resumes with no events.
     private func runSynapse() throws {
         var configuration = SynapseAIEmulatorConfiguration(apiKeys: apiKey)
         configuration.host = host
         configuration.port = port
         if let faults, let object = try? JSONSerialization.jsonObject(with: Data(faults.utf8)) as? [String: Any] {
             configuration.dropStreamsAfter = object["dropStreamsAfter"] as? Int ?? 0
+            configuration.silentResumes = object["silentResumes"] as? Bool ?? false
             configuration.startingSeconds = object["startingSeconds"] as? Double ?? 0
         }
         let app = SynapseAIEmulator(configuration: configuration).application(logger: Logger(label: "emulator"), onRunning: announce)
