@@ -57,7 +57,12 @@ extension MountTests { @Suite struct Synapse {
     }
 
     @Test func anOrchestrationRunPausesIsAnsweredThroughPromptTxtAndCompletes() throws {
-        try withMountedEmulator([], backend: .synapse) { (_: EmulatorProcess, mount: MountProcess) throws in
+        let events = FileManager.default.temporaryDirectory.appendingPathComponent("synapse-events-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: events) }
+        try withScene([], backend: .synapse) { scene in
+            // --on-event names the run's folder where it is.
+            let mount = try scene.mount(extraArguments: ["--on-event", "echo \"$SYNAPSEFS_TASK_DIR $2\" >> \(events.path)"])
+            defer { mount.unmount() }
             #expect(try run(["ls", mount.path("orchestrations")]).stdout == "orch_brief\norch_review\n")
             #expect(try run(["ls", mount.path("orchestrations/orch_review")]).stdout == "info.json\nruns\n")
             let info = text(mount, "orchestrations/orch_review/info.json")
@@ -86,6 +91,9 @@ extension MountTests { @Suite struct Synapse {
             // An ended run takes no more answers (the server would take any): EINVAL, and why.
             #expect(try closeErrno(writing: Data("once more".utf8), to: mount.path("\(folder)/prompt.txt")) == EINVAL)
             #expect(text(mount, "\(folder)/stream.log").contains("make a new run folder"))
+            let announced = { (try? String(contentsOf: events, encoding: .utf8)) ?? "" }
+            #expect(waitUntil(10) { announced().contains("\(mount.path(folder)) completed") }, "\(announced())")
+            #expect(announced().contains("\(mount.path(folder)) waiting"))
         }
     }
 

@@ -42,12 +42,21 @@ public final class SynapseFilesystem: Sendable {
         logs = TranscriptLogs(stateDirectory: configuration.cacheDirectory.state)
         notices = TaskNotices(logs: logs, logger: logger)
         scratch = ScratchFiles(stateDirectory: configuration.cacheDirectory.state)
-        activity = TaskActivity(announce: configuration.taskChanged ?? { _ in })
-        catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL,
-                              firstListingWait: configuration.operationTimeLimit, logger: logger,
-                              tasksChanged: { [logs] in logs.requestReconcile($0) })
+        let catalog = TaskCatalog(remote: remote, store: store, local: local, health: health, ttl: configuration.taskListTTL,
+                                  firstListingWait: configuration.operationTimeLimit, logger: logger,
+                                  tasksChanged: { [logs] in logs.requestReconcile($0) })
+        self.catalog = catalog
         agents = ServerDirectory(health: health, ttl: configuration.taskListTTL, id: \.id) { () throws(RemoteError) in try remote.listAgents() }
-        orchestrations = ServerDirectory(health: health, ttl: configuration.taskListTTL, id: \.id) { () throws(RemoteError) in try remote.listOrchestrations() }
+        let orchestrations = ServerDirectory<OrchestrationSummary>(health: health, ttl: configuration.taskListTTL, id: \.id) { () throws(RemoteError) in
+            try remote.listOrchestrations()
+        }
+        self.orchestrations = orchestrations
+        let announce = configuration.taskChanged ?? { _ in }
+        activity = TaskActivity { change in
+            var change = change
+            change.folder = Self.path(of: change.taskId, catalog: catalog, orchestrations: orchestrations)
+            announce(change)
+        }
         details = TaskDetails(remote: remote, store: store, health: health,
                               messagesTTL: configuration.taskDetailsTTL, workspaceTTL: configuration.taskDetailsTTL,
                               fetchedTranscript: { [logs, activity, failures, catalog] taskId, transcript in
@@ -323,6 +332,15 @@ public final class SynapseFilesystem: Sendable {
     public func readlink(_ ino: UInt64) throws(FSError) -> String {
         guard let link = node(for: try key(for: ino)) as? ByNameLink else { throw FSError(errno: EINVAL, "not a link") }
         return try link.target
+    }
+
+    /// Where a task's folder is below the mount (`tasks/NAME`, a run's
+    /// `orchestrations/ORCH/runs/NAME`), as the mount knows it now; nil: not known.
+    static func path(of taskId: String, catalog: TaskCatalog, orchestrations: ServerDirectory<OrchestrationSummary>) -> String? {
+        guard let folder = catalog.knownFolder(of: taskId) else { return nil }
+        guard let orchestration = catalog.knownTask(id: taskId)?.orchestration else { return "tasks/" + folder }
+        guard let parent = orchestrations.lastKnownFolder(of: orchestration) else { return nil }
+        return "orchestrations/\(parent)/runs/\(folder)"
     }
 
     /// The workspace a task's cached files are filed under.

@@ -59,6 +59,11 @@ final class ServerDirectory<Item: Sendable>: Sendable {
         return item
     }
 
+    /// The folder of the item with this id in the last list, without asking the server.
+    func lastKnownFolder(of wanted: String) -> String? {
+        last.withLock { $0.folders[wanted] }
+    }
+
     /// The first item of the last list that matches, without asking the server.
     func lastKnown(where matches: (Item) -> Bool) -> Item? {
         last.withLock { $0.items.first(where: matches) }

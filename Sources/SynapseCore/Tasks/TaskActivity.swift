@@ -8,6 +8,8 @@ public struct TaskChange: Sendable, Equatable {
     public var previous: TaskStatus?
     /// What a waiting task asks.
     public var question: String?
+    /// Its folder below the mount (`tasks/NAME`, `orchestrations/ORCH/runs/NAME`), where known.
+    public var folder: String?
 }
 
 /// The last status the mount saw for each task (from events, fetched transcripts, prompts

@@ -37,7 +37,7 @@ final class EventCommand: Sendable {
         environment["SYNAPSEFS_PREVIOUS_STATUS"] = change.previous?.rawValue
         environment["SYNAPSEFS_QUESTION"] = change.question
         environment["SYNAPSEFS_MOUNTPOINT"] = mountpoint
-        environment["SYNAPSEFS_TASK_DIR"] = mountpoint + "/tasks/" + change.taskId
+        environment["SYNAPSEFS_TASK_DIR"] = mountpoint + "/" + (change.folder ?? "tasks/" + change.taskId)
         environment["INFINISYNAPSE_API_KEY"] = nil
         environment["NOTIFY_SOCKET"] = nil
         process.environment = environment
