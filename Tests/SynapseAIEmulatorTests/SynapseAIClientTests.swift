@@ -29,15 +29,21 @@ import Testing
         await server.stop()
     }
 
-    func finished(_ client: SynapseAIClient, _ id: String) async throws -> Transcript {
+    /// The transcript once `done` holds of its status (or after 10 s).
+    func poll(_ client: SynapseAIClient, _ id: String, until done: @escaping (TaskStatus) -> Bool) async throws -> Transcript {
         let end = Date().addingTimeInterval(10)
         var last = try await offPool { try client.transcript(taskId: id) }
-        while TaskStatus.derive(last, listed: nil).isFinished == false, Date() < end {
+        while !done(TaskStatus.derive(last, listed: nil)), Date() < end {
             try await Task.sleep(for: .milliseconds(30))
             last = try await offPool { try client.transcript(taskId: id) }
         }
         return last
     }
+
+    func finished(_ client: SynapseAIClient, _ id: String) async throws -> Transcript { try await poll(client, id) { $0.isFinished } }
+
+    /// Finished or waiting.
+    func settled(_ client: SynapseAIClient, _ id: String) async throws -> Transcript { try await poll(client, id) { $0 != .running } }
 
     @Test func aTurnIsRecordedAndTheRecordSurvivesARestart() async throws {
         try await withClient { server, state, client in
@@ -52,16 +58,6 @@ import Testing
             #expect(listed.items.map(\.id) == ["draft-a"])
             #expect(try await offPool { try again.transcript(taskId: "draft-a") } == done)
         }
-    }
-
-    func settled(_ client: SynapseAIClient, _ id: String) async throws -> Transcript {
-        let end = Date().addingTimeInterval(10)
-        var last = try await offPool { try client.transcript(taskId: id) }
-        while TaskStatus.derive(last, listed: nil) == .running, Date() < end {
-            try await Task.sleep(for: .milliseconds(30))
-            last = try await offPool { try client.transcript(taskId: id) }
-        }
-        return last
     }
 
     @Test func anOrchestrationRunPausesIsAnsweredAndEnds() async throws {

@@ -251,12 +251,15 @@ public final class SynapseFilesystem: Sendable {
         case .workspace(let id, let path): WorkspaceNode(fs: self, taskId: id, path: path)
         case .uploads(let id): UploadsFolder(fs: self, taskId: id)
         case .upload(let id, let name): UploadFile(fs: self, taskId: id, name: name)
-        case .agents: AgentsFolder(fs: self)
+        case .agents: ServerItemsFolder(fs: self, key: key, directory: agents, itemKey: NodeKey.agent)
         case .agent(let id): AgentFolder(fs: self, agentId: id)
-        case .agentInfo(let id): AgentInfoFile(fs: self, agentId: id)
-        case .orchestrations: OrchestrationsFolder(fs: self)
+        case .agentInfo(let id):
+            ServerItemInfoFile(fs: self, key: key, parent: .agent(id), directory: agents, itemId: id, render: GeneratedFiles.agentInfo)
+        case .orchestrations: ServerItemsFolder(fs: self, key: key, directory: orchestrations, itemKey: NodeKey.orchestration)
         case .orchestration(let id): OrchestrationFolder(fs: self, orchestrationId: id)
-        case .orchestrationInfo(let id): OrchestrationInfoFile(fs: self, orchestrationId: id)
+        case .orchestrationInfo(let id):
+            ServerItemInfoFile(fs: self, key: key, parent: .orchestration(id), directory: orchestrations, itemId: id,
+                               render: GeneratedFiles.orchestrationInfo)
         case .runs(let id): RunsFolder(fs: self, orchestrationId: id)
         }
     }

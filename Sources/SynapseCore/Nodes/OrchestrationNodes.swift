@@ -1,22 +1,5 @@
 import Foundation
 
-/// `orchestrations/`: a folder per orchestration of the server.
-struct OrchestrationsFolder: FixedFolder {
-    let fs: SynapseFilesystem
-    var key: NodeKey { .orchestrations }
-    var parent: NodeKey { .root }
-
-    func child(named name: String) throws(FSError) -> NodeKey {
-        guard let orchestration = try fs.orchestrations.current().byFolder[name] else { throw .notFound(name) }
-        return .orchestration(orchestration.id)
-    }
-
-    func children() throws(FSError) -> [(name: String, key: NodeKey)] {
-        let listed = try fs.orchestrations.current()
-        return listed.items.compactMap { o in listed.folders[o.id].map { ($0, .orchestration(o.id)) } }
-    }
-}
-
 /// `orchestrations/ORCH/`: its `info.json` and `runs/`.
 struct OrchestrationFolder: FixedFolder {
     let fs: SynapseFilesystem
@@ -34,28 +17,6 @@ struct OrchestrationFolder: FixedFolder {
 
     func children() throws(FSError) -> [(name: String, key: NodeKey)] {
         [("info.json", .orchestrationInfo(orchestrationId)), ("runs", .runs(orchestrationId))]
-    }
-}
-
-/// `orchestrations/ORCH/info.json`: the orchestration and its steps, as the server describes them.
-struct OrchestrationInfoFile: Node {
-    let fs: SynapseFilesystem
-    let orchestrationId: String
-    var key: NodeKey { .orchestrationInfo(orchestrationId) }
-    var parent: NodeKey { .orchestration(orchestrationId) }
-
-    private func content() throws(FSError) -> Data {
-        GeneratedFiles.orchestrationInfo(try fs.orchestrations.currentItem(id: orchestrationId))
-    }
-
-    func attributes(inode: UInt64) throws(FSError) -> FileAttributes {
-        let size = try fs.renderings.value(for: key) { () throws(FSError) -> Data in try content() }.count
-        return fs.generatedAttributes(inode, size: size, permissions: 0o444, modified: fs.mountedAt)
-    }
-
-    func open(_ mode: OpenMode) throws(FSError) -> OpenedFile {
-        guard !mode.writing, !mode.truncating else { throw readOnly }
-        return fs.openGenerated(try content(), for: key)
     }
 }
 

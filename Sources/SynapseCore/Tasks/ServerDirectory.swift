@@ -13,7 +13,8 @@ final class ServerDirectory<Item: Sendable>: Sendable {
     }
 
     private let fetch: @Sendable () throws(RemoteError) -> [Item]
-    private let id: @Sendable (Item) -> String
+    /// An item's id.
+    let id: @Sendable (Item) -> String
     private let health: ServerHealth
     private let listing: Expiring<Int, Listed>
     private let last = Mutex(Listed())
