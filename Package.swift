@@ -84,7 +84,7 @@ let package = Package(
         ]),
         .executableTarget(name: "synapsefs", dependencies: [
             "SynapseCore", "InfiniSynapse", "SynapseFUSE", "InfiniSynapseEmulator", "Sage", "SageEmulator", "Asyncat", "AsyncatEmulator",
-            "SynapseAI", "SynapseAIEmulator",
+            "SynapseAI", "SynapseAIEmulator", "SynapseEmulatorKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Measures the live stream.log against a fresh emulator: the latency from the emulator sending a
 message.partial event to a poll()ing reader seeing its bytes (p50/p99), and the daemon's CPU
-while 20 tasks stream at once. Usage: measure-stream.py PATH/TO/synapsefs"""
+while 20 tasks stream at once, and the time from writing prompt.txt to the agent's first word
+visible to a reader of stream.log. Usage: measure-stream.py PATH/TO/synapsefs [EMULATOR ARGS…]
+(e.g. --latency-ms 50 --bandwidth-mbps 200: a distant server)"""
 import json, os, re, select, shutil, signal, statistics, subprocess, sys, tempfile, time
 
-binary = sys.argv[1]
+binary, emulator_args = sys.argv[1], sys.argv[2:]
 root = tempfile.mkdtemp(prefix="synapsefs-measure-")
 key = "measure-key"
 env = dict(os.environ, INFINISYNAPSE_API_KEY=key)
 events_file = os.path.join(root, "events.log")
 emu = subprocess.Popen([binary, "emulator", "--data-dir", os.path.join(root, "emu"), "--api-key", key,
-                        "--event-log", events_file], stdout=subprocess.PIPE, text=True)
+                        "--event-log", events_file, *emulator_args], stdout=subprocess.PIPE, text=True)
 url = emu.stdout.readline().split()[-1]
 mnt = os.path.join(root, "mnt"); os.mkdir(mnt)
 subprocess.run([binary, "mount", mnt, "--server", url, "--cache-dir", os.path.join(root, "cache")], env=env, check=True,
@@ -28,6 +30,27 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 try:
+    # 0. Prompt to first word: a reader blocked in poll() on stream.log, then prompt.txt written.
+    os.mkdir(f"{mnt}/tasks/first")
+    fd = os.open(f"{mnt}/tasks/first/stream.log", os.O_RDONLY)
+    poller = select.poll(); poller.register(fd, select.POLLIN)
+    log, first_word = b"", None
+    written = time.time()
+    with open(f"{mnt}/tasks/first/prompt.txt", "w") as f: f.write("First word [emu:words 20]")
+    while time.time() - written < 30 and first_word is None:
+        if poller.poll(200):
+            log += os.read(fd, 1 << 20)
+            m = re.search(rb"\] agent\n\S", log)
+            if m: first_word = time.time()
+    os.close(fd)
+    tid = task_id("first")
+    sent = [float(l.split()[0]) for l in open(events_file) if l.split()[2] == tid and l.split()[1] == "message.partial"]
+    if first_word and sent:
+        print(f"prompt to first visible word: {(first_word - written) * 1000:.1f} ms "
+              f"(the server sent it {(min(sent) - written) * 1000:.1f} ms after the write)")
+    else:
+        print("prompt to first visible word: not seen within 30 s")
+
     # 1. Latency: one task, 600 snapshots, a reader blocked in poll() at the end of the log.
     os.mkdir(f"{mnt}/tasks/latency")
     fd = os.open(f"{mnt}/tasks/latency/stream.log", os.O_RDONLY)

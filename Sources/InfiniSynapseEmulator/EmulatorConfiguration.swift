@@ -37,6 +37,10 @@ public struct EmulatorConfiguration: Sendable {
     public var seedTasks = 0
     public var seedFiles: [SeedFile] = []
     public var seedHostileNames = false
+    /// Files of 1–64 KiB of text under `small/` (nested folders) in the first seeded task.
+    public var seedSmallFiles = 0
+    /// A distant server's round trips and bandwidth (benchmarks).
+    public var network = NetworkShape()
     public var workspaceListing = WorkspaceListing.objects
     /// Seconds between SSE heartbeats.
     public var heartbeatSeconds: Double = 15

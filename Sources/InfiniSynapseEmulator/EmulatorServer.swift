@@ -20,6 +20,7 @@ public func buildApplication(configuration: EmulatorConfiguration, logger: Logge
     let hub = EventHub(eventLog: configuration.eventLog)
     let agent = AgentRuns(store: store, hub: hub, faults: faults, logger: logger)
     let router = Router()
+    if !configuration.network.isNone { router.add(middleware: NetworkShapeMiddleware(configuration.network)) }
     router.add(middleware: APIMiddleware(apiKeys: Set(configuration.apiKeys), faults: faults))
     TaskRoutes(store: store, listing: configuration.workspaceListing, isRunning: { agent.isRunning($0) }, faults: faults).register(on: router)
     DownloadRoutes(store: store, faults: faults, honoursRange: configuration.honoursRange).register(on: router)

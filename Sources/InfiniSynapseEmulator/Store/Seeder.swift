@@ -7,12 +7,13 @@ enum Seeder {
         var tasks: Int
         var files: [String]
         var hostile: Bool
+        var smallFiles: Int?
     }
 
     static func seed(_ store: TaskStore, configuration: EmulatorConfiguration) throws {
         let marker = Marker(tasks: configuration.seedTasks,
                             files: configuration.seedFiles.map { "\($0.path):\($0.size)" },
-                            hostile: configuration.seedHostileNames)
+                            hostile: configuration.seedHostileNames, smallFiles: configuration.seedSmallFiles)
         let markerURL = store.root.appendingPathComponent("seed.json")
         if let data = try? Data(contentsOf: markerURL), (try? JSONDecoder().decode(Marker.self, from: data)) == marker { return }
 
@@ -31,6 +32,10 @@ enum Seeder {
                 let existing = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value
                 if existing != file.size { try DeterministicBytes.write(size: file.size, seed: file.path, to: url) }
             }
+        }
+        if configuration.seedSmallFiles > 0 {
+            guard configuration.seedTasks > 0 else { throw EmulatorError.invalidSeed("small files need a seeded task") }
+            try SmallFiles.write(count: configuration.seedSmallFiles, to: store.workspaceDirectory(of: SeedContent.taskId(1)).appendingPathComponent("small"))
         }
         if configuration.seedHostileNames {
             try store.save(HostileTask.task())

@@ -202,6 +202,18 @@ final class CacheItem: @unchecked Sendable {
         launch(self, fetch)
     }
 
+    /// Fetches whatever of the file is neither present nor coming, without a reader waiting
+    /// (walk-ahead: a file about to be opened). False when its size is not known.
+    @discardableResult
+    func fetchWhole() -> Bool {
+        locked {
+            guard let size, !retired else { return false }
+            let gaps = coverageLocked().gaps(in: 0..<size)
+            for gap in gaps.prefix(max(0, Self.maxFetches - running.count)) { startLocked(RangeFetch(range: gap)) }
+            return true
+        }
+    }
+
     func addUser() { locked { users += 1 } }
 
     func addReader() {

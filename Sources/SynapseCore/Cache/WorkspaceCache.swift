@@ -57,6 +57,15 @@ public final class WorkspaceCache: Sendable {
         return (CacheReader(cache: self, item: item, failuresBefore: item.failureCount), shared || item.wasCached)
     }
 
+    /// Starts fetching all of `file` that is not cached yet, for a reader expected soon; nobody
+    /// waits for it, and a failure is only logged (the reader's own open fetches again).
+    func fetchAhead(_ file: CachedFileIdentity) {
+        guard file.size != nil, completeSize(of: file) == nil, let (item, _) = try? acquire(file) else { return }
+        item.fetchWhole()
+        // The fetches hold the item; the reader's share goes now.
+        releaseReader(item)
+    }
+
     var ignoresRange: Bool { serverIgnoresRange.load(ordering: .relaxed) }
 
     /// Whether any transfer is under way (read-ahead can outlive the read that started it).

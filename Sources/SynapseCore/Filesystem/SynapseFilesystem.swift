@@ -12,6 +12,7 @@ public final class SynapseFilesystem: Sendable {
     let orchestrations: ServerDirectory<OrchestrationSummary>
     let details: TaskDetails
     let cache: WorkspaceCache
+    let walkAhead: WalkAhead
     let health: ServerHealth
     let local: LocalTasks
     let logs: TranscriptLogs
@@ -66,8 +67,11 @@ public final class SynapseFilesystem: Sendable {
                                   activity.observe(taskId, status, question: status == .waiting ? TaskStatus.question(in: transcript) : nil,
                                                    entryId: transcript.deciding?.id)
                               })
-        cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
-                               freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, health: health, logger: logger)
+        let cache = WorkspaceCache(directory: configuration.cacheDirectory, remote: remote, limit: configuration.cacheLimit,
+                                   freeSpaceFloor: configuration.freeSpaceFloor, readWaitLimit: configuration.operationTimeLimit, health: health,
+                                   logger: logger)
+        self.cache = cache
+        walkAhead = WalkAhead(cache: cache)
         spool = UploadSpool(stateDirectory: configuration.cacheDirectory.state)
         actions = TaskActions(remote: remote, catalog: catalog, details: details, notices: notices, health: health,
                               spool: spool, allowDelete: configuration.allowDelete, logger: logger)

@@ -39,6 +39,8 @@ struct WorkspaceNode: Node {
         guard !mode.writing, !mode.truncating else { throw readOnly }
         let tree = try fs.workspace(of: taskId)
         guard let file = tree.file(at: path) else { throw tree.isDirectory(path) ? .isDirectory(path) : .notFound(path) }
-        return try fs.openWorkspaceFile(file, taskId: taskId)
+        let opened = try fs.openWorkspaceFile(file, taskId: taskId)
+        fs.walkAhead.opened(path, in: tree, scope: fs.workspaceScope(of: taskId)) { fs.cachedIdentity(of: $0, taskId: taskId) }
+        return opened
     }
 }

@@ -23,6 +23,14 @@ public struct WorkspaceTree: Sendable {
 
     /// Local path ("" is the workspace root) → children's names and nodes.
     private var directories: [String: [String: Node]] = ["": [:]]
+    /// Local path → its files in listing order, and each one's position (walk-ahead).
+    private var filesByDirectory: [String: Files] = [:]
+
+    /// A folder's files, in the order its listing gives them.
+    struct Files: Sendable {
+        var ordered: [File] = []
+        var position: [String: Int] = [:]
+    }
 
     public init(entries: [WorkspaceEntry]) {
         // Sorted input makes the `~2` suffixes deterministic across listings.
@@ -38,7 +46,19 @@ public struct WorkspaceTree: Sendable {
             directories[dir, default: [:]][name] = .file(File(remotePath: entry.path, size: valid ? entry.size : nil, mtime: entry.mtime,
                                                               invalidSize: valid ? nil : entry.size))
         }
+        for (dir, children) in directories {
+            var files = Files()
+            for (name, node) in children.sorted(by: { $0.key < $1.key }) {
+                guard case .file(let file) = node else { continue }
+                files.position[name] = files.ordered.count
+                files.ordered.append(file)
+            }
+            filesByDirectory[dir] = files
+        }
     }
+
+    /// The files of the directory at local path `dir`, in listing order.
+    func files(in dir: String) -> Files? { filesByDirectory[dir] }
 
     /// The local path of the directory `name` inside `parent`, created if needed; a file
     /// already holding that name pushes the directory to a unique name.

@@ -5,6 +5,7 @@ import InfiniSynapseEmulator
 import SageEmulator
 import AsyncatEmulator
 import SynapseAIEmulator
+import SynapseEmulatorKit
 
 struct EmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +46,15 @@ struct EmulatorCommand: ParsableCommand {
 
     @Flag(help: "Seed one task whose workspace listing holds hostile names.")
     var seedHostileNames = false
+
+    @Option(help: "Seed N text files of 1-64 KiB, in nested folders, under small/ in the first seeded task.")
+    var seedSmallFiles = 0
+
+    @Option(help: "A distant server: every answer waits this round trip (ms), each streamed event half of it.")
+    var latencyMs = 0
+
+    @Option(help: "A distant server: bodies flow at most at this rate (Mbit/s; 0: no limit).")
+    var bandwidthMbps = 0
 
     @Option(help: "The shape of getTaskWorkspace files: objects or strings.")
     var workspaceListing: String = "objects"
@@ -110,6 +120,8 @@ struct EmulatorCommand: ParsableCommand {
             throw ValidationError("--seed-file \(file): expected PATH:SIZE, SIZE like 64M or 1G")
         }
         if !seedFile.isEmpty && seedTasks < 1 { throw ValidationError("--seed-file needs --seed-tasks 1 or more") }
+        if seedSmallFiles > 0 && seedTasks < 1 { throw ValidationError("--seed-small-files needs --seed-tasks 1 or more") }
+        guard latencyMs >= 0, bandwidthMbps >= 0 else { throw ValidationError("--latency-ms and --bandwidth-mbps take 0 or more") }
     }
 
     func run() throws {
@@ -123,6 +135,8 @@ struct EmulatorCommand: ParsableCommand {
         configuration.seedTasks = seedTasks
         configuration.seedFiles = seedFile.compactMap(EmulatorConfiguration.SeedFile.init(argument:))
         configuration.seedHostileNames = seedHostileNames
+        configuration.seedSmallFiles = seedSmallFiles
+        configuration.network = NetworkShape(latencyMilliseconds: latencyMs, megabitsPerSecond: bandwidthMbps)
         configuration.workspaceListing = EmulatorConfiguration.WorkspaceListing(rawValue: workspaceListing)!
         configuration.heartbeatSeconds = heartbeatSeconds
         configuration.maxUploadBytes = maxUploadBytes

@@ -1,0 +1,60 @@
+import Foundation
+import Synchronization
+
+/// Fetches ahead the small files a reader walking a folder opens next. `grep -r`, `tar` and
+/// `cp -r` open a folder's files one after another, in its listing order, and each open of a
+/// file not cached costs a round trip to the server; on a distant server that, not bandwidth,
+/// is the time. When a file is opened after an earlier one of the same folder (or is its first
+/// file), the next small files are fetched side by side: at most `filesAhead` of them, each at
+/// most `largestFile`, at most `bytesAhead` (and an eighth of the cache) in all, each started
+/// once per walk.
+final class WalkAhead: Sendable {
+    static let filesAhead = 16
+    static let largestFile: Int64 = 1 << 20
+    static let bytesAhead: Int64 = 16 << 20
+    /// Folders whose walk is remembered (the oldest are forgotten).
+    static let rememberedFolders = 256
+
+    private struct Walk {
+        /// The position of the file opened last, and how far fetches were started.
+        var opened: Int
+        var fetchedTo: Int
+        var touched: UInt64
+    }
+
+    private let cache: WorkspaceCache
+    private let walks = Mutex<(byFolder: [String: Walk], clock: UInt64)>(([:], 0))
+
+    init(cache: WorkspaceCache) {
+        self.cache = cache
+    }
+
+    /// The file at `path` of `tree` was opened; `identity` makes a listed file's cache identity.
+    func opened(_ path: String, in tree: WorkspaceTree, scope: String, identity: (WorkspaceTree.File) -> CachedFileIdentity) {
+        let (dir, name) = WorkspaceTree.split(path)
+        guard let files = tree.files(in: dir), let position = files.position[name] else { return }
+        let folder = scope + "\u{0}" + dir
+        let range = walks.withLock { w -> Range<Int>? in
+            w.clock += 1
+            let walk = w.byFolder[folder]
+            // A walk: the folder's first file, or a file after the one opened before.
+            let walking = position == 0 || walk.map { $0.opened < position } == true
+            let from = max(position + 1, (walk?.fetchedTo ?? 0))
+            let to = min(files.ordered.count, position + 1 + Self.filesAhead)
+            w.byFolder[folder] = Walk(opened: position, fetchedTo: walking ? max(to, walk?.fetchedTo ?? 0) : (walk?.fetchedTo ?? 0), touched: w.clock)
+            if w.byFolder.count > Self.rememberedFolders, let oldest = w.byFolder.min(by: { $0.value.touched < $1.value.touched })?.key {
+                w.byFolder[oldest] = nil
+            }
+            return walking && from < to ? from..<to : nil
+        }
+        guard let range else { return }
+        // A small cache is not filled with guesses: an eighth of it at most.
+        let budget = min(Self.bytesAhead, cache.budget.limit / 8)
+        var bytes: Int64 = 0
+        for file in files.ordered[range] {
+            guard let size = file.size, size <= Self.largestFile, bytes + size <= budget else { continue }
+            bytes += size
+            cache.fetchAhead(identity(file))
+        }
+    }
+}
