@@ -106,7 +106,18 @@ final class TaskStore: Sendable {
 
     /// The file a listed path names, or nil; nothing outside the workspace resolves.
     func resolve(_ path: String, in task: EmulatedTask) throws -> WorkspaceFile? {
-        try workspaceFiles(of: task).first { $0.listedPath == path }
+        if task.hostileNames == true || task.seedIndex != nil && !FileManager.default.fileExists(atPath: workspaceDirectory(of: task.id).path) {
+            return try workspaceFiles(of: task).first { $0.listedPath == path }
+        }
+        // What the listing would hold, found without listing (a workspace may hold thousands):
+        // a regular file (no link) below the workspace, by a plain relative path, not hidden.
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.hasPrefix("."), !parts.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return nil }
+        let url = parts.reduce(workspaceDirectory(of: task.id)) { $0.appendingPathComponent(String($1)) }
+        var st = stat()
+        guard lstat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let mtime = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+        return WorkspaceFile(listedPath: path, blob: url, size: Int64(st.st_size), mtime: mtime)
     }
 
     private static func scan(_ dir: URL) throws -> [WorkspaceFile] {
