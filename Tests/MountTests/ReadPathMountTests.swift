@@ -198,13 +198,15 @@ extension MountTests { @Suite struct ReadPath {
             var recorded = 0
             for name in try FileManager.default.contentsOfDirectory(atPath: objects.path) where name.hasSuffix(".json") {
                 let record = try JSONSerialization.jsonObject(with: Data(contentsOf: objects.appendingPathComponent(name))) as! [String: Any]
+                // The folder's other files may be cached too (walk-ahead): cut.bin's record is the one.
+                guard record["remotePath"] as? String == "cut.bin" else { continue }
                 let data = try Data(contentsOf: objects.appendingPathComponent(name.replacingOccurrences(of: ".json", with: ".data")))
                 for pair in record["ranges"] as! [[Int]] {
                     #expect(data.subdata(in: pair[0]..<pair[1]) == truth.subdata(in: pair[0]..<pair[1]), "\(pair)")
                     recorded += pair[1] - pair[0]
                 }
             }
-            #expect(recorded < truth.count)
+            #expect(recorded > 0 && recorded < truth.count)
             try TaskWrites().setFaults(emulator, #"{"truncateDownloadsAt": 0}"#)
             #expect(try sha256(file) == (try sha256(emulator.workspaceFile(seededTask, "cut.bin"))))
         }
