@@ -29,7 +29,7 @@ start_nginx() {
     printf '%s\n' "daemon off; user root; worker_processes 2; pid $work/nginx-$port.pid; error_log $work/nginx.err;" \
       "events {}" \
       "http { access_log off; upstream backend { server ${1#http://}; keepalive 32; }" \
-      "  server { listen 127.0.0.1:$port ssl; http2 on; ssl_certificate $2.crt; ssl_certificate_key $2.key;" \
+      "  server { listen 127.0.0.1:$port ssl http2; ssl_certificate $2.crt; ssl_certificate_key $2.key;" \
       "    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; } } }" >"$conf"
     nginx_url=https://localhost:$port
   else

@@ -358,23 +358,15 @@ public final class TaskCatalog: Sendable {
         var more = take(first)
         if more, case .number(let start)? = first.next, let total = first.totalPages {
             let lastPage = min(max(total, 1), Self.maxPages)
+            let remote = self.remote
+            let window = PageWindow(first: start, last: lastPage, parallel: Self.parallelPages) { number in
+                Result { () throws(RemoteError) -> TaskPage in try remote.listTasks(from: .number(number), pageSize: Self.pageSize) }
+            }
             var page = start
             while more, page <= lastPage {
-                let batch = Array(page...min(lastPage, page + Self.parallelPages - 1))
-                let results = Mutex<[Int: Result<TaskPage, RemoteError>]>([:])
-                let remote = self.remote
-                DispatchQueue.concurrentPerform(iterations: batch.count) { i in
-                    let result = Result { () throws(RemoteError) -> TaskPage in
-                        try remote.listTasks(from: .number(batch[i]), pageSize: Self.pageSize)
-                    }
-                    results.withLock { $0[batch[i]] = result }
-                }
-                for number in batch {
-                    more = take(try results.withLock { $0[number]! }.get())
-                    if !more { break }
-                }
-                page += batch.count
-                pages += batch.count
+                more = take(try window.page(page).get())
+                page += 1
+                pages += 1
             }
             more = more && total > Self.maxPages
         } else {
