@@ -193,6 +193,9 @@ public final class TaskCatalog: Sendable {
             health.listingRecovered()
             store.saveTasks(tasks)
             install(tasks)
+            // Decoding a long list leaves megabytes freed in the fetch threads' malloc arenas:
+            // they go back to the system, or the daemon's RSS would keep the peak.
+            if tasks.count >= 10_000 { _ = malloc_trim(0) }
         case .failure(let error):
             health.record(error)
             health.listingFailed(error)
@@ -385,3 +388,7 @@ public final class TaskCatalog: Sendable {
         return tasks
     }
 }
+/// glibc's `malloc_trim` (malloc.h, which Swift's Glibc module leaves out): gives the free
+/// memory of every malloc arena back to the system.
+@_silgen_name("malloc_trim")
+private func malloc_trim(_ pad: Int) -> Int32
