@@ -33,9 +33,10 @@ public struct NetworkShapeMiddleware<Context: RequestContext>: RouterMiddleware 
         } else if shape.bytesPerSecond > 0 {
             // Paced chunk by chunk: a chunk leaves when the link would have carried it.
             let pace = Pace(bytesPerSecond: Double(shape.bytesPerSecond))
-            response.body = response.body.map { buffer in
-                try await pace.wait(for: buffer.readableBytes)
-                return buffer
+            let body = response.body
+            // Built anew (not `map`), so the answer keeps its Content-Length.
+            response.body = ResponseBody(contentLength: body.contentLength) { writer in
+                try await body.write(PacedWriter(writer: writer, pace: pace))
             }
         }
         return response
@@ -51,15 +52,32 @@ public struct NetworkShapeMiddleware<Context: RequestContext>: RouterMiddleware 
                 defer { sink.finish() }
                 try await body.write(ForwardingWriter { sink.yield(($0, clock.now + delay)) })
             }
-            defer { producer.cancel() }
-            for await (buffer, due) in parts {
-                if due > clock.now { try await Task.sleep(until: due, clock: clock) }
-                try await writer.write(buffer)
+            try await withTaskCancellationHandler {
+                for await (buffer, due) in parts {
+                    if due > clock.now { try await Task.sleep(until: due, clock: clock) }
+                    try await writer.write(buffer)
+                }
+                try await producer.value
+                try await writer.finish(nil)
+            } onCancel: {
+                // A client gone: the producer (an endless event stream, say) stops too.
+                producer.cancel()
             }
-            try await producer.value
-            try await writer.finish(nil)
         }
     }
+}
+
+/// A writer that lets each part go when the link would have carried it.
+private struct PacedWriter: ResponseBodyWriter {
+    var writer: any ResponseBodyWriter
+    let pace: Pace
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        try await pace.wait(for: buffer.readableBytes)
+        try await writer.write(buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws { try await writer.finish(trailingHeaders) }
 }
 
 /// A writer that hands each part on, and finishes nothing (its owner does).

@@ -3,6 +3,7 @@ import Logging
 import SynapseHTTP
 import InfiniSynapse
 import InfiniSynapseEmulator
+import SynapseEmulatorKit
 
 /// An emulator on a free loopback port with its own data directory, for one test.
 struct LiveEmulator {
@@ -12,7 +13,7 @@ struct LiveEmulator {
     static func start(seedTasks: Int = 3, seedFiles: [EmulatorConfiguration.SeedFile] = [],
                       listing: EmulatorConfiguration.WorkspaceListing = .objects, hostile: Bool = false,
                       failUploads: Int = 0, maxUploadBytes: Int64 = 1 << 30, honoursRange: Bool = true,
-                      faults: String? = nil) async throws -> LiveEmulator {
+                      faults: String? = nil, network: NetworkShape = NetworkShape(), smallFiles: Int = 0) async throws -> LiveEmulator {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synapsefs-emu-\(UUID().uuidString)")
         var configuration = EmulatorConfiguration(dataDirectory: dir, apiKeys: ["test-key"])
         configuration.seedTasks = seedTasks
@@ -23,6 +24,8 @@ struct LiveEmulator {
         configuration.maxUploadBytes = maxUploadBytes
         configuration.honoursRange = honoursRange
         configuration.faults = faults.map { Data($0.utf8) }
+        configuration.network = network
+        configuration.seedSmallFiles = smallFiles
         var logger = Logger(label: "emulator")
         logger.logLevel = .warning
         return LiveEmulator(server: try await EmulatorServer.start(configuration: configuration, logger: logger), dataDirectory: dir)

@@ -39,6 +39,7 @@ final class FakeRemote: AgentBackend {
         /// Answers ranged requests with the whole file, as servers without Range support do.
         var ignoresRange = false
         var downloads = 0
+        var downloadedPaths: [String] = []
         var downloadedBytes: Int64 = 0
         /// The If-Range of every download, in order.
         var ifRanges: [String?] = []
@@ -181,6 +182,7 @@ final class FakeRemote: AgentBackend {
         try check()
         let (file, cut, delay, ignoresRange) = state.withLock { s in
             s.downloads += 1
+            s.downloadedPaths.append(path)
             s.ifRanges.append(ifRange)
             defer { s.truncateNextDownloadAt = nil }
             return (s.workspaces[taskId]?[path], s.truncateNextDownloadAt, s.chunkDelay, s.ignoresRange)

@@ -50,3 +50,32 @@ import Testing
         #expect(downloads(f) == 2)
     }
 }
+
+extension WalkAheadTests {
+    @Test func aSecondWalkFetchesAheadAgainAndTheKernelIsNeverToldToKeepAnotherVersion() throws {
+        let f = try fixture()
+        _ = try f.readAll("tasks/t1/workspace/docs/f00.txt")
+        f.settle()
+        // f01 read through the mount: the kernel holds its pages.
+        _ = try f.readAll("tasks/t1/workspace/docs/f01.txt")
+        // The files change on the server; a new walk from the first file fetches ahead again.
+        f.remote.state.withLock { s in
+            for i in 0..<40 { s.workspaces["t1"]![String(format: "docs/f%02d.txt", i)] = FakeRemote.File(bytes: bytes(10_001, seed: UInt8(i)), listedSize: 10_001) }
+        }
+        f.fs.details.invalidate("t1")
+        f.settle()
+        let before = f.remote.state.withLock { $0.downloads }
+        _ = try f.readAll("tasks/t1/workspace/docs/f00.txt")
+        f.settle()
+        let paths = f.remote.state.withLock { $0.downloadedPaths.dropFirst(before) }
+        #expect(paths.count == 16, "\(paths.sorted())")
+        // f01's new version came by walk-ahead: its first open drops the kernel's old pages.
+        let opened = try f.fs.open(try f.resolve("tasks/t1/workspace/docs/f01.txt"), writing: false, truncating: false)
+        #expect(!opened.keepCache)
+        #expect(try f.read(opened.handle) == bytes(10_001, seed: 1))
+        f.fs.release(opened.handle)
+        let again = try f.fs.open(try f.resolve("tasks/t1/workspace/docs/f01.txt"), writing: false, truncating: false)
+        #expect(again.keepCache)
+        f.fs.release(again.handle)
+    }
+}

@@ -112,7 +112,7 @@ final class TaskStore: Sendable {
         // What the listing would hold, found without listing (a workspace may hold thousands):
         // a regular file (no link) below the workspace, by a plain relative path, not hidden.
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !path.hasPrefix("."), !parts.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return nil }
+        guard !path.hasPrefix("."), !path.contains("\0"), !parts.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return nil }
         let url = parts.reduce(workspaceDirectory(of: task.id)) { $0.appendingPathComponent(String($1)) }
         var st = stat()
         guard lstat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }

@@ -36,12 +36,14 @@ final class WalkAhead: Sendable {
         let folder = scope + "\u{0}" + dir
         let range = walks.withLock { w -> Range<Int>? in
             w.clock += 1
-            let walk = w.byFolder[folder]
+            var walk = w.byFolder[folder]
+            // A walk starting again (from the first file, or back): what it fetched may be gone.
+            if position == 0 || walk.map({ position <= $0.opened }) == true { walk?.fetchedTo = 0 }
             // A walk: the folder's first file, or a file after the one opened before.
             let walking = position == 0 || walk.map { $0.opened < position } == true
-            let from = max(position + 1, (walk?.fetchedTo ?? 0))
+            let from = max(position + 1, walk?.fetchedTo ?? 0)
             let to = min(files.ordered.count, position + 1 + Self.filesAhead)
-            w.byFolder[folder] = Walk(opened: position, fetchedTo: walking ? max(to, walk?.fetchedTo ?? 0) : (walk?.fetchedTo ?? 0), touched: w.clock)
+            w.byFolder[folder] = Walk(opened: position, fetchedTo: walk?.fetchedTo ?? 0, touched: w.clock)
             if w.byFolder.count > Self.rememberedFolders, let oldest = w.byFolder.min(by: { $0.value.touched < $1.value.touched })?.key {
                 w.byFolder[oldest] = nil
             }
@@ -51,10 +53,24 @@ final class WalkAhead: Sendable {
         // A small cache is not filled with guesses: an eighth of it at most.
         let budget = min(Self.bytesAhead, cache.budget.limit / 8)
         var bytes: Int64 = 0
+        var next = range.lowerBound
         for file in files.ordered[range] {
-            guard let size = file.size, size <= Self.largestFile, bytes + size <= budget else { continue }
+            // Unsized and empty files cost no round trip worth saving; large ones are read-ahead's.
+            guard let size = file.size, size > 0, size <= Self.largestFile else {
+                next += 1
+                continue
+            }
+            // Beyond the bytes allowed now: the next open goes on from here.
+            guard bytes + size <= budget else { break }
+            next += 1
             bytes += size
             cache.fetchAhead(identity(file))
+        }
+        walks.withLock { w in
+            if var walk = w.byFolder[folder] {
+                walk.fetchedTo = max(walk.fetchedTo, next)
+                w.byFolder[folder] = walk
+            }
         }
     }
 }

@@ -26,6 +26,8 @@ public final class WorkspaceCache: Sendable {
     /// Set once the server answered a ranged request with the whole file.
     private let serverIgnoresRange = Atomic<Bool>(false)
     private let runningFetches = Atomic<Int>(0)
+    /// The version of each file the kernel was last given pages of (through an open).
+    private let served = Mutex<[String: CachedFileIdentity]>([:])
     let budget: CacheBudget
     /// The longest a read waits for its bytes.
     let readWaitLimit: Double
@@ -50,16 +52,25 @@ public final class WorkspaceCache: Sendable {
         return record.size
     }
 
-    /// A reader for `file`, and whether pages the kernel kept of it are still good (this
-    /// version was cached or open before). Nothing is fetched until the first read.
+    /// A reader for `file`, and whether pages the kernel kept of it are still good: the
+    /// version this mount last opened is this one, or, never opened here, it was cached before
+    /// (a remount's). Being cached is not enough once another version was opened here: the
+    /// kernel may hold that one's pages, and walk-ahead caches versions nobody has opened.
+    /// Nothing is fetched until the first read.
     public func openReader(for file: CachedFileIdentity) throws(FSError) -> (reader: CacheReader, keepCache: Bool) {
-        let (item, shared) = try acquire(file)
-        return (CacheReader(cache: self, item: item, failuresBefore: item.failureCount), shared || item.wasCached)
+        let (item, _) = try acquire(file)
+        let keep = served.withLock { served in
+            defer { served[file.key] = file }
+            return served[file.key].map { $0.isSameVersion(as: file) } ?? item.wasCached
+        }
+        return (CacheReader(cache: self, item: item, failuresBefore: item.failureCount), keep)
     }
 
     /// Starts fetching all of `file` that is not cached yet, for a reader expected soon; nobody
     /// waits for it, and a failure is only logged (the reader's own open fetches again).
     func fetchAhead(_ file: CachedFileIdentity) {
+        // Another version in use is a reader's: a guess never retires it.
+        if let inUse = inUse.withLock({ $0[file.key] }), !inUse.identity.isSameVersion(as: file) { return }
         guard file.size != nil, completeSize(of: file) == nil, let (item, _) = try? acquire(file) else { return }
         item.fetchWhole()
         // The fetches hold the item; the reader's share goes now.

@@ -30,13 +30,16 @@ final class PageWindow: Sendable {
         while launched < min(last, number + parallel - 1) {
             launched += 1
             let page = launched
-            DispatchQueue.global().async { [self] in
+            // A thread each (a blocking request; GCD would run only as many as there are cores).
+            let thread = Thread { [self] in
                 let result = fetch(page)
                 changed.lock()
                 results[page] = result
                 changed.broadcast()
                 changed.unlock()
             }
+            thread.name = "task-list-page"
+            thread.start()
         }
         while results[number] == nil { changed.wait() }
         return results.removeValue(forKey: number)!
