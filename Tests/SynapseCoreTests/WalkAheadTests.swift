@@ -79,3 +79,21 @@ extension WalkAheadTests {
         f.fs.release(again.handle)
     }
 }
+
+extension WalkAheadTests {
+    @Test func noMoreThanTheMountsLimitOfTransfersIsStartedAhead() throws {
+        let f = try fixture()
+        // Slow transfers, and a limit of 4 running in the whole mount.
+        f.remote.state.withLock { $0.chunkDelay = 0.3 }
+        let walk = WalkAhead(cache: f.fs.cache, fetchLimit: 4)
+        let tree = try f.fs.workspace(of: "t1")
+        walk.opened("docs/f00.txt", in: tree, scope: f.fs.workspaceScope(of: "t1")) { f.fs.cachedIdentity(of: $0, taskId: "t1") }
+        #expect(f.fs.cache.fetchesRunning == 4)
+        f.settle()
+        #expect(Set(f.remote.state.withLock { $0.downloadedPaths }) == ["docs/f01.txt", "docs/f02.txt", "docs/f03.txt", "docs/f04.txt"])
+        // The next open goes on where the limit stopped it.
+        walk.opened("docs/f01.txt", in: tree, scope: f.fs.workspaceScope(of: "t1")) { f.fs.cachedIdentity(of: $0, taskId: "t1") }
+        f.settle()
+        #expect(f.remote.state.withLock { $0.downloadedPaths.dropFirst(4) }.contains("docs/f05.txt"))
+    }
+}

@@ -23,10 +23,14 @@ final class WalkAhead: Sendable {
     }
 
     private let cache: WorkspaceCache
+    /// Transfers running in the whole mount beyond which no more are started ahead (many
+    /// walkers at once must not mean 16 threads each).
+    private let fetchLimit: Int
     private let walks = Mutex<(byFolder: [String: Walk], clock: UInt64)>(([:], 0))
 
-    init(cache: WorkspaceCache) {
+    init(cache: WorkspaceCache, fetchLimit: Int = 64) {
         self.cache = cache
+        self.fetchLimit = fetchLimit
     }
 
     /// The file at `path` of `tree` was opened; `identity` makes a listed file's cache identity.
@@ -60,8 +64,8 @@ final class WalkAhead: Sendable {
                 next += 1
                 continue
             }
-            // Beyond the bytes allowed now: the next open goes on from here.
-            guard bytes + size <= budget else { break }
+            // Beyond the bytes or transfers allowed now: the next open goes on from here.
+            guard bytes + size <= budget, cache.fetchesRunning < fetchLimit else { break }
             next += 1
             bytes += size
             cache.fetchAhead(identity(file))

@@ -82,6 +82,9 @@ public final class WorkspaceCache: Sendable {
     /// Whether any transfer is under way (read-ahead can outlive the read that started it).
     var isFetching: Bool { runningFetches.load(ordering: .acquiring) > 0 }
 
+    /// How many transfers are under way now.
+    var fetchesRunning: Int { runningFetches.load(ordering: .relaxed) }
+
     /// Returns once the records asked for so far are written.
     func waitForRecords() { CacheItem.recorder.sync {} }
 
